@@ -1,0 +1,42 @@
+// Bundles the CLI, the extension and the command supervisor. User app modules are loaded from the
+// workspace at run time and are never bundled; 'vscode' is provided by the editor.
+const esbuild = require('esbuild');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const entryPoints = {
+  cli: 'src/cli.ts',
+  extension: 'src/extension.ts',
+  supervisor: 'src/engine/apps/supervisor.ts',
+};
+
+async function main() {
+  const present = Object.fromEntries(
+    Object.entries(entryPoints).filter(([, file]) => require('node:fs').existsSync(file)),
+  );
+  const ctx = await esbuild.context({
+    entryPoints: present,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    outdir: 'dist',
+    external: ['vscode'],
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+  });
+  if (watch) {
+    await ctx.watch();
+  } else {
+    await ctx.rebuild();
+    await ctx.dispose();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
