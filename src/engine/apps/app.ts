@@ -1,0 +1,79 @@
+/**
+ * The app-kind interface: each kind of mount (module, static, proxy, command) is one file in this
+ * folder exporting an `AppFactory`. The engine routes a request to an `App`; the app never sees
+ * another mount's requests.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Event } from '../events';
+import type { Logger } from '../logger';
+import type { MountSpec, MountsConfig } from '../spec';
+
+/**
+ * A request as a mounted app sees it, with Express mount conventions (pillarjs/router):
+ * `url` is the rest of the path plus the query ('/' for an exact match of the prefix),
+ * `baseUrl` the prefix ('' for the catch-all '/'), `originalUrl` the full original target.
+ */
+export interface MountedRequest extends IncomingMessage {
+  url: string;
+  baseUrl: string;
+  originalUrl: string;
+}
+
+export type AppState = 'starting' | 'ready' | 'idle' | 'error' | 'stopped';
+
+export interface AppStatus {
+  readonly state: AppState;
+  /** Why the app is in 'error' (or what it is waiting for), one line. */
+  readonly reason?: string;
+  /** More detail for people: e.g. the last lines a command printed. */
+  readonly detail?: string;
+  /** The process id of a command app's child, when it runs. */
+  readonly pid?: number;
+  /** The port a command app listens on, when known. */
+  readonly port?: number;
+}
+
+/**
+ * Receives every failure of a request: an error with `status` (e.g. 404 for `next()`), a thrown
+ * error, a rejected promise. The engine answers with its error page, or destroys the socket when
+ * headers were already sent.
+ */
+export type FailRequest = (error: unknown) => void;
+
+export interface App {
+  /** Serves one request. May throw synchronously; asynchronous failures go to `fail`. */
+  handle(req: MountedRequest, res: ServerResponse, fail: FailRequest): void;
+  /** Handles an HTTP upgrade (WebSocket). Absent: the engine answers 404 and closes the socket. */
+  upgrade?(req: MountedRequest, socket: Duplex, head: Buffer): void;
+  readonly status: AppStatus;
+  readonly onDidChangeStatus?: Event<AppStatus>;
+  /** Picks up new code (module) or restarts the process (command). */
+  reload?(): Promise<void>;
+  /** Releases everything the app holds; resolves when it is truly gone. */
+  close(): Promise<void>;
+}
+
+export interface AppContext {
+  readonly config: MountsConfig;
+  readonly logger: Logger;
+}
+
+export type AppFactory<S extends MountSpec> = (spec: S, context: AppContext) => Promise<App>;
+
+/** An error that carries the HTTP status the engine should answer with. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Extra text shown on the error page, e.g. a command's last output lines. */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function readyStatus(): AppStatus {
+  return { state: 'ready' };
+}

@@ -1,0 +1,100 @@
+/**
+ * The validated, normalized form of mounts.json: what the engine serves. Produced by `config.ts`
+ * from the file; paths are absolute, prefixes normalized, defaults filled in.
+ */
+
+export type MountKind = 'module' | 'static' | 'proxy' | 'command';
+
+/** Where a value came from in mounts.json, so errors and editors can point at it. */
+export interface SourceRange {
+  /** Zero-based character offset into the file. */
+  readonly offset: number;
+  readonly length: number;
+  /** One-based line and column of `offset`. */
+  readonly line: number;
+  readonly column: number;
+}
+
+interface MountBase {
+  /** Position in the `mounts` array; stable identity for diagnostics. */
+  readonly index: number;
+  /** Normalized: starts with '/', no trailing '/', '/' is the catch-all. */
+  readonly prefix: string;
+  /** Label shown to people; defaults to the prefix. */
+  readonly name: string;
+  /** Lower-cased Host name this mount answers for, without port; undefined answers any host. */
+  readonly host?: string;
+  /** The mount's object in mounts.json. */
+  readonly range: SourceRange;
+}
+
+export interface ModuleMountSpec extends MountBase {
+  readonly kind: 'module';
+  /** Absolute path of the module file. */
+  readonly module: string;
+  /** Named export to use; undefined means `default`, else the module itself. */
+  readonly exportName?: string;
+}
+
+export interface StaticMountSpec extends MountBase {
+  readonly kind: 'static';
+  /** Absolute path of the folder served. */
+  readonly root: string;
+  readonly spa: boolean;
+  readonly listing: boolean;
+}
+
+export interface ProxyMountSpec extends MountBase {
+  readonly kind: 'proxy';
+  /** Absolute http: URL of the upstream, e.g. `http://127.0.0.1:5000` or `http://127.0.0.1:5000/base`. */
+  readonly target: string;
+  readonly stripPrefix: boolean;
+  /** Seconds of upstream silence before 504. */
+  readonly timeout: number;
+}
+
+export type RestartPolicy = 'on-failure' | 'always' | 'never';
+
+export interface CommandMountSpec extends MountBase {
+  readonly kind: 'command';
+  readonly command: string;
+  /** Absolute working directory. */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** 0 means pick a free port. */
+  readonly port: number;
+  readonly readyPath?: string;
+  /** Seconds. */
+  readonly readyTimeout: number;
+  readonly restart: RestartPolicy;
+  readonly stripPrefix: boolean;
+  readonly start: 'eager' | 'onRequest';
+  /** Seconds without requests before an onRequest command is stopped. */
+  readonly idleTimeout: number;
+  /** Seconds of upstream silence before 504. */
+  readonly timeout: number;
+}
+
+export type MountSpec = ModuleMountSpec | StaticMountSpec | ProxyMountSpec | CommandMountSpec;
+
+export interface MountsConfig {
+  /** Absolute path of mounts.json. */
+  readonly file: string;
+  /** Folder holding mounts.json; relative paths resolve against it. */
+  readonly dir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Lower-cased Host names accepted besides the loopback names. */
+  readonly allowedHosts: readonly string[];
+  readonly mounts: readonly MountSpec[];
+  /** Where `port` is written in the file, when it is. */
+  readonly portRange?: SourceRange;
+}
+
+/** One problem in mounts.json. `toString()` gives `mounts.json:7:5: mounts[2].prefix ...`. */
+export interface ConfigProblem extends SourceRange {
+  readonly file: string;
+  /** JSON path of the field, e.g. `mounts[2].prefix`; '' for the whole file. */
+  readonly field: string;
+  readonly message: string;
+}
