@@ -20,7 +20,11 @@ export interface MountedRequest extends IncomingMessage {
   originalUrl: string;
 }
 
-export type AppState = 'starting' | 'ready' | 'idle' | 'error' | 'stopped';
+/**
+ * 'refused': not started because the workspace is in restricted mode (untrusted);
+ * 'idle': an on-request command that is not running until its first request.
+ */
+export type AppState = 'starting' | 'ready' | 'idle' | 'error' | 'stopped' | 'refused';
 
 export interface AppStatus {
   readonly state: AppState;

@@ -1,0 +1,19 @@
+/** The app kinds by name: adding a kind is one file in this folder and one line here. */
+import type { MountKind, MountSpec } from '../spec';
+import type { AppFactory } from './app';
+import { createCommandApp } from './command';
+import { createModuleApp } from './module';
+import { createProxyApp } from './proxy';
+import { createStaticApp } from './static';
+
+type Factories = { readonly [K in MountKind]: AppFactory<Extract<MountSpec, { kind: K }>> };
+
+export const appFactories: Factories = {
+  module: createModuleApp,
+  static: createStaticApp,
+  proxy: createProxyApp,
+  command: createCommandApp,
+};
+
+/** Kinds that run workspace code; refused while the workspace is untrusted. */
+export const RUNS_WORKSPACE_CODE: ReadonlySet<MountKind> = new Set<MountKind>(['module', 'command']);

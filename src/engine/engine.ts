@@ -1,0 +1,587 @@
+/**
+ * The engine: one node:http server serving every mount of one mounts.json.
+ *
+ *                start()                  listening
+ *   stopped ─────────────▶ starting ─────────────────▶ started
+ *      ▲                      │ bad config, app load        │ stop()
+ *      │                      │ error, port in use          ▼
+ *      │◀─────────────────────┘ (lastError set)         stopping
+ *      │                                                    │ port free, apps closed
+ *      └────────────────────────────────────────────────────┘
+ *
+ * One private setter changes the state and fires `onDidChangeState`. `start()` and `stop()` return
+ * the promise already in flight. The listener starts last and stops first; a failing part does not
+ * stop the others from being closed, and every failure is reported. When `stop()` resolves, the
+ * port is free and every app (and child process) is gone.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { App, AppStatus } from './apps/app';
+import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
+import { formatProblem, readConfig } from './config';
+import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
+import { Emitter, type Disposable } from './events';
+import { silentLogger, type Logger } from './logger';
+import { sendPage } from './pages';
+import type { ConfigProblem, MountSpec, MountsConfig } from './spec';
+
+export type EngineState = 'stopped' | 'starting' | 'started' | 'stopping';
+
+export interface EngineOptions {
+  /** Absolute path of mounts.json. */
+  readonly configFile: string;
+  readonly logger?: Logger;
+  /** Milliseconds in-flight requests get to finish on stop or when their mount is removed. Default 3000. */
+  readonly stopGracePeriod?: number;
+  /** Restricted mode (untrusted workspace): module and command mounts are refused. */
+  readonly restricted?: boolean;
+  /** Overrides mounts.json for this run only (the CLI's --port/--host, the editor's "free port"). */
+  readonly port?: number;
+  readonly host?: string;
+  /** One access-log line per request. Default true; `setAccessLog` changes it at run time. */
+  readonly accessLog?: boolean;
+}
+
+/** A mount as the editor shows it. */
+export interface MountInfo {
+  /** Stable across reloads: host and prefix. */
+  readonly id: string;
+  readonly spec: MountSpec;
+  readonly status: AppStatus;
+  readonly requests: number;
+  readonly lastError?: string;
+  /** Where a browser reaches it, once the engine listens. */
+  readonly url?: string;
+}
+
+export type StartFailure = 'config' | 'app' | 'port' | 'listen';
+
+export class EngineStartError extends Error {
+  constructor(
+    message: string,
+    readonly reason: StartFailure,
+    readonly problems: readonly ConfigProblem[] = [],
+  ) {
+    super(message);
+    this.name = 'EngineStartError';
+  }
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly problems: readonly ConfigProblem[];
+  /** App load failures of added or changed mounts (the old version keeps serving). */
+  readonly errors: readonly string[];
+}
+
+const NOT_STARTED: AppStatus = { state: 'stopped' };
+const STOP_DEADLINE_EXTRA = 10_000;
+
+export class Engine implements Disposable {
+  private _state: EngineState = 'stopped';
+  private readonly _onDidChangeState = new Emitter<EngineState>();
+  /** Fires on every real state change. */
+  readonly onDidChangeState = this._onDidChangeState.event;
+  private readonly _onDidChangeMounts = new Emitter<void>();
+  /** Fires when the mount list, an app's status, a counter or the config problems change. */
+  readonly onDidChangeMounts = this._onDidChangeMounts.event;
+
+  private _lastError: string | undefined;
+  private _problems: readonly ConfigProblem[] = [];
+  private _config: MountsConfig | undefined;
+  private server: http.Server | undefined;
+  private readonly upgradedSockets = new Set<Duplex>();
+  private startPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private restricted: boolean;
+  private accessLog: boolean;
+  private portOverride: number | undefined;
+  private readonly hostOverride: string | undefined;
+  private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly statusSubscriptions = new Map<MountEntry, Disposable>();
+  private mountsChangedScheduled = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.restricted = options.restricted ?? false;
+    this.accessLog = options.accessLog ?? true;
+    this.portOverride = options.port;
+    this.hostOverride = options.host;
+    this.dispatcher = new Dispatcher({
+      logger: this.logger,
+      accessLog: () => this.accessLog,
+      onMountActivity: () => this.mountsChanged(),
+    });
+  }
+
+  get state(): EngineState {
+    return this._state;
+  }
+
+  /** What made the last start, reload or stop fail, in one line (`port 8080 is in use`). */
+  get lastError(): string | undefined {
+    return this._lastError;
+  }
+
+  /** Problems of mounts.json as last read. */
+  get problems(): readonly ConfigProblem[] {
+    return this._problems;
+  }
+
+  /** The config as last read successfully. */
+  get config(): MountsConfig | undefined {
+    return this._config;
+  }
+
+  get configFile(): string {
+    return this.options.configFile;
+  }
+
+  /** The bound port while started. */
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
+  }
+
+  /** The server's root URL while started, e.g. `http://127.0.0.1:8080/`. */
+  get url(): string | undefined {
+    const port = this.port;
+    return port === undefined ? undefined : `http://${browserHost(this.boundHost())}:${port}/`;
+  }
+
+  /** The mounts of the last good config, with their live status when started. */
+  mounts(): MountInfo[] {
+    const table = this.dispatcher.table;
+    if (table && this._state !== 'stopped') {
+      return table.entries.map((entry) => ({
+        id: mountId(entry.spec),
+        spec: entry.spec,
+        status: entry.app.status,
+        requests: entry.requests,
+        lastError: entry.lastError,
+        url: this.urlOf(entry.spec),
+      }));
+    }
+    return (this._config?.mounts ?? []).map((spec) => ({
+      id: mountId(spec),
+      spec,
+      status: this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind) ? refusedStatus(spec) : NOT_STARTED,
+      requests: 0,
+    }));
+  }
+
+  /** Where a browser reaches `spec` while started. */
+  urlOf(spec: Pick<MountSpec, 'prefix' | 'host'>): string | undefined {
+    const port = this.port;
+    if (port === undefined) return undefined;
+    const host = spec.host ?? browserHost(this.boundHost());
+    return `http://${host}:${port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
+  }
+
+  /** Reads and validates mounts.json without serving: the editor shows mounts and problems. */
+  async readConfig(): Promise<readonly ConfigProblem[]> {
+    const { config, problems } = await readConfig(this.options.configFile);
+    this._problems = problems;
+    if (config) this._config = config;
+    this.mountsChanged();
+    return problems;
+  }
+
+  start(): Promise<void> {
+    if (this.startPromise) return this.startPromise;
+    if (this._state === 'started') return Promise.resolve();
+    const pendingStop = this.stopPromise ?? Promise.resolve();
+    this.startPromise = pendingStop.then(() => this.doStart()).finally(() => (this.startPromise = undefined));
+    return this.startPromise;
+  }
+
+  stop(): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    if (this._state === 'stopped' && !this.startPromise) return Promise.resolve();
+    const pendingStart = this.startPromise?.catch(() => undefined) ?? Promise.resolve();
+    this.stopPromise = pendingStart.then(() => this.doStop()).finally(() => (this.stopPromise = undefined));
+    return this.stopPromise;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /**
+   * Re-reads mounts.json and swaps the routing table atomically while serving. Unchanged mounts
+   * keep their apps, removed ones close after their in-flight requests, added ones start; a new
+   * host or port rebinds. An invalid config leaves everything as it was and returns the problems.
+   */
+  async reload(): Promise<ReloadResult> {
+    const { config, problems } = await readConfig(this.options.configFile);
+    this._problems = problems;
+    if (!config) {
+      this.mountsChanged();
+      return { ok: false, problems, errors: [] };
+    }
+    const table = this.dispatcher.table;
+    if (this._state !== 'started' || !table) {
+      this._config = config;
+      this.mountsChanged();
+      return { ok: true, problems, errors: [] };
+    }
+    const previous = new Map(table.entries.map((entry) => [identity(entry.spec), entry]));
+    const kept = new Set<MountEntry>();
+    const { entries, errors } = await this.createEntries(config, (spec) => {
+      const same = previous.get(identity(spec));
+      if (!same) return undefined;
+      kept.add(same);
+      same.spec = spec;
+      return same;
+    });
+    // An added or changed mount that fails to load keeps the version it replaces, when there is one.
+    const failedIds = new Set(errors.map((error) => error.id));
+    const keptOld = table.entries.filter((entry) => !kept.has(entry) && failedIds.has(mountId(entry.spec)));
+    const next = [...entries, ...keptOld];
+    const removed = table.entries.filter((entry) => !kept.has(entry) && !keptOld.includes(entry));
+
+    const rebind = this.effectiveHost(config) !== this.boundHost() || (this.effectivePort(config) !== this.port && this.portOverride === undefined && config.port !== 0);
+    if (rebind) {
+      try {
+        await this.rebind(config);
+      } catch (error) {
+        const message = error instanceof EngineStartError ? error.message : String(error);
+        await Promise.allSettled(entries.filter((entry) => !kept.has(entry)).map((entry) => this.closeEntry(entry)));
+        this._lastError = message;
+        this.mountsChanged();
+        return { ok: false, problems, errors: [message] };
+      }
+    }
+    this._config = config;
+    this.dispatcher.table = buildRoutingTable(config, next);
+    this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
+    this.mountsChanged();
+    await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
+    return { ok: errors.length === 0, problems, errors: errors.map((error) => error.message) };
+  }
+
+  /** Hot-reloads one module app, or restarts one command app. `id` is `MountInfo.id`. */
+  async reloadApp(id: string): Promise<void> {
+    const entry = this.dispatcher.table?.entries.find((candidate) => mountId(candidate.spec) === id);
+    if (!entry) throw new Error(`No mount "${id}" is being served.`);
+    if (!entry.app.reload) throw new Error(`Mount "${entry.spec.name}" (${entry.spec.kind}) has nothing to reload.`);
+    await entry.app.reload();
+    this.mountsChanged();
+  }
+
+  /**
+   * A file of the workspace changed: module apps that loaded it reload. Returns the ids reloaded.
+   * The CLI's --watch and the editor's file watcher call this.
+   */
+  async fileChanged(file: string): Promise<string[]> {
+    const entries = this.dispatcher.table?.entries ?? [];
+    const affected = entries.filter((entry) => {
+      const app = entry.app as App & { dependsOn?(file: string): boolean };
+      return entry.spec.kind === 'module' && app.dependsOn?.(file);
+    });
+    await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
+    if (affected.length) this.mountsChanged();
+    return affected.map((entry) => mountId(entry.spec));
+  }
+
+  /** Restricted mode refuses module and command mounts; leaving it starts them without a restart. */
+  async setRestricted(restricted: boolean): Promise<void> {
+    if (this.restricted === restricted) return;
+    this.restricted = restricted;
+    const table = this.dispatcher.table;
+    if (this._state !== 'started' || !table) {
+      this.mountsChanged();
+      return;
+    }
+    const { entries, errors } = await this.createEntries(table.config, (spec) => {
+      const entry = table.entries.find((candidate) => candidate.spec === spec);
+      return entry && !RUNS_WORKSPACE_CODE.has(spec.kind) ? entry : undefined;
+    });
+    const replaced = table.entries.filter((entry) => !entries.includes(entry));
+    this.dispatcher.table = buildRoutingTable(table.config, entries);
+    for (const error of errors) this.logger.error(error.message);
+    this.mountsChanged();
+    await Promise.allSettled(replaced.map((entry) => this.closeEntry(entry, true)));
+  }
+
+  setAccessLog(enabled: boolean): void {
+    this.accessLog = enabled;
+  }
+
+  /** Uses `port` instead of mounts.json's from the next start (0: a free port). */
+  setPortOverride(port: number | undefined): void {
+    this.portOverride = port;
+  }
+
+  dispose(): void {
+    void this.stop();
+    this._onDidChangeState.dispose();
+    this._onDidChangeMounts.dispose();
+  }
+
+  private setState(state: EngineState): void {
+    if (this._state === state) return;
+    this._state = state;
+    this._onDidChangeState.fire(state);
+  }
+
+  private async doStart(): Promise<void> {
+    if (this._state === 'started') return;
+    this._lastError = undefined;
+    this.setState('starting');
+    let entries: MountEntry[] = [];
+    try {
+      const { config, problems } = await readConfig(this.options.configFile);
+      this._problems = problems;
+      if (!config) {
+        throw new EngineStartError(
+          `${this.options.configFile} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map(formatProblem).join('\n')}`,
+          'config',
+          problems,
+        );
+      }
+      this._config = config;
+      const created = await this.createEntries(config, () => undefined);
+      entries = created.entries;
+      if (created.errors.length) {
+        throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
+      }
+      this.dispatcher.table = buildRoutingTable(config, entries);
+      this.server = await this.listen(this.effectiveHost(config), this.effectivePort(config));
+      this.setState('started');
+      this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
+      this.mountsChanged();
+    } catch (error) {
+      this._lastError = error instanceof Error ? error.message : String(error);
+      this.dispatcher.table = undefined;
+      await Promise.allSettled(entries.map((entry) => this.closeEntry(entry)));
+      this.setState('stopped');
+      this.mountsChanged();
+      throw error;
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    if (this._state === 'stopped') return;
+    this.setState('stopping');
+    const grace = this.options.stopGracePeriod ?? 3000;
+    const failures: unknown[] = [];
+    let deadline: NodeJS.Timeout | undefined;
+    const work = (async () => {
+      const server = this.server;
+      if (server) await closeServer(server, grace).catch((error) => failures.push(error));
+      for (const socket of this.upgradedSockets) socket.destroy();
+      this.upgradedSockets.clear();
+      const entries = this.dispatcher.table?.entries ?? [];
+      const results = await Promise.allSettled(entries.map((entry) => this.closeEntry(entry)));
+      for (const result of results) if (result.status === 'rejected') failures.push(result.reason);
+    })();
+    try {
+      await Promise.race([
+        work,
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(() => {
+            failures.push(new Error(`stopping took longer than ${(grace + STOP_DEADLINE_EXTRA) / 1000} s; gave up waiting`));
+            resolve();
+          }, grace + STOP_DEADLINE_EXTRA);
+        }),
+      ]);
+    } finally {
+      clearTimeout(deadline);
+      this.server = undefined;
+      this.dispatcher.table = undefined;
+      if (failures.length) {
+        const error = new AggregateError(failures, `${failures.length} part${failures.length === 1 ? '' : 's'} failed to stop`);
+        this._lastError = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('; ');
+        this.logger.error(error.message, error);
+      }
+      this.setState('stopped');
+      this.logger.info('stopped');
+      this.mountsChanged();
+    }
+  }
+
+  /**
+   * Creates the app of every spec, all at once; `reuse` returns an existing entry to keep.
+   * Failures are collected, not thrown, so every broken mount is reported together.
+   */
+  private async createEntries(
+    config: MountsConfig,
+    reuse: (spec: MountSpec) => MountEntry | undefined,
+  ): Promise<{ entries: MountEntry[]; errors: { id: string; message: string }[] }> {
+    const specs = config.mounts;
+    const settled = await Promise.allSettled(
+      specs.map(async (spec): Promise<MountEntry> => {
+        const existing = reuse(spec);
+        if (existing) return existing;
+        const app =
+          this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind)
+            ? refusedApp(spec)
+            : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger });
+        const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
+        const subscription = app.onDidChangeStatus?.(() => this.mountsChanged());
+        if (subscription) this.statusSubscriptions.set(entry, subscription);
+        return entry;
+      }),
+    );
+    const entries: MountEntry[] = [];
+    const errors: { id: string; message: string }[] = [];
+    settled.forEach((result, index) => {
+      if (result.status === 'fulfilled') entries.push(result.value);
+      else {
+        const spec = specs[index];
+        const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+        errors.push({ id: mountId(spec), message: reason.includes(`"${spec.name}"`) ? reason : `mount "${spec.name}": ${reason}` });
+      }
+    });
+    return { entries, errors };
+  }
+
+  /** Closes an entry's app; with `drain`, first waits for its in-flight requests (up to the grace period). */
+  private async closeEntry(entry: MountEntry, drain = false): Promise<void> {
+    if (drain) {
+      const until = Date.now() + (this.options.stopGracePeriod ?? 3000);
+      while (entry.inflight > 0 && Date.now() < until) await delay(25);
+    }
+    this.statusSubscriptions.get(entry)?.dispose();
+    this.statusSubscriptions.delete(entry);
+    await entry.app.close();
+  }
+
+  private listen(host: string, port: number): Promise<http.Server> {
+    const server = http.createServer({ keepAliveTimeout: 5000 }, this.dispatcher.handleRequest);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgradedSockets.add(socket);
+      socket.once('close', () => this.upgradedSockets.delete(socket));
+      this.dispatcher.handleUpgrade(req, socket, head);
+    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        server.close();
+        if (error.code === 'EADDRINUSE') reject(new EngineStartError(`port ${port} is in use`, 'port'));
+        else if (error.code === 'EACCES') reject(new EngineStartError(`port ${port} needs privileges to listen on`, 'port'));
+        else reject(new EngineStartError(`cannot listen on ${host}:${port}: ${error.message}`, 'listen'));
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        server.on('error', (error) => this.logger.error('server error', error));
+        resolve(server);
+      });
+    });
+  }
+
+  private async rebind(config: MountsConfig): Promise<void> {
+    const old = this.server;
+    const host = this.effectiveHost(config);
+    const port = this.effectivePort(config);
+    let replacement: http.Server;
+    try {
+      replacement = await this.listen(host, port);
+    } catch (error) {
+      // The same port on another address may collide with our own socket: free it and try once more.
+      if (!old || !(error instanceof EngineStartError) || error.reason !== 'port' || port !== this.port) throw error;
+      await closeServer(old, 0);
+      try {
+        replacement = await this.listen(host, port);
+      } catch (retryError) {
+        this.server = await this.listen(this.boundHost(), port);
+        throw retryError;
+      }
+      this.server = replacement;
+      return;
+    }
+    this.server = replacement;
+    if (old) void closeServer(old, this.options.stopGracePeriod ?? 3000).catch((error) => this.logger.error('closing the old listener failed', error));
+    this.logger.info(`now listening at ${this.url}`);
+  }
+
+  private effectiveHost(config: MountsConfig): string {
+    return this.hostOverride ?? config.host;
+  }
+
+  private effectivePort(config: MountsConfig): number {
+    return this.portOverride ?? config.port;
+  }
+
+  private boundHost(): string {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    return address?.address ?? this.hostOverride ?? this._config?.host ?? '127.0.0.1';
+  }
+
+  /** Coalesces bursts (a counter per request) into one event per tick. */
+  private mountsChanged(): void {
+    if (this.mountsChangedScheduled) return;
+    this.mountsChangedScheduled = true;
+    setImmediate(() => {
+      this.mountsChangedScheduled = false;
+      this._onDidChangeMounts.fire();
+    });
+  }
+}
+
+/** `host` + `prefix`: unique in a valid config and stable across reloads. */
+export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
+  return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
+}
+
+/** Everything that, when changed, needs a new app instance. */
+function identity(spec: MountSpec): string {
+  const { index: _index, range: _range, name: _name, ...rest } = spec;
+  return JSON.stringify(rest);
+}
+
+function refusedStatus(spec: MountSpec): AppStatus {
+  return {
+    state: 'refused',
+    reason: `${spec.kind} mounts run code from the workspace; trust the workspace to start them`,
+  };
+}
+
+/** Stands in for a module or command mount in restricted mode. */
+function refusedApp(spec: MountSpec): App {
+  const status = refusedStatus(spec);
+  return {
+    status,
+    handle(req, res) {
+      sendPage(req, res, { status: 503, message: `Mount "${spec.name}" is refused: ${status.reason}.` });
+    },
+    close: async () => {},
+  };
+}
+
+/** Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms. */
+function closeServer(server: http.Server, grace: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const poll = setInterval(() => server.closeIdleConnections(), 20);
+    const force = setTimeout(() => server.closeAllConnections(), grace);
+    server.close((error) => {
+      finished = true;
+      clearInterval(poll);
+      clearTimeout(force);
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
+      else resolve();
+    });
+    if (!finished) server.closeIdleConnections();
+  });
+}
+
+function browserHost(bound: string): string {
+  if (bound === '0.0.0.0' || bound === '::') return 'localhost';
+  return bound.includes(':') ? `[${bound}]` : bound;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

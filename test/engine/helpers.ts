@@ -1,0 +1,144 @@
+/** Shared test plumbing: a real engine on a real port, real HTTP over loopback. */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine, type EngineOptions } from '../../src/engine/engine';
+import type { Logger } from '../../src/engine/logger';
+
+export interface RunningEngine {
+  readonly engine: Engine;
+  /** Root URL without the trailing slash, e.g. http://127.0.0.1:43123 */
+  readonly origin: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly file: string;
+  readonly logs: string[];
+  /** Rewrites mounts.json (the engine is not told; call engine.reload()). */
+  writeConfig(config: object | string): void;
+  stop(): Promise<void>;
+}
+
+/** A temp folder holding `files` (path -> content). */
+export function makeWorkspace(files: Record<string, string> = {}): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-test-')));
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  return dir;
+}
+
+/** A logger that keeps every line, for assertions. */
+export function recordingLogger(lines: string[]): Logger {
+  return {
+    info: (message, source) => lines.push(`info ${source ?? ''} ${message}`),
+    warn: (message, source) => lines.push(`warn ${source ?? ''} ${message}`),
+    error: (message, error, source) => lines.push(`error ${source ?? ''} ${message} ${error instanceof Error ? error.message : String(error ?? '')}`),
+    access: (line) => lines.push(`access ${line}`),
+  };
+}
+
+/**
+ * Starts an engine on a free port for `config` (an object gets `port: 0` unless it sets one) in a
+ * fresh workspace holding `files`.
+ */
+export async function startEngine(
+  config: object | string,
+  files: Record<string, string> = {},
+  options: Partial<EngineOptions> = {},
+): Promise<RunningEngine> {
+  const dir = makeWorkspace(files);
+  const file = path.join(dir, 'mounts.json');
+  const writeConfig = (value: object | string) =>
+    fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify({ port: 0, ...value }, null, 2));
+  writeConfig(config);
+  const logs: string[] = [];
+  const engine = new Engine({ configFile: file, logger: recordingLogger(logs), stopGracePeriod: 500, ...options });
+  await engine.start();
+  const port = engine.port!;
+  return {
+    engine,
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    dir,
+    file,
+    logs,
+    writeConfig,
+    stop: async () => {
+      await engine.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SimpleResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** One HTTP request with node:http (no URL normalization, no redirects followed). */
+export function get(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<SimpleResponse> {
+  const { hostname, port, pathname, search } = new URL(url);
+  return request({ host: hostname, port: Number(port), path: pathname + search, ...options });
+}
+
+/** Like `get` but with the raw request path, so tests can send what fetch() would normalize away. */
+export function request(options: {
+  host?: string;
+  port: number;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: options.host ?? '127.0.0.1', port: options.port, path: options.path, method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Writes `text` on a fresh TCP connection and returns everything the server sent until it closed. */
+export function rawHttp(port: number, text: string | Buffer, waitMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+/** The status code of a raw HTTP response text. */
+export function statusOf(raw: string): number {
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(raw)?.[1] ?? 0);
+}
+
+/** True when something accepts connections on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
