@@ -107,6 +107,12 @@ export class Dispatcher {
     }
   };
 
+  /** CONNECT arrives as its own event in node:http: this is not a forward proxy. */
+  readonly handleConnect = (_req: IncomingMessage, socket: Duplex): void => {
+    socket.on('error', () => socket.destroy());
+    rejectUpgrade(socket, 405, 'This server is not a forward proxy.');
+  };
+
   /** The checks every request and upgrade passes before routing; answers and returns undefined on refusal. */
   private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): Target | undefined {
     const refuse = (status: number, message: string, headers?: Record<string, string>) => {
@@ -151,7 +157,8 @@ export class Dispatcher {
       href: entry.spec.prefix === '/' ? '/' : `${entry.spec.prefix}/`,
       label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}`,
     }));
-    sendPage(req, res, { status: 404, message: 'No mount matches this path. Mounted here:', links });
+    const pathname = (req.url ?? '/').split('?')[0];
+    sendPage(req, res, { status: 404, message: `No mount matches ${pathname}. Mounted here:`, links });
   }
 
   private logAccess(req: MountedRequest, res: ServerResponse, entry: MountEntry, started: number): void {

@@ -458,6 +458,7 @@ export class Engine implements Disposable {
       socket.once('close', () => this.upgradedSockets.delete(socket));
       this.dispatcher.handleUpgrade(req, socket, head);
     });
+    server.on('connect', this.dispatcher.handleConnect);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       if (error.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();

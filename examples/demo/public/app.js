@@ -1,0 +1,1 @@
+document.getElementById('route').textContent = `Client-side route: ${location.pathname}`;
