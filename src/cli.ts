@@ -53,7 +53,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const configFile = resolveConfigFile(args[0] ?? '.');
 
-  const engine = new Engine({ configFile, logger: terminalLogger(), port, host: values.host, accessLog: !values.quiet });
+  const logger = terminalLogger();
+  // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
+  process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
+  process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
+  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet });
   try {
     await engine.start();
   } catch (error) {

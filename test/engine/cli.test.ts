@@ -1,0 +1,135 @@
+/** The CLI as a user runs it: the bundled dist/cli.js in a real child process. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { get, isListening, makeWorkspace } from './helpers';
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+interface Run {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+function run(args: string[], cwd?: string): Run {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (chunk) => (result.stdout += chunk));
+  child.stderr!.on('data', (chunk) => (result.stderr += chunk));
+  return result;
+}
+
+async function waitFor(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function servingPort(output: string): number {
+  return Number(/Mounts serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)?.[1]);
+}
+
+describe('cli', function () {
+  this.timeout(30_000);
+  before(function () {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  });
+
+  it('serves a folder, prints the URL and the mounts, stops on SIGINT with exit 0', async () => {
+    const dir = makeWorkspace({
+      'mounts.json': JSON.stringify({ mounts: [{ prefix: '/hello', name: 'hello', module: 'hello.js' }, { prefix: '/', static: 'site' }] }),
+      'hello.js': `module.exports = (req, res) => res.end('hi from ' + req.baseUrl);`,
+      'site/index.html': 'home',
+    });
+    const cli = run(['serve', dir, '--port', '0']);
+    await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+    const port = servingPort(cli.stdout);
+    assert.match(cli.stdout, new RegExp(`http://127\\.0\\.0\\.1:${port}/hello/\\s+module\\s+hello\\s+${dir.replace(/[/.]/g, '\\$&')}/hello\\.js`));
+    assert.equal((await get(`http://127.0.0.1:${port}/hello/x`)).body, 'hi from /hello');
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'home');
+    await waitFor(() => cli.stdout.includes('GET /hello/x -> hello 200'), 'the access log line');
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 0);
+    assert.equal(await isListening(port), false);
+  });
+
+  it('exits 2 with every problem of an invalid mounts.json on stderr', async () => {
+    const dir = makeWorkspace({ 'mounts.json': '{\n  "mounts": [\n    { "prefix": "blog", "module": "a.js" },\n    { "prefix": "/x" }\n  ]\n}\n' });
+    const cli = run([path.join(dir, 'mounts.json')]);
+    assert.equal(await cli.exited, 2);
+    assert.match(cli.stderr, /mounts\.json:3:/);
+    assert.match(cli.stderr, /mounts\.json:4:/);
+  });
+
+  it('exits 2 when an app cannot load', async () => {
+    const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/x', module: 'x.js' }] }), 'x.js': 'module.exports = 7;' });
+    const cli = run([], dir);
+    assert.equal(await cli.exited, 2);
+    assert.match(cli.stderr, /exports a number/);
+  });
+
+  it('exits 1 with a clear message when the port is in use', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port, mounts: [] }) });
+      const cli = run([dir]);
+      assert.equal(await cli.exited, 1);
+      assert.match(cli.stderr, new RegExp(`port ${port} is in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 64 on bad arguments', async () => {
+    assert.equal(await run(['--port', 'abc']).exited, 64);
+    assert.equal(await run(['--nope']).exited, 64);
+  });
+
+  it('--watch applies mounts.json edits and hot-reloads module files', async () => {
+    const dir = makeWorkspace({
+      'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/a', module: 'a.js' }] }),
+      'a.js': `module.exports = (req, res) => res.end('a1');`,
+      'b.js': `module.exports = (req, res) => res.end('b');`,
+    });
+    const cli = run([dir, '--watch', '--quiet']);
+    try {
+      await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+      const origin = `http://127.0.0.1:${servingPort(cli.stdout)}`;
+      fs.writeFileSync(path.join(dir, 'a.js'), `module.exports = (req, res) => res.end('a2');`);
+      await waitForBody(`${origin}/a`, 'a2');
+      fs.writeFileSync(path.join(dir, 'mounts.json'), JSON.stringify({ port: 0, mounts: [{ prefix: '/a', module: 'a.js' }, { prefix: '/b', module: 'b.js' }] }));
+      await waitForBody(`${origin}/b`, 'b');
+      fs.writeFileSync(path.join(dir, 'mounts.json'), '{ "mounts": [ { "prefix": "nope" } ] }');
+      await waitFor(() => cli.stderr.includes('not applied'), 'the rejected edit to be reported');
+      assert.equal((await get(`${origin}/b`)).body, 'b', 'the previous mounts keep serving');
+    } finally {
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+    }
+  });
+});
+
+async function waitForBody(url: string, body: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  let last = '';
+  while (Date.now() < until) {
+    last = (await get(url)).body;
+    if (last === body) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} answered "${last}", expected "${body}"`);
+}
