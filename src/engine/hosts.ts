@@ -6,8 +6,12 @@ import type { MountsConfig } from './spec';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
+const MEMO_LIMIT = 256;
+
 export class HostPolicy {
   private readonly allowed: ReadonlySet<string>;
+  /** Host header values repeat on every request: remember the verdict for the last few hundred. */
+  private readonly verdicts = new Map<string, string | null>();
 
   constructor(config: Pick<MountsConfig, 'host' | 'allowedHosts' | 'mounts'>) {
     const names = new Set<string>(LOOPBACK_NAMES);
@@ -25,8 +29,13 @@ export class HostPolicy {
 
   /** Checks a Host header value or an absolute-form authority; returns the hostname or undefined. */
   checkHost(hostHeader: string): string | undefined {
+    const known = this.verdicts.get(hostHeader);
+    if (known !== undefined) return known ?? undefined;
     const hostname = hostnameOf(hostHeader);
-    return hostname !== undefined && this.allowsName(hostname) ? hostname : undefined;
+    const verdict = hostname !== undefined && this.allowsName(hostname) ? hostname : undefined;
+    if (this.verdicts.size >= MEMO_LIMIT) this.verdicts.clear();
+    this.verdicts.set(hostHeader, verdict ?? null);
+    return verdict;
   }
 
   /** An upgrade's Origin must be one of ours: an allowed name, on the server's own port. */
