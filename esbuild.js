@@ -23,6 +23,8 @@ async function main() {
     target: 'node20',
     outdir: 'dist',
     external: ['vscode'],
+    // jsonc-parser's UMD build (its "main") breaks when bundled (microsoft/node-jsonc-parser#57).
+    mainFields: ['module', 'main'],
     minify: production,
     sourcemap: !production,
     sourcesContent: false,

@@ -544,7 +544,8 @@ class Validator {
     if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
       return fail('must not contain a "." or ".." segment');
     }
-    return prefix;
+    // Requests are matched on their raw (percent-encoded) path, so '/café' is kept as '/caf%C3%A9'.
+    return encodeURI(prefix);
   }
 
   /** A Host name for `allowedHosts` and a mount's `host`: lower-cased, no scheme, path or port. */

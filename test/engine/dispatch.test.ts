@@ -174,3 +174,15 @@ describe('dispatch', () => {
     });
   });
 });
+
+describe('non-ASCII prefixes', () => {
+  it('match the percent-encoded request path', async () => {
+    const server = await startEngine({ mounts: [{ prefix: '/café', module: 'apps/cafe.js' }] }, echo('cafe'));
+    try {
+      const result = await seen(server, '/caf%C3%A9/menu');
+      assert.deepEqual({ app: result.app, url: result.url, baseUrl: result.baseUrl }, { app: 'cafe', url: '/menu', baseUrl: '/caf%C3%A9' });
+    } finally {
+      await server.stop();
+    }
+  });
+});
