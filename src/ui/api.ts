@@ -1,0 +1,61 @@
+/**
+ * The API `activate()` returns, for other extensions and for the tests:
+ *
+ *   const api = vscode.extensions.getExtension<MountsApi>('mounts-dev.mounts')!.exports;
+ *   api.state();                        // 'serving' — of the first folder, or of `folder`
+ *   api.urlOf('/blog');                 // 'http://127.0.0.1:8080/blog/' while serving
+ *   api.onDidChangeState(({ folder, state }) => ...);
+ *
+ * URLs are the server's own (loopback); `mounts.copyUrl` gives the browser's (port-forwarded) one.
+ */
+import type * as vscode from 'vscode';
+import type { Engine, MountInfo } from '../engine/engine';
+import type { MountsFolders } from './folders';
+import type { StatusModel } from './statusBar';
+import type { FolderState } from './state';
+import type { MountsTreeProvider } from './tree';
+
+export interface MountsStateChange {
+  readonly folder: vscode.Uri;
+  readonly state: FolderState;
+}
+
+export interface MountsApi {
+  readonly version: 1;
+  /** Workspace folders that have a config, each with its engine. */
+  engines(): { readonly folder: vscode.Uri; readonly configFile: vscode.Uri; readonly engine: Engine }[];
+  /** The state of `folder`'s server (default: the first folder with a config); undefined without one. */
+  state(folder?: vscode.Uri): FolderState | undefined;
+  /** The mounts of `folder` (default: the first) with their live status. */
+  mounts(folder?: vscode.Uri): MountInfo[];
+  /** The server's URL of a mount (`MountInfo.id`, e.g. `/blog`) while serving. */
+  urlOf(mountId: string, folder?: vscode.Uri): string | undefined;
+  /** Fires when a folder's server changes state (including a failed start: 'error'). */
+  readonly onDidChangeState: vscode.Event<MountsStateChange>;
+  /** Stops every server; what `deactivate()` returns. Resolves when every port is free. */
+  stopAll(): Promise<void>;
+  /** The tree view's data, as the view shows it. */
+  readonly tree: MountsTreeProvider;
+  /** What the status bar item shows now. */
+  statusBar(): StatusModel;
+}
+
+export function createApi(folders: MountsFolders, tree: MountsTreeProvider, statusBar: () => StatusModel): MountsApi {
+  const onDidChangeState: vscode.Event<MountsStateChange> = (listener, thisArgs, disposables) =>
+    folders.onDidChangeState((f) => listener.call(thisArgs, { folder: f.folder.uri, state: f.state }), undefined, disposables);
+  const find = (folder?: vscode.Uri) => (folder ? folders.get(folder) : folders.list()[0]);
+  return {
+    version: 1,
+    engines: () => folders.list().map((f) => ({ folder: f.folder.uri, configFile: f.configUri, engine: f.engine })),
+    state: (folder) => find(folder)?.state,
+    mounts: (folder) => find(folder)?.engine.mounts() ?? [],
+    urlOf: (mountId, folder) => {
+      const mount = find(folder)?.engine.mounts().find((candidate) => candidate.id === mountId);
+      return mount && find(folder)?.engine.urlOf(mount.spec);
+    },
+    onDidChangeState,
+    stopAll: () => folders.stopAll(),
+    tree,
+    statusBar,
+  };
+}

@@ -1,0 +1,29 @@
+/** The extension's settings, read where they are needed so a change applies without a reload. */
+import * as vscode from 'vscode';
+
+export const DEFAULT_CONFIG_FILE = 'mounts.json';
+
+function section(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('mounts', scope);
+}
+
+/** The config file of a folder: `mounts.configFile`, relative to the folder unless absolute. */
+export function configUriOf(folder: vscode.WorkspaceFolder): vscode.Uri {
+  const configured = section(folder).get<string>('configFile')?.trim() || DEFAULT_CONFIG_FILE;
+  if (configured.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(configured)) {
+    return folder.uri.with({ path: vscode.Uri.file(configured).path });
+  }
+  return vscode.Uri.joinPath(folder.uri, configured);
+}
+
+export function autoStart(folder: vscode.WorkspaceFolder): boolean {
+  return section(folder).get<boolean>('autoStart', false);
+}
+
+export function openBrowserOnStart(): boolean {
+  return section().get<boolean>('openBrowserOnStart', false);
+}
+
+export function accessLog(): boolean {
+  return section().get<boolean>('accessLog', true);
+}

@@ -1,0 +1,54 @@
+/**
+ * The words the UI uses for states. An engine that failed to start is back in 'stopped' with a
+ * `lastError`: people call that an error, so the UI does too.
+ */
+import type { AppStatus } from '../engine/apps/app';
+import type { Engine } from '../engine/engine';
+
+export type FolderState = 'stopped' | 'starting' | 'serving' | 'stopping' | 'error';
+
+export function folderState(engine: Pick<Engine, 'state' | 'lastError'>): FolderState {
+  switch (engine.state) {
+    case 'started':
+      return 'serving';
+    case 'starting':
+    case 'stopping':
+      return engine.state;
+    case 'stopped':
+      return engine.lastError ? 'error' : 'stopped';
+  }
+}
+
+/** Start applies to a folder that is not running; Stop to one that is (or is on its way). */
+export function canStart(state: FolderState): boolean {
+  return state === 'stopped' || state === 'error';
+}
+
+export function canStop(state: FolderState): boolean {
+  return state === 'serving' || state === 'starting';
+}
+
+/**
+ * A mount's state word, used in descriptions and in `contextValue` (`mount.module.serving`).
+ * An app that is ready serves; every other AppState keeps its own name, so a kind with a new state
+ * shows up without changes here.
+ */
+export function mountStateWord(status: AppStatus): string {
+  return status.state === 'ready' ? 'serving' : status.state;
+}
+
+/** What people read for a mount's state: `serving`, `not started`, `error: exited with code 1`. */
+export function describeMountState(status: AppStatus): string {
+  switch (status.state) {
+    case 'ready':
+      return 'serving';
+    case 'stopped':
+      return 'not started';
+    case 'idle':
+      return 'idle (starts on first request)';
+    case 'refused':
+      return 'refused in Restricted Mode';
+    default:
+      return status.reason ? `${status.state}: ${status.reason}` : status.state;
+  }
+}

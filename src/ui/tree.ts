@@ -1,0 +1,51 @@
+/**
+ * The Mounts view: one item per mount, grouped by folder when the workspace has several folders
+ * with a config. A config with problems adds an item that leads to them. With no config at all
+ * the view is empty and package.json's welcome content offers to create one.
+ */
+import * as vscode from 'vscode';
+import { Disposable } from './dispose';
+import type { MountsFolder, MountsFolders } from './folders';
+import { renderNode, type TreeNode } from './treeItems';
+
+export const VIEW_ID = 'mounts.apps';
+
+export class MountsTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<TreeNode | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+
+  constructor(private readonly folders: MountsFolders) {
+    super();
+    const refresh = () => this._onDidChangeTreeData.fire(undefined);
+    this._register(folders.onDidChangeFolders(refresh));
+    this._register(folders.onDidChangeMounts(refresh));
+    this._register(folders.onDidChangeState(refresh));
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    return renderNode(node);
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) {
+      const folders = this.folders.list();
+      if (folders.length === 1) return this.childrenOf(folders[0]);
+      return folders.map((folder) => ({ type: 'folder', folder }));
+    }
+    return node.type === 'folder' ? this.childrenOf(node.folder) : [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    if (node.type === 'folder' || this.folders.list().length === 1) return undefined;
+    return { type: 'folder', folder: node.folder };
+  }
+
+  private childrenOf(folder: MountsFolder): TreeNode[] {
+    const problems: TreeNode[] = folder.engine.problems.length ? [{ type: 'problems', folder }] : [];
+    return [...problems, ...folder.engine.mounts().map((mount): TreeNode => ({ type: 'mount', folder, mount }))];
+  }
+}
+
+export function createTreeView(provider: MountsTreeProvider): vscode.TreeView<TreeNode> {
+  return vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: false });
+}

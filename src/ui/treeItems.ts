@@ -1,0 +1,138 @@
+/**
+ * One render function per kind of tree node: each builds its TreeItem from state alone.
+ * `contextValue`s are `mountsFolder.<state>`, `mount.<kind>.<state>` and `mountsProblems`;
+ * package.json menus key on them.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MountInfo } from '../engine/engine';
+import type { MountKind, MountSpec } from '../engine/spec';
+import type { MountsFolder } from './folders';
+import { describeMountState, mountStateWord } from './state';
+
+export type TreeNode = FolderNode | MountNode | ProblemsNode;
+
+export interface FolderNode {
+  readonly type: 'folder';
+  readonly folder: MountsFolder;
+}
+
+export interface MountNode {
+  readonly type: 'mount';
+  readonly folder: MountsFolder;
+  readonly mount: MountInfo;
+}
+
+export interface ProblemsNode {
+  readonly type: 'problems';
+  readonly folder: MountsFolder;
+}
+
+const KIND_ICONS: Record<MountKind, string> = {
+  module: 'symbol-module',
+  static: 'file-directory',
+  proxy: 'arrow-swap',
+  command: 'terminal',
+};
+
+export function renderNode(node: TreeNode): vscode.TreeItem {
+  switch (node.type) {
+    case 'folder':
+      return renderFolder(node);
+    case 'mount':
+      return renderMount(node);
+    case 'problems':
+      return renderProblems(node);
+  }
+}
+
+function renderFolder({ folder }: FolderNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(folder.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `folder:${folder.folder.uri.toString()}`;
+  const url = folder.engine.url;
+  item.description = folder.state === 'serving' && url ? `serving at ${url}` : folder.state;
+  item.iconPath = new vscode.ThemeIcon(folder.state === 'error' ? 'error' : 'root-folder');
+  item.contextValue = `mountsFolder.${folder.state}`;
+  item.tooltip = folder.engine.lastError ? `${folder.configUri.fsPath}\n${folder.engine.lastError}` : folder.configUri.fsPath;
+  return item;
+}
+
+function renderMount({ folder, mount }: MountNode): vscode.TreeItem {
+  const { spec, status } = mount;
+  const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.None);
+  item.id = `mount:${folder.folder.uri.toString()}#${mount.id}`;
+  const where = spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
+  // The name defaults to the prefix; saying it twice tells nothing.
+  const label = spec.name === where ? '' : `${where} `;
+  item.description = `${label}→ ${targetOf(spec, folder)} · ${describeMountState(status)}`;
+  item.iconPath = iconOf(spec.kind, status.state);
+  item.contextValue = `mount.${spec.kind}.${mountStateWord(status)}`;
+  item.tooltip = tooltipOf(folder, mount);
+  item.command = { title: 'Reveal in mounts.json', command: 'mounts.revealInConfig', arguments: [{ type: 'mount', folder, mount }] };
+  return item;
+}
+
+function renderProblems({ folder }: ProblemsNode): vscode.TreeItem {
+  const count = folder.engine.problems.length;
+  const item = new vscode.TreeItem(`${count === 1 ? '1 problem' : `${count} problems`} in ${path.basename(folder.configUri.path)}`);
+  item.id = `problems:${folder.folder.uri.toString()}`;
+  item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  item.description = folder.engine.config ? 'serving the last valid version' : '';
+  item.tooltip = folder.engine.problems.map((problem) => `${problem.line}:${problem.column} ${problem.message}`).join('\n');
+  item.contextValue = 'mountsProblems';
+  item.command = { title: 'Show Problems', command: 'workbench.actions.view.problems' };
+  return item;
+}
+
+/** What the mount serves, as written for people: a path relative to the config, a URL, a command. */
+export function targetOf(spec: MountSpec, folder: Pick<MountsFolder, 'configUri'>): string {
+  const dir = path.dirname(folder.configUri.fsPath);
+  switch (spec.kind) {
+    case 'module':
+      return path.relative(dir, spec.module) + (spec.exportName ? `#${spec.exportName}` : '');
+    case 'static':
+      return `${path.relative(dir, spec.root) || '.'}/`;
+    case 'proxy':
+      return spec.target;
+    case 'command':
+      return spec.command;
+  }
+}
+
+function iconOf(kind: MountKind, state: string): vscode.ThemeIcon {
+  switch (state) {
+    case 'error':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+    case 'starting':
+      return new vscode.ThemeIcon('loading~spin');
+    case 'refused':
+      return new vscode.ThemeIcon('shield', new vscode.ThemeColor('disabledForeground'));
+    case 'ready':
+      return new vscode.ThemeIcon(KIND_ICONS[kind], new vscode.ThemeColor('charts.green'));
+    default:
+      return new vscode.ThemeIcon(KIND_ICONS[kind]);
+  }
+}
+
+function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownString {
+  const { spec, status } = mount;
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${escape(spec.name)}** — $(${KIND_ICONS[spec.kind]}) ${spec.kind} mount\n\n`);
+  const rows: [string, string | undefined][] = [
+    ['Prefix', `\`${spec.host ? `${spec.host}${spec.prefix}` : spec.prefix}\``],
+    ['Target', `\`${targetOf(spec, folder)}\``],
+    ['State', escape(describeMountState(status))],
+    ['URL', mount.url],
+    ['Requests', String(mount.requests)],
+    ['Process', status.pid === undefined ? undefined : `pid ${status.pid}`],
+    ['Port', status.port === undefined ? undefined : String(status.port)],
+    ['Last error', mount.lastError && escape(mount.lastError)],
+  ];
+  for (const [name, value] of rows) if (value !== undefined) md.appendMarkdown(`${name}: ${value}  \n`);
+  if (status.detail) md.appendCodeblock(status.detail, 'text');
+  return md;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
+}
