@@ -1,0 +1,235 @@
+/**
+ * One benchmark process: `node out/bench/child.js MODE JSON`. The runner starts every server (and
+ * the WebSocket load generator) in its own process so each can be pinned to its own core and killed
+ * cleanly. A server prints `READY <port>` once it listens and stops on SIGTERM; a measurement
+ * prints one line of JSON and exits.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+const [, , mode, rawArgs = '{}'] = process.argv;
+const args = JSON.parse(rawArgs) as Record<string, unknown>;
+
+const modes: Record<string, () => Promise<void>> = {
+  /** The ceiling: node:http calling the same handler the engine mounts. */
+  async bare() {
+    const handler = require(String(args.handler)) as Handler;
+    await serve(http.createServer(handler));
+  },
+
+  /** Express 5 `app.use('/app', sub)` with the same handler on `sub.get('/hello')`. */
+  async express() {
+    const express = require('express') as typeof import('express');
+    const handler = require(String(args.handler)) as Handler;
+    const app = express();
+    const sub = express();
+    sub.get('/hello', handler);
+    app.use('/app', sub);
+    await serve(http.createServer(app));
+  },
+
+  /** pillarjs/send, the library under serve-static: what a plain Node static server costs. */
+  async send() {
+    const send = require('send') as typeof import('send');
+    const root = String(args.root);
+    const prefix = String(args.prefix);
+    await serve(
+      http.createServer((req, res) => {
+        const pathname = (req.url ?? '/').split('?')[0].slice(prefix.length);
+        send(req, pathname, { root })
+          .on('error', (error: { status?: number }) => {
+            res.statusCode = error.status ?? 500;
+            res.end();
+          })
+          .pipe(res);
+      }),
+    );
+  },
+
+  /** The engine through its public API. */
+  async engine() {
+    const { Engine } = loadEngine();
+    const engine = new Engine({ configFile: String(args.configFile), accessLog: false });
+    await engine.start();
+    process.once('SIGTERM', () => {
+      engine.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    ready(engine.port!);
+  },
+
+  /** The WebSocket upstream: echoes every message. */
+  async wsEcho() {
+    const { WebSocketServer } = await import('ws');
+    const server = http.createServer((_req, res) => res.end('ws only'));
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    wss.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
+    await serve(server);
+  },
+
+  /**
+   * WebSocket load: `connections` clients each keep one message in flight (send, await the echo,
+   * send again). Prints round trips per second measured after `warmupMs`.
+   */
+  async wsLoad() {
+    const { WebSocket } = await import('ws');
+    const url = String(args.url);
+    const connections = Number(args.connections);
+    const warmupMs = Number(args.warmupMs);
+    const durationMs = Number(args.durationMs);
+    const payload = Buffer.alloc(Number(args.size ?? 64), 'x');
+    let count = 0;
+    let running = true;
+    const sockets = await Promise.all(
+      Array.from(
+        { length: connections },
+        () =>
+          new Promise<InstanceType<typeof WebSocket>>((resolve, reject) => {
+            const socket = new WebSocket(url, { perMessageDeflate: false });
+            socket.once('open', () => resolve(socket));
+            socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    for (const socket of sockets) {
+      socket.on('message', (data: Buffer) => {
+        if (data.length !== payload.length) throw new Error(`echo of ${data.length} bytes, sent ${payload.length}`);
+        count++;
+        if (running) socket.send(payload);
+      });
+      socket.send(payload);
+    }
+    await delay(warmupMs);
+    const start = count;
+    const t0 = performance.now();
+    await delay(durationMs);
+    const messages = count - start;
+    const seconds = (performance.now() - t0) / 1000;
+    running = false;
+    for (const socket of sockets) socket.terminate();
+    print({ messages, seconds, rate: messages / seconds });
+  },
+
+  /**
+   * Start-to-listening and stop of one mounts.json: the first start in a fresh process (cold: the
+   * apps' modules load) and `repeats` warm ones. Before each stop one keep-alive request leaves an
+   * idle connection open, as a browser does.
+   */
+  async lifecycle() {
+    const { Engine } = loadEngine();
+    const repeats = Number(args.repeats);
+    const starts: number[] = [];
+    const stops: number[] = [];
+    for (let i = 0; i < repeats + 1; i++) {
+      const engine = new Engine({ configFile: String(args.configFile), accessLog: false });
+      const t0 = performance.now();
+      await engine.start();
+      starts.push(performance.now() - t0);
+      const agent = new http.Agent({ keepAlive: true });
+      await getStatus(engine.port!, String(args.path), agent);
+      const t1 = performance.now();
+      await engine.stop();
+      stops.push(performance.now() - t1);
+      agent.destroy();
+    }
+    print({ coldStart: starts[0], warmStarts: starts.slice(1), stops });
+  },
+
+  /**
+   * `cycles` start/request/stop cycles of one engine; open file descriptors and RSS after a warm-up
+   * of 10 cycles and at the end. `upstream` starts an in-process upstream for a proxy mount.
+   */
+  async cycles() {
+    const { Engine } = loadEngine();
+    const cycles = Number(args.cycles);
+    const paths = args.paths as string[];
+    let upstream: http.Server | undefined;
+    if (args.upstreamHandler) {
+      upstream = http.createServer(require(String(args.upstreamHandler)) as Handler);
+      await new Promise<void>((resolve) => upstream!.listen(Number(args.upstreamPort), '127.0.0.1', resolve));
+    }
+    const warmup = Math.min(10, Math.floor(cycles / 2));
+    let fdWarm = 0;
+    let rssWarm = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < cycles; i++) {
+      const engine = new Engine({ configFile: String(args.configFile), accessLog: false });
+      await engine.start();
+      for (const requestPath of paths) {
+        const status = await getStatus(engine.port!, requestPath, false);
+        if (status !== 200) throw new Error(`cycle ${i}: GET ${requestPath} answered ${status}`);
+      }
+      await engine.stop();
+      if (i + 1 === warmup) {
+        fdWarm = openFds();
+        rssWarm = process.memoryUsage.rss();
+      }
+    }
+    const ms = performance.now() - t0;
+    await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
+    print({ cycles, warmup, fdWarm, fdEnd: openFds(), rssWarm, rssEnd: process.memoryUsage.rss(), ms });
+  },
+};
+
+/** Loaded only by the modes that need it, so the reference servers never load the engine. */
+function loadEngine(): typeof import('../src/engine/engine') {
+  return require('../src/engine/engine') as typeof import('../src/engine/engine');
+}
+
+function serve(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
+      process.once('SIGTERM', () => {
+        server.closeAllConnections();
+        server.close(() => process.exit(0));
+      });
+      ready((server.address() as AddressInfo).port);
+      resolve();
+    });
+  });
+}
+
+function ready(port: number): void {
+  process.stdout.write(`READY ${port}\n`);
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+function getStatus(port: number, requestPath: string, agent: http.Agent | false): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: requestPath, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}
+
+function openFds(): number {
+  return fs.readdirSync(path.join('/proc', String(process.pid), 'fd')).length;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const run = modes[mode];
+if (!run) {
+  process.stderr.write(`unknown mode ${mode}; one of ${Object.keys(modes).join(', ')}\n`);
+  process.exit(64);
+}
+run().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

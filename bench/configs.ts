@@ -1,0 +1,218 @@
+/**
+ * Every configuration the benchmark measures, by group. Each group has a baseline measured in the
+ * same run, and its targets are ratios to that baseline (issue 5), never absolute numbers.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NGINX, startNginx } from './nginx';
+import { startServer, type Started } from './processes';
+import { HELLO_BODY, moduleMounts, STATIC_FILES, type Workspace } from './workspace';
+
+export interface Context {
+  readonly ws: Workspace;
+  /** Node flags for engine processes (e.g. --cpu-prof). */
+  readonly engineFlags: readonly string[];
+}
+
+/** A configuration while it runs: where to send load, and what a correct answer looks like. */
+export interface Running {
+  readonly url: string;
+  readonly expectLength?: number;
+  readonly processes: readonly Started[];
+}
+
+export interface LoadConfig {
+  readonly id: string;
+  readonly label: string;
+  /** Why the configuration cannot run on this machine (the row is marked missing), if it cannot. */
+  missing?(): string | undefined;
+  start(ctx: Context): Promise<Running>;
+}
+
+export type Target =
+  | { readonly kind: 'ratio'; readonly min: number }
+  | { readonly kind: 'below'; readonly max: number }
+  | { readonly kind: 'within'; readonly percent: number }
+  | { readonly kind: 'noGrowth' };
+
+export interface LoadGroup {
+  readonly id: string;
+  readonly title: string;
+  readonly load: 'http' | 'ws';
+  readonly unit: string;
+  readonly baseline: string;
+  readonly configs: readonly LoadConfig[];
+  readonly targets: Readonly<Record<string, Target>>;
+}
+
+export const CHILD = path.join(__dirname, 'child.js');
+const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+const READY = /READY (\d+)/;
+
+function child(mode: string, args: object, flags: readonly string[] = []): Promise<Started> {
+  return startServer(process.execPath, [...flags, CHILD, mode, JSON.stringify(args)], { readyPattern: READY });
+}
+
+function engine(ctx: Context, configFile: string): Promise<Started> {
+  return child('engine', { configFile }, ctx.engineFlags);
+}
+
+async function withUpstream(mode: string, args: object, then: (upstream: Started) => Promise<Running>): Promise<Running> {
+  const upstream = await child(mode, args);
+  try {
+    const running = await then(upstream);
+    return { ...running, processes: [...running.processes, upstream] };
+  } catch (error) {
+    await upstream.stop();
+    throw error;
+  }
+}
+
+const nginxMissing = () => (fs.existsSync(NGINX) ? undefined : `${NGINX} not installed`);
+
+function httpUrl(server: Started, pathname: string): string {
+  return `http://127.0.0.1:${server.port}${pathname}`;
+}
+
+const hello = (server: Started, pathname: string): Running => ({ url: httpUrl(server, pathname), expectLength: HELLO_BODY.length, processes: [server] });
+
+const dispatch: LoadGroup = {
+  id: 'dispatch',
+  title: 'Dispatch: the same hello handler',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'bare',
+  targets: { api: { kind: 'ratio', min: 0.95 }, cli: { kind: 'ratio', min: 0.95 } },
+  configs: [
+    { id: 'bare', label: 'bare node:http', start: async (ctx) => hello(await child('bare', { handler: ctx.ws.handler }), '/app/hello') },
+    {
+      id: 'api',
+      label: 'engine, module mount (API)',
+      start: async (ctx) => hello(await engine(ctx, ctx.ws.config('dispatch', { mounts: [{ prefix: '/app', module: 'hello.js' }] })), '/app/hello'),
+    },
+    {
+      id: 'cli',
+      label: 'engine, module mount (CLI)',
+      missing: () => (fs.existsSync(CLI) ? undefined : `${CLI} not built`),
+      start: async (ctx) => {
+        const file = ctx.ws.config('dispatch-cli', { mounts: [{ prefix: '/app', module: 'hello.js' }] });
+        const server = await startServer(process.execPath, [...ctx.engineFlags, CLI, 'serve', file, '--port', '0', '--quiet'], {
+          readyPattern: /Mounts serving http:\/\/[^:]+:(\d+)\//,
+        });
+        return hello(server, '/app/hello');
+      },
+    },
+    { id: 'express', label: "express 5 use('/app', sub)", start: async (ctx) => hello(await child('express', { handler: ctx.ws.handler }), '/app/hello') },
+  ],
+};
+
+function mountCount(count: number): LoadConfig {
+  return {
+    id: `m${count}`,
+    label: `engine, ${count.toLocaleString('en')} module mounts`,
+    start: async (ctx) => hello(await engine(ctx, ctx.ws.config(`mounts-${count}`, { mounts: moduleMounts(count) })), `/m${count - 1}/hello`),
+  };
+}
+
+const mounts: LoadGroup = {
+  id: 'mounts',
+  title: 'Mount count: hello at the last mount',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'm3',
+  targets: { m10000: { kind: 'ratio', min: 0.95 } },
+  configs: [mountCount(3), mountCount(1000), mountCount(10000)],
+};
+
+function staticGroup(file: keyof typeof STATIC_FILES): LoadGroup {
+  const size = STATIC_FILES[file];
+  const id = `static-${file.replace('.bin', '')}`;
+  const url = (server: Started): Running => ({ url: httpUrl(server, `/s/${file}`), expectLength: size, processes: [server] });
+  return {
+    id,
+    title: `Static file of ${size === 1024 ? '1 KiB' : '1 MiB'}`,
+    load: 'http',
+    unit: 'req/s',
+    baseline: 'nginx',
+    targets: { engine: { kind: 'ratio', min: 0.5 } },
+    configs: [
+      {
+        id: 'nginx',
+        label: 'nginx',
+        missing: nginxMissing,
+        start: async (ctx) => url(await startNginx(ctx.ws.dir, id, `location /s/ { alias ${ctx.ws.files}/; }`)),
+      },
+      { id: 'engine', label: 'engine, static mount', start: async (ctx) => url(await engine(ctx, ctx.ws.config(id, { mounts: [{ prefix: '/s', static: 'files' }] }))) },
+      { id: 'send', label: 'plain send', start: async (ctx) => url(await child('send', { root: ctx.ws.files, prefix: '/s' })) },
+    ],
+  };
+}
+
+const proxy: LoadGroup = {
+  id: 'proxy',
+  title: 'Proxy to the same node:http upstream',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'nginx',
+  targets: { engine: { kind: 'ratio', min: 0.7 } },
+  configs: [
+    {
+      id: 'nginx',
+      label: 'nginx proxy_pass, keepalive upstream',
+      missing: nginxMissing,
+      start: (ctx) =>
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
+          hello(
+            await startNginx(
+              ctx.ws.dir,
+              'proxy',
+              'location /api/ { proxy_pass http://upstream/; proxy_http_version 1.1; proxy_set_header Connection ""; }',
+              `upstream upstream { server 127.0.0.1:${upstream.port}; keepalive 64; }`,
+            ),
+            '/api/hello',
+          ),
+        ),
+    },
+    {
+      id: 'engine',
+      label: 'engine, proxy mount',
+      start: (ctx) =>
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
+          hello(await engine(ctx, ctx.ws.config('proxy', { mounts: [{ prefix: '/api', proxy: `http://127.0.0.1:${upstream.port}` }] })), '/api/hello'),
+        ),
+    },
+  ],
+};
+
+const websocket: LoadGroup = {
+  id: 'websocket',
+  title: 'WebSocket echo, 64 clients, 64-byte messages',
+  load: 'ws',
+  unit: 'msg/s',
+  baseline: 'direct',
+  targets: { engine: { kind: 'ratio', min: 0.8 } },
+  configs: [
+    {
+      id: 'direct',
+      label: 'ws echo server, direct',
+      start: async () => {
+        const server = await child('wsEcho', {});
+        return { url: `ws://127.0.0.1:${server.port}/`, processes: [server] };
+      },
+    },
+    {
+      id: 'engine',
+      label: 'engine, proxy mount',
+      start: (ctx) =>
+        withUpstream('wsEcho', {}, async (upstream) => {
+          const server = await engine(ctx, ctx.ws.config('websocket', { mounts: [{ prefix: '/ws', proxy: `http://127.0.0.1:${upstream.port}` }] }));
+          return { url: `ws://127.0.0.1:${server.port}/ws/`, processes: [server] };
+        }),
+    },
+  ],
+};
+
+export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, websocket];
+
+/** Groups measured by the engine's own process rather than by load: ids for --only. */
+export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds'] as const;

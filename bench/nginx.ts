@@ -1,0 +1,55 @@
+/**
+ * nginx from Debian as the reference server: one worker (node is one thread too), run as a
+ * non-daemon child with its own prefix, config, pid and logs in a temp folder, bound to 127.0.0.1.
+ * Never the system service.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort, startServer, type Started } from './processes';
+
+export const NGINX = '/usr/sbin/nginx';
+
+/**
+ * Starts nginx with `locations` (the body of its `server` block) and optional `http` directives
+ * (upstream blocks). Settings follow Debian's default nginx.conf (sendfile, tcp_nopush), with the
+ * access log off (the engine runs with --quiet) and unlimited keep-alive requests (node:http has
+ * no limit either, so neither side pays for reconnects).
+ */
+export async function startNginx(workDir: string, name: string, locations: string, httpExtra = ''): Promise<Started> {
+  const prefix = fs.mkdtempSync(path.join(workDir, `nginx-${name}-`));
+  fs.chmodSync(prefix, 0o755);
+  const port = await freePort();
+  const running = process.getuid?.() === 0;
+  const conf = `
+daemon off;
+master_process on;
+worker_processes 1;
+${running ? 'user nobody nogroup;' : ''}
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  types { application/octet-stream bin; }
+  default_type application/octet-stream;
+  keepalive_requests 100000000;
+  keepalive_timeout 65;
+  client_body_temp_path ${prefix}/client_body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  ${httpExtra}
+  server {
+    listen 127.0.0.1:${port};
+    ${locations}
+  }
+}
+`;
+  const confFile = path.join(prefix, 'nginx.conf');
+  fs.writeFileSync(confFile, conf);
+  // SIGQUIT: graceful shutdown; the master waits for its worker before it exits.
+  return startServer(NGINX, ['-p', `${prefix}/`, '-c', confFile, '-e', `${prefix}/error.log`], { port }, 'SIGQUIT');
+}
