@@ -1,7 +1,406 @@
-/** Command mounts: placeholder until the command kind lands (issue 4). */
+/**
+ * Command mounts: start a local app with a shell command, wait until it listens, forward its prefix
+ * to it (HTTP and WebSocket upgrades, through `proxy.ts`'s forwarder), restart it when it dies, stop
+ * it with the engine.
+ *
+ *                     spawn, then poll port / readyPath
+ *   idle ──request──▶ starting ─────────────────────────▶ ready ──exit──▶ backoff ──timer──▶ starting
+ *    ▲                 │ exit before ready,                 │ idleTimeout    │ crash loop
+ *    │                 │ not ready in time                  │ (onRequest)    ▼
+ *    └─────────────────┼────────────────────────────────────┘              error ◀─ exit, restart "never"
+ *                      └──────────────────────────────────────────────────▶ error
+ *   reload(): any state ──▶ starting (the old process is gone before the new one starts)
+ *   close():  any state ──▶ stopped (resolves when every process of every run is gone)
+ *
+ * - Requests (and upgrades) wait while the command starts, up to `readyTimeout`; in `backoff`,
+ *   `error` or `stopped` they get a 503 page with the reason and the last lines of output.
+ * - The process tree is run by a supervisor (see `supervisor.ts` and `command/process.ts`) so that it
+ *   dies with the engine even when the engine is SIGKILLed.
+ * - `MOUNT_PREFIX` is the prefix as in Express's `req.baseUrl`: '/app', and '' for the catch-all.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Emitter } from '../events';
+import type { Logger } from '../logger';
+import { STATUS_TITLES } from '../pages';
 import type { CommandMountSpec } from '../spec';
-import type { AppFactory } from './app';
+import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
+import { LineSplitter, Tail } from './command/output';
+import { locateSupervisor, SupervisedProcess } from './command/process';
+import { freePort, isPortInUse, waitUntilReady } from './command/readiness';
+import { Backoff, DEFAULT_BACKOFF, describeExit, shouldRestart, type BackoffOptions } from './command/restart';
+import { createForwarder, type Forwarder } from './proxy';
 
-export const createCommandApp: AppFactory<CommandMountSpec> = async (spec) => {
-  throw new Error(`mount "${spec.name}": command mounts are not available yet.`);
-};
+export interface CommandAppOptions {
+  readonly backoff?: BackoffOptions;
+  /** Milliseconds between SIGTERM and SIGKILL when stopping. */
+  readonly killGraceMs?: number;
+}
+
+const DEFAULT_KILL_GRACE_MS = 2000;
+/** Lines of output kept for error pages and the editor. */
+const TAIL_LINES = 20;
+const LOOPBACK = '127.0.0.1';
+
+export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => new CommandApp(spec, context.logger);
+
+type Phase = 'idle' | 'starting' | 'ready' | 'backoff' | 'error' | 'stopped' | 'closed';
+
+/** One start of the command. */
+interface Run {
+  readonly abort: AbortController;
+  /** Set when the engine stops this run on purpose: its exit is then not a failure. */
+  stopping: boolean;
+  port?: number;
+  process?: SupervisedProcess;
+  readyAt?: number;
+}
+
+/** What requests waiting for a start hang on: resolves when ready, rejects with the 503 to send. */
+class Gate {
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: HttpError) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Nobody may be waiting when a start fails.
+    this.promise.catch(() => undefined);
+  }
+}
+
+export class CommandApp implements App {
+  private phase: Phase = 'idle';
+  private _status: AppStatus = { state: 'idle' };
+  private reason: string | undefined;
+  private detail: string | undefined;
+  private readonly _onDidChangeStatus = new Emitter<AppStatus>();
+  readonly onDidChangeStatus = this._onDidChangeStatus.event;
+
+  private run: Run | undefined;
+  private gate: Gate | undefined;
+  /** Every process not yet gone, including runs being stopped. */
+  private readonly living = new Set<SupervisedProcess>();
+  private readonly tail = new Tail(TAIL_LINES);
+  private readonly forwarder: Forwarder;
+  private readonly backoff: Backoff;
+  private readonly killGraceMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Requests in flight and open tunnels: an onRequest command is idle only when this is 0. */
+  private active = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly spec: CommandMountSpec,
+    private readonly logger: Logger,
+    options: CommandAppOptions = {},
+  ) {
+    locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
+    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.forwarder = createForwarder({
+      name: spec.name,
+      target: () => (this.phase === 'ready' && this.run?.port !== undefined ? `http://${LOOPBACK}:${this.run.port}` : undefined),
+      stripPrefix: spec.stripPrefix,
+      timeoutSeconds: spec.timeout,
+      logger,
+    });
+    if (spec.start === 'eager') this.startRun();
+    else this.setPhase('idle', 'starts on the first request');
+  }
+
+  get status(): AppStatus {
+    return this._status;
+  }
+
+  /** The current run's process, for tests and diagnostics. */
+  get process(): SupervisedProcess | undefined {
+    return this.run?.process;
+  }
+
+  handle(req: MountedRequest, res: ServerResponse, fail: FailRequest): void {
+    this.hold();
+    res.once('close', () => this.release());
+    const ready = this.whenReady();
+    if (ready === true) this.forwarder.handle(req, res, fail);
+    else if (ready instanceof HttpError) fail(ready);
+    else {
+      ready.then(() => {
+        if (!res.destroyed && !res.writableEnded) this.forwarder.handle(req, res, fail);
+      }, fail);
+    }
+  }
+
+  upgrade(req: MountedRequest, socket: Duplex, head: Buffer): void {
+    this.hold();
+    socket.once('close', () => this.release());
+    const ready = this.whenReady();
+    if (ready === true) this.forwarder.upgrade(req, socket, head);
+    else if (ready instanceof HttpError) writeStatus(socket, ready);
+    else {
+      socket.pause();
+      ready.then(
+        () => {
+          if (!socket.destroyed) this.forwarder.upgrade(req, socket, head);
+        },
+        (error: HttpError) => writeStatus(socket, error),
+      );
+    }
+  }
+
+  /** Restarts the command; resolves when the new process is ready, rejects when it fails to get there. */
+  async reload(): Promise<void> {
+    if (this.phase === 'closed') throw new Error(`${this.spec.name} is stopped.`);
+    this.backoff.reset();
+    const old = this.run;
+    // Requests arriving meanwhile wait for the new process.
+    const gate = (this.gate ??= new Gate());
+    if (old) {
+      this.logger.info('restarting', this.spec.name);
+      void this.stopRun(old);
+    }
+    this.startRun();
+    await gate.promise;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearTimeout(this.restartTimer);
+      clearTimeout(this.idleTimer);
+      const run = this.run;
+      if (run) void this.stopRun(run);
+      this.gate?.reject(new HttpError(503, `${this.spec.name} is stopping.`));
+      this.gate = undefined;
+      this.setPhase('closed', 'stopped');
+      const results = await Promise.allSettled([...[...this.living].map((child) => child.stop(this.killGraceMs)), this.forwarder.close()]);
+      this._onDidChangeStatus.dispose();
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    })();
+    return this.closing;
+  }
+
+  /** true: forward now; a promise: forward once ready; an HttpError: answer it. */
+  private whenReady(): true | Promise<void> | HttpError {
+    switch (this.phase) {
+      case 'ready':
+        return true;
+      case 'idle':
+        this.startRun();
+        return this.gate!.promise;
+      case 'starting':
+        return this.gate!.promise;
+      case 'closed':
+        return new HttpError(503, `${this.spec.name} is stopping.`);
+      default:
+        return this.unavailable();
+    }
+  }
+
+  private unavailable(): HttpError {
+    return new HttpError(503, `${this.spec.name} is not available: ${this.reason ?? this.phase}.`, this.detail);
+  }
+
+  private startRun(): void {
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.idleTimer);
+    const run: Run = { abort: new AbortController(), stopping: false };
+    this.run = run;
+    this.gate ??= new Gate();
+    this.tail.clear();
+    this.setPhase('starting', 'starting');
+    void this.launch(run).catch((error: unknown) => {
+      if (run === this.run) this.fail(run, `could not be started: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  private async launch(run: Run): Promise<void> {
+    const spec = this.spec;
+    // A previous run (reload, restart, idle stop) must be gone first: it may hold the port.
+    await Promise.all([...this.living].map((child) => child.gone));
+    if (run !== this.run || run.stopping) return;
+    const port = spec.port !== 0 ? spec.port : await freePort();
+    if (spec.port !== 0 && (await isPortInUse(port))) throw new Error(`port ${port} is already in use by another process`);
+    if (run !== this.run || run.stopping) return;
+
+    run.port = port;
+    const onLine = (line: string) => {
+      this.tail.push(line);
+      this.logger.info(line, spec.name);
+    };
+    const splitters = { stdout: new LineSplitter(onLine), stderr: new LineSplitter(onLine) };
+    const child = new SupervisedProcess({
+      command: spec.command,
+      cwd: spec.cwd,
+      env: this.environment(port),
+      onOutput: (text, stream) => splitters[stream].push(text),
+      onSpawned: () => {
+        if (run === this.run) this.setPhase(this.phase, this.reason, this.detail);
+      },
+    });
+    run.process = child;
+    this.living.add(child);
+    void child.gone.then(() => this.living.delete(child));
+    this.logger.info(`started \`${spec.command}\` in ${spec.cwd} with PORT=${port}`, spec.name);
+    this.setPhase('starting', spec.readyPath ? `waiting for GET ${spec.readyPath} on port ${port} to answer` : `waiting for port ${port} to accept connections`);
+    void child.exited.then((exit) => {
+      splitters.stdout.flush();
+      splitters.stderr.flush();
+      this.exited(run, exit);
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      waitUntilReady(port, spec.readyPath, run.abort.signal).then((ready) => (ready ? 'ready' : 'aborted')),
+      child.exited.then(() => 'exited'),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), spec.readyTimeout * 1000))),
+    ]);
+    clearTimeout(timer);
+    run.abort.abort();
+    if (run !== this.run || run.stopping) return;
+    if (outcome === 'ready') {
+      run.readyAt = Date.now();
+      this.logger.info(`ready on port ${port}`, spec.name);
+      this.setPhase('ready', undefined);
+      this.gate?.resolve();
+      this.gate = undefined;
+      this.armIdleTimer();
+    } else if (outcome === 'timeout') {
+      const waitedFor = spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`;
+      this.fail(run, `was not ready after ${spec.readyTimeout} s (${waitedFor}); it was stopped`);
+      void this.stopRun(run);
+    }
+    // 'exited' is handled by exited().
+  }
+
+  private exited(run: Run, exit: Parameters<typeof describeExit>[0]): void {
+    if (run !== this.run || run.stopping) return;
+    const how = describeExit(exit);
+    if (run.readyAt === undefined) {
+      this.fail(run, exit.error !== undefined ? `could not be started: ${how}` : `exited before it was ready (${how})`);
+      return;
+    }
+    this.run = undefined;
+    this.logger.warn(`exited (${how})`, this.spec.name);
+    if (shouldRestart(this.spec.restart, exit)) {
+      const decision = this.backoff.next(Date.now() - run.readyAt);
+      if (decision.crashLoop) {
+        this.fail(run, `crash loop: exited ${decision.exits} times in a row soon after starting (last: ${how}); not restarting until it is reloaded`);
+        return;
+      }
+      const seconds = decision.delayMs / 1000;
+      this.setPhase('backoff', `exited (${how}); restarting in ${seconds} s`, this.tail.text());
+      this.logger.info(`restarting in ${seconds} s (attempt ${decision.attempt})`, this.spec.name);
+      this.restartTimer = setTimeout(() => this.startRun(), decision.delayMs);
+    } else if (exit.code === 0) {
+      if (this.spec.start === 'onRequest') this.setPhase('idle', `exited (${how}); starts again on the next request`);
+      else this.setPhase('stopped', `exited (${how}); reload it to start it again`, this.tail.text());
+    } else {
+      this.fail(run, `exited (${how}); restart is "${this.spec.restart}"`);
+    }
+  }
+
+  /** The mount is in error: waiting requests get the 503, the editor the reason and the last lines. */
+  private fail(run: Run, reason: string): void {
+    if (run === this.run && run.readyAt !== undefined) this.run = undefined;
+    this.setPhase('error', reason, this.tail.text());
+    this.logger.error(reason, undefined, this.spec.name);
+    this.gate?.reject(this.unavailable());
+    this.gate = undefined;
+  }
+
+  /** Stops one run's process tree; its exit is expected and not reported as a failure. */
+  private stopRun(run: Run): Promise<void> {
+    run.stopping = true;
+    run.abort.abort();
+    if (this.run === run) this.run = undefined;
+    return run.process?.stop(this.killGraceMs) ?? Promise.resolve();
+  }
+
+  private environment(port: number): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      // The editor's own switch that turns Electron into Node must not leak into the user's tools.
+      if (value !== undefined && name !== 'ELECTRON_RUN_AS_NODE') env[name] = value;
+    }
+    return {
+      ...env,
+      ...this.spec.env,
+      PORT: String(port),
+      HOST: LOOPBACK,
+      MOUNT_PREFIX: this.spec.prefix === '/' ? '' : this.spec.prefix,
+    };
+  }
+
+  private hold(): void {
+    this.active++;
+    clearTimeout(this.idleTimer);
+  }
+
+  private release(): void {
+    this.active--;
+    this.armIdleTimer();
+  }
+
+  /** An onRequest command that served nothing for `idleTimeout` seconds is stopped until the next request. */
+  private armIdleTimer(): void {
+    if (this.spec.start !== 'onRequest' || this.active > 0 || this.phase !== 'ready') return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const run = this.run;
+      if (this.active > 0 || this.phase !== 'ready' || !run) return;
+      this.logger.info(`no requests for ${this.spec.idleTimeout} s; stopping until the next request`, this.spec.name);
+      void this.stopRun(run);
+      this.setPhase('idle', `stopped after ${this.spec.idleTimeout} s without requests; starts on the next request`);
+    }, this.spec.idleTimeout * 1000);
+  }
+
+  /** The one status setter: fires when anything the editor shows changed. */
+  private setPhase(phase: Phase, reason: string | undefined, detail?: string): void {
+    this.phase = phase;
+    this.reason = reason;
+    this.detail = detail;
+    const running = phase === 'starting' || phase === 'ready';
+    const state: AppState = phase === 'backoff' ? 'starting' : phase === 'closed' ? 'stopped' : phase;
+    const pid = running ? this.run?.process?.pid : undefined;
+    const port = running ? this.run?.port : undefined;
+    const next: AppStatus = {
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(detail !== undefined ? { detail } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+      ...(port !== undefined ? { port } : {}),
+    };
+    const previous = this._status;
+    if (
+      previous.state === next.state &&
+      previous.reason === next.reason &&
+      previous.detail === next.detail &&
+      previous.pid === next.pid &&
+      previous.port === next.port
+    ) {
+      return;
+    }
+    this._status = next;
+    this._onDidChangeStatus.fire(next);
+  }
+}
+
+/** Answers an upgrade that cannot be forwarded, then closes the socket. */
+function writeStatus(socket: Duplex, error: HttpError): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${error.message}\n${error.detail ? `\n${error.detail}\n` : ''}`;
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_TITLES[error.status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
+      `Content-Security-Policy: default-src 'none'\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * One run of a command, seen from the engine: forks a supervisor (`../supervisor.ts`) that runs the
+ * command in its own process group, relays its output and exit, and takes the group down when asked
+ * or when the engine itself dies. `gone` resolves when the supervisor has exited, which it does only
+ * once no process of the group is alive.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HostMessage, SupervisorMessage } from './protocol';
+
+export interface ProcessExit {
+  /** Exit code, or null when ended by a signal or never started. */
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** Set when the command could not be started at all. */
+  readonly error?: string;
+}
+
+export interface ProcessOptions {
+  readonly command: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly onOutput: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** Called once the command's process exists (`pid` is set). */
+  readonly onSpawned?: (pid: number) => void;
+}
+
+/** Extra time the supervisor gets beyond the grace period before the engine kills it and the group itself. */
+const SUPERVISOR_SLACK_MS = 3000;
+
+let supervisorFile: string | undefined;
+
+/**
+ * The supervisor script. Bundled, the engine lives in dist/cli.js or dist/extension.js next to
+ * dist/supervisor.js; compiled by tsc, this file is out/src/engine/apps/command/process.js and the
+ * supervisor out/src/engine/apps/supervisor.js.
+ */
+export function locateSupervisor(): string {
+  if (supervisorFile) return supervisorFile;
+  const candidates = [path.join(__dirname, 'supervisor.js'), path.join(__dirname, '..', 'supervisor.js')];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error(`the command supervisor is missing (looked for ${candidates.join(' and ')}); rebuild Mounts`);
+  supervisorFile = found;
+  return found;
+}
+
+export class SupervisedProcess {
+  /** The command's process id (its shell), which is also its process group id. */
+  pid: number | undefined;
+  /** Resolves when the command has exited (or failed to start); never rejects. */
+  readonly exited: Promise<ProcessExit>;
+  /** Resolves when the supervisor and every process of the command's group are gone; never rejects. */
+  readonly gone: Promise<void>;
+  private readonly supervisor: ChildProcess;
+  private stopping: Promise<void> | undefined;
+  private supervisorGone = false;
+
+  constructor(options: ProcessOptions) {
+    const { ELECTRON_RUN_AS_NODE: _electron, ...hostEnv } = process.env;
+    // In the desktop editor process.execPath is Electron: fork() with ELECTRON_RUN_AS_NODE runs it as
+    // Node. execArgv is cleared so the host's --inspect flags do not follow (they would clash on ports).
+    this.supervisor = fork(locateSupervisor(), [], {
+      detached: process.platform !== 'win32',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: [],
+      env: { ...hostEnv, ELECTRON_RUN_AS_NODE: '1' },
+      serialization: 'json',
+    });
+    let resolveExit!: (exit: ProcessExit) => void;
+    this.exited = new Promise((resolve) => (resolveExit = resolve));
+    this.gone = new Promise((resolve) => {
+      // 'close', not 'exit': it comes after the last message on the channel and the end of stderr.
+      this.supervisor.once('close', () => {
+        this.supervisorGone = true;
+        resolveExit({ code: null, signal: null, error: 'the supervisor exited unexpectedly' });
+        resolve();
+      });
+    });
+    let supervisorErrors = '';
+    this.supervisor.stderr?.setEncoding('utf8');
+    this.supervisor.stderr?.on('data', (text: string) => {
+      // The supervisor prints nothing unless it crashes; keep what it says for the exit report.
+      supervisorErrors = (supervisorErrors + text).slice(-2000);
+    });
+    this.supervisor.on('error', () => undefined);
+    this.supervisor.on('message', (message: SupervisorMessage) => {
+      switch (message.type) {
+        case 'spawned':
+          this.pid = message.pid;
+          options.onSpawned?.(message.pid);
+          break;
+        case 'output':
+          options.onOutput(message.text, message.stream);
+          break;
+        case 'exited':
+          resolveExit({ code: message.code, signal: message.signal });
+          break;
+        case 'spawn-error':
+          resolveExit({ code: null, signal: null, error: message.message });
+          break;
+      }
+    });
+    void this.gone.then(() => {
+      if (supervisorErrors) options.onOutput(`[supervisor] ${supervisorErrors}`, 'stderr');
+    });
+    this.post({ type: 'start', command: options.command, cwd: options.cwd, env: options.env });
+  }
+
+  /** The supervisor's pid (tests use it to check the process table). */
+  get supervisorPid(): number | undefined {
+    return this.supervisor.pid;
+  }
+
+  /**
+   * SIGTERM to the command's group, SIGKILL after `graceMs`; resolves when everything is gone. Should
+   * the supervisor itself hang, it is killed along with the group after a little more time.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.supervisorGone) return;
+      this.post({ type: 'stop', graceMs });
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs + SUPERVISOR_SLACK_MS)));
+      const timedOut = await Promise.race([this.gone.then(() => false), hung]);
+      clearTimeout(timer);
+      if (!timedOut) return;
+      for (const pid of [this.pid, this.supervisor.pid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await this.gone;
+    })();
+    return this.stopping;
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.supervisor.connected) return;
+    this.supervisor.send(message, (error) => {
+      // A supervisor that died is reported through 'exit'; nothing to do here.
+      void error;
+    });
+  }
+}

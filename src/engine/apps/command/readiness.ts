@@ -1,0 +1,76 @@
+/**
+ * Readiness: a command is ready when a TCP connect to its port succeeds, or, with `readyPath`, when
+ * a GET there answers with anything but a connection error or a 5xx.
+ */
+import * as http from 'node:http';
+import * as net from 'node:net';
+
+const FIRST_INTERVAL_MS = 25;
+const MAX_INTERVAL_MS = 250;
+const PROBE_TIMEOUT_MS = 2000;
+
+/** Polls until the app answers (true) or `signal` aborts (false). */
+export async function waitUntilReady(port: number, readyPath: string | undefined, signal: AbortSignal): Promise<boolean> {
+  let interval = FIRST_INTERVAL_MS;
+  while (!signal.aborted) {
+    if (await probe(port, readyPath)) return !signal.aborted;
+    await sleep(interval, signal);
+    interval = Math.min(interval * 2, MAX_INTERVAL_MS);
+  }
+  return false;
+}
+
+/** One attempt: true when the app answered. */
+export function probe(port: number, readyPath: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (readyPath === undefined) {
+      const socket = net.connect({ host: '127.0.0.1', port, timeout: PROBE_TIMEOUT_MS });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(false));
+      return;
+    }
+    const request = http.get({ host: '127.0.0.1', port, path: readyPath, agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+      response.resume();
+      resolve((response.statusCode ?? 500) < 500);
+    });
+    request.once('timeout', () => request.destroy());
+    request.once('error', () => resolve(false));
+  });
+}
+
+/** True when something accepts connections on 127.0.0.1:`port`. */
+export function isPortInUse(port: number): Promise<boolean> {
+  return probe(port, undefined);
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The command supervisor: one small Node process per run of a command mount. The engine forks it
+ * detached (its own session, so a Ctrl-C in the CLI's terminal reaches the engine, which then stops
+ * commands in order) with an IPC channel, and sends it one `start` message.
+ *
+ *   engine ──IPC── supervisor ──spawn(shell, detached)── sh -c "command" ── python app.py ...
+ *                                                       └── one process group ──────────────┘
+ *
+ * - The command runs through the platform shell in its own process group. `/bin/sh` (dash) does not
+ *   exec the last command of `sh -c`, so killing the shell alone would leave the app running: every
+ *   signal goes to the whole group.
+ * - Output is read here and relayed over the IPC channel, in order with the `exited` message.
+ * - When the IPC channel closes, the engine is gone (the kernel closes the channel even when the
+ *   engine is SIGKILLed): the group gets SIGTERM, then SIGKILL after a grace period.
+ * - When the command exits on its own, what is left of its group (background jobs) is stopped too,
+ *   so a restart never finds the old app on its port.
+ * - The supervisor exits only once no process of the group is alive; its exit is the engine's proof.
+ *   Signal 0 to a group also counts zombies (which init may reap late), so on Linux aliveness is read
+ *   from /proc/<pid>/stat.
+ *
+ * This file is an entry point of its own (esbuild bundles it as dist/supervisor.js; tsc emits it to
+ * out/): it imports only `node:*` and types.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { HostMessage, SupervisorMessage } from './command/protocol';
+
+/** Grace period when the engine vanished: children must not outlive it by more than a moment. */
+const ORPHAN_GRACE_MS = 1000;
+/** Grace period for what is left of the group after the command exited on its own. */
+const LEFTOVER_GRACE_MS = 1000;
+/** After SIGKILL, how long to wait for the kernel before giving up (processes in uninterruptible sleep). */
+const AFTER_KILL_MS = 5000;
+/** How long the command's pipes may stay open after it exited (a background job may hold them). */
+const OUTPUT_DRAIN_MS = 100;
+const POLL_MS = 20;
+const WINDOWS = process.platform === 'win32';
+
+let child: ChildProcess | undefined;
+let terminating: Promise<void> | undefined;
+let unsent = 0;
+let onAllSent: (() => void) | undefined;
+
+function send(message: SupervisorMessage): void {
+  if (!process.connected) return;
+  unsent++;
+  // The engine may vanish at any time: a failed send is not an error here.
+  process.send?.(message, undefined, {}, () => {
+    if (--unsent === 0) onAllSent?.();
+  });
+}
+
+/** Resolves when every message has been written to the channel (or after `ms`). */
+function allSent(ms: number): Promise<void> {
+  if (unsent === 0 || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    onAllSent = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True while any process of group `pgid` is alive (zombies are not). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    // ESRCH: nothing left, not even a zombie. EPERM: something we cannot signal is in the group.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return true; // No /proc (macOS): signal 0 is all there is.
+  }
+  for (const name of names) {
+    const first = name.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue; // Exited meanwhile.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so parse after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  return false;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Stops the command's whole group: SIGTERM, SIGKILL after `graceMs`; resolves when it is gone. */
+function terminate(graceMs: number): Promise<void> {
+  terminating ??= (async () => {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    if (WINDOWS) {
+      // No process groups: taskkill ends the tree. /F at once, since console apps ignore the polite form.
+      await new Promise<void>((resolve) => {
+        const killer = spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+        killer.once('exit', () => resolve());
+        killer.once('error', () => resolve());
+      });
+      return;
+    }
+    signalGroup(pid, 'SIGTERM');
+    const killAt = Date.now() + graceMs;
+    while (groupAlive(pid) && Date.now() < killAt) await delay(POLL_MS);
+    if (!groupAlive(pid)) return;
+    signalGroup(pid, 'SIGKILL');
+    const giveUpAt = Date.now() + AFTER_KILL_MS;
+    while (groupAlive(pid) && Date.now() < giveUpAt) await delay(POLL_MS);
+  })();
+  return terminating;
+}
+
+/** Ends the supervisor once the group is gone and the last message has been handed to the channel. */
+function finish(graceMs: number): void {
+  void terminate(graceMs)
+    .then(() => allSent(1000))
+    .then(() => process.exit(0));
+}
+
+function start(message: Extract<HostMessage, { type: 'start' }>): void {
+  if (child) return;
+  try {
+    child = spawn(message.command, {
+      shell: true,
+      cwd: message.cwd,
+      env: message.env,
+      detached: !WINDOWS, // Its own process group (setsid), so the group can be signalled as one.
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+  } catch (error) {
+    send({ type: 'spawn-error', message: (error as Error).message });
+    finish(0);
+    return;
+  }
+  const spawned = child;
+  let exit: { code: number | null; signal: string | null } | undefined;
+  let openStreams = 2;
+  let reported = false;
+  const report = () => {
+    if (reported || exit === undefined) return;
+    reported = true;
+    send({ type: 'exited', ...exit });
+    finish(LEFTOVER_GRACE_MS);
+  };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const readable = spawned[stream]!;
+    const decoder = new StringDecoder('utf8');
+    readable.on('data', (chunk: Buffer) => {
+      const text = decoder.write(chunk);
+      if (text !== '') send({ type: 'output', stream, text });
+    });
+    readable.once('close', () => {
+      const rest = decoder.end();
+      if (rest !== '') send({ type: 'output', stream, text: rest });
+      if (--openStreams === 0) report();
+    });
+    readable.on('error', () => undefined);
+  }
+  spawned.once('spawn', () => send({ type: 'spawned', pid: spawned.pid! }));
+  spawned.once('error', (error) => {
+    // The shell itself could not start (e.g. the cwd does not exist).
+    if (exit !== undefined) return;
+    send({ type: 'spawn-error', message: error.message });
+    exit = { code: null, signal: null };
+    reported = true;
+    finish(0);
+  });
+  spawned.once('exit', (code, signal) => {
+    exit = { code, signal };
+    // Normally the pipes close right after; a background job holding them must not delay the news.
+    setTimeout(report, OUTPUT_DRAIN_MS).unref();
+  });
+}
+
+process.on('message', (message: HostMessage) => {
+  if (message.type === 'start') start(message);
+  else if (message.type === 'stop') {
+    if (!child) process.exit(0);
+    finish(message.graceMs);
+  }
+});
+
+// The engine is gone (it exited, crashed or was SIGKILLed): take the command with us.
+process.on('disconnect', () => {
+  if (!child) process.exit(0);
+  finish(ORPHAN_GRACE_MS);
+});
+process.on('SIGTERM', () => finish(ORPHAN_GRACE_MS));
+process.on('SIGINT', () => finish(ORPHAN_GRACE_MS));
+process.on('SIGHUP', () => finish(ORPHAN_GRACE_MS));
