@@ -29,7 +29,8 @@ export class MountsTreeProvider extends Disposable implements vscode.TreeDataPro
   getChildren(node?: TreeNode): TreeNode[] {
     if (!node) {
       const folders = this.folders.list();
-      if (folders.length === 1) return this.childrenOf(folders[0]);
+      // A config that never parsed has nothing to list: the welcome view explains and links to the problems.
+      if (folders.length === 1) return folders[0].engine.config ? this.childrenOf(folders[0]) : [];
       return folders.map((folder) => ({ type: 'folder', folder }));
     }
     return node.type === 'folder' ? this.childrenOf(node.folder) : [];

@@ -1,0 +1,71 @@
+// Port in use: the error state with the reason; a free port for this run; Stop frees the port.
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { firstFolder, getApi, isListening, occupyPort, waitFor } from '../helpers';
+
+describe('ports', () => {
+  it('Stop frees the port', async () => {
+    const api = await getApi();
+    assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), true);
+    const port = api.engines()[0].engine.port!;
+    assert.ok(await isListening(port));
+    await vscode.commands.executeCommand('mounts.stop');
+    assert.strictEqual(api.state(), 'stopped');
+    assert.strictEqual(await isListening(port), false);
+  });
+
+  describe('when the port is in use', () => {
+    let holder: { port: number; close(): Promise<void> };
+    let configFile: string;
+    let original: string;
+
+    before(async () => {
+      const api = await getApi();
+      holder = await occupyPort();
+      configFile = api.engines()[0].configFile.fsPath;
+      original = fs.readFileSync(configFile, 'utf8');
+      // Written outside the editor: the file watcher brings it in.
+      fs.writeFileSync(configFile, original.replace('"port": 0', `"port": ${holder.port}`));
+      await waitFor('the engine to read the new port', () => api.engines()[0].engine.config?.port === holder.port);
+    });
+
+    after(async () => {
+      await vscode.commands.executeCommand('mounts.stop');
+      fs.writeFileSync(configFile, original);
+      const api = await getApi();
+      await waitFor('the engine to read port 0 again', () => api.engines()[0].engine.config?.port === 0);
+      await holder.close();
+    });
+
+    it('ends in the error state, saying which port', async () => {
+      const api = await getApi();
+      const states: string[] = [];
+      const subscription = api.onDidChangeState(({ state }) => states.push(state));
+      try {
+        assert.strictEqual(await vscode.commands.executeCommand('mounts.start'), false);
+      } finally {
+        subscription.dispose();
+      }
+      assert.deepStrictEqual(states, ['starting', 'error']);
+      assert.strictEqual(api.state(), 'error');
+      assert.strictEqual(api.engines()[0].engine.lastError, `port ${holder.port} is in use`);
+      const status = api.statusBar();
+      assert.strictEqual(status.state, 'error');
+      assert.match(status.tooltip, new RegExp(`port ${holder.port} is in use`));
+      // Nothing half-started: the tree shows the mounts not started.
+      assert.ok(api.tree.getChildren().every((node) => api.tree.getTreeItem(node).contextValue?.endsWith('.stopped')));
+    });
+
+    it('starts on a free port for this run without touching mounts.json', async () => {
+      const api = await getApi();
+      assert.strictEqual(await vscode.commands.executeCommand('mounts.startOnFreePort', firstFolder().uri), true);
+      const port = api.engines()[0].engine.port!;
+      assert.notStrictEqual(port, holder.port);
+      assert.ok(await isListening(port));
+      assert.ok(fs.readFileSync(configFile, 'utf8').includes(`"port": ${holder.port}`));
+      await vscode.commands.executeCommand('mounts.stop');
+      assert.strictEqual(await isListening(port), false);
+    });
+  });
+});

@@ -1,0 +1,85 @@
+// Start serves every mount over real HTTP; the tree, status bar and URLs follow.
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { firstFolder, get, getApi, waitFor } from '../helpers';
+
+describe('serving', () => {
+  after(async () => {
+    await vscode.commands.executeCommand('mounts.stop', firstFolder().uri);
+  });
+
+  it('Start serves every mount', async () => {
+    const api = await getApi();
+    const states: string[] = [];
+    const subscription = api.onDidChangeState(({ state }) => states.push(state));
+    try {
+      assert.strictEqual(await vscode.commands.executeCommand('mounts.start'), true);
+    } finally {
+      subscription.dispose();
+    }
+    assert.deepStrictEqual(states, ['starting', 'serving']);
+    assert.strictEqual(api.state(), 'serving');
+
+    const site = await get(api.urlOf('/')!);
+    assert.strictEqual(site.status, 200);
+    assert.match(site.body, /static site/);
+    const hello = await get(`${api.urlOf('/hello')}x?y=1`);
+    assert.strictEqual(hello.status, 200);
+    assert.strictEqual(hello.body, 'hello from /hello /x?y=1');
+    const docs = await get(`${api.urlOf('/docs')}readme.txt`);
+    assert.strictEqual(docs.body.trim(), 'docs readme');
+    // The proxy's upstream is down on purpose: the proxy mount itself answers, with 502.
+    assert.strictEqual((await get(api.urlOf('/api')!)).status, 502);
+  });
+
+  it('shows the mounts serving in the tree, with a tooltip', async () => {
+    const api = await getApi();
+    await waitFor('the tree to show serving', () =>
+      api.tree.getChildren().every((node) => api.tree.getTreeItem(node).contextValue?.endsWith('.serving')),
+    );
+    const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
+    assert.deepStrictEqual(
+      items.map((item) => item.contextValue),
+      ['mount.static.serving', 'mount.module.serving', 'mount.static.serving', 'mount.proxy.serving'],
+    );
+    assert.strictEqual(items[1].description, '/hello → apps/hello.js · serving');
+    const tooltip = (items[1].tooltip as vscode.MarkdownString).value;
+    assert.ok(tooltip.includes(api.urlOf('/hello')!), tooltip);
+    assert.match(tooltip, /module mount/);
+    assert.match(tooltip, /Requests: [1-9]/);
+  });
+
+  it('shows the port and the number of mounts in the status bar', async () => {
+    const api = await getApi();
+    const port = api.engines()[0].engine.port;
+    await waitFor('the status bar to show serving', () => api.statusBar().state === 'serving');
+    assert.ok(api.statusBar().text.endsWith(`Mounts :${port} (4 mounts)`), api.statusBar().text);
+  });
+
+  it('copies a browser URL built from asExternalUri with the mount path kept', async () => {
+    const api = await getApi();
+    const helloNode = api.tree.getChildren()[1];
+    const url = await vscode.commands.executeCommand<string>('mounts.copyUrl', helloNode);
+    assert.ok(url?.endsWith('/hello/'), url);
+    assert.strictEqual(await vscode.env.clipboard.readText(), url);
+    // In this host the external URL goes through code-server's port proxy: it must still reach the app.
+    const response = await get(url);
+    assert.strictEqual(response.status, 200);
+    assert.match(response.body, /^hello from \/hello/);
+  });
+
+  it('hot-reloads a module app when its file changes', async () => {
+    const api = await getApi();
+    const file = path.join(firstFolder().uri.fsPath, 'apps', 'hello.js');
+    const original = fs.readFileSync(file, 'utf8');
+    try {
+      fs.writeFileSync(file, original.replace('hello from', 'reloaded from'));
+      await waitFor('the new code to answer', async () => (await get(api.urlOf('/hello')!)).body.startsWith('reloaded from'));
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+    await waitFor('the old code to answer again', async () => (await get(api.urlOf('/hello')!)).body.startsWith('hello from'));
+  });
+});

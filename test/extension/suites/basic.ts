@@ -1,0 +1,14 @@
+// Entry of the single-folder suites (workspace: test/fixtures/workspaces/basic). Order matters:
+// deactivation runs last.
+import * as path from 'node:path';
+import { runMocha } from '../mocha';
+
+export function run(): Promise<void> {
+  return runMocha(path.join(__dirname, '..', 'basic'), [
+    'activation.test.js',
+    'serve.test.js',
+    'edit.test.js',
+    'port.test.js',
+    'deactivate.test.js',
+  ]);
+}
