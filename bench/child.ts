@@ -50,6 +50,32 @@ const modes: Record<string, () => Promise<void>> = {
     );
   },
 
+  /**
+   * The simplest Node proxy (issue 5's "node pipe proxy" reference): node:http with a keep-alive
+   * agent, headers copied as they are, bodies piped. No header hygiene: a floor, not a product.
+   */
+  async pipe() {
+    const upstreamPort = Number(args.upstreamPort);
+    const prefix = String(args.prefix);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    await serve(
+      http.createServer((req, res) => {
+        const upstream = http.request(
+          { host: '127.0.0.1', port: upstreamPort, method: req.method, path: (req.url ?? '/').slice(prefix.length) || '/', headers: req.headers, agent },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        upstream.on('error', () => {
+          res.statusCode = 502;
+          res.end();
+        });
+        req.pipe(upstream);
+      }),
+    );
+  },
+
   /** The engine through its public API. */
   async engine() {
     const { Engine } = loadEngine();

@@ -181,6 +181,12 @@ const proxy: LoadGroup = {
           hello(await engine(ctx, ctx.ws.config('proxy', { mounts: [{ prefix: '/api', proxy: `http://127.0.0.1:${upstream.port}` }] })), '/api/hello'),
         ),
     },
+    {
+      id: 'pipe',
+      label: 'plain node:http pipe proxy, keep-alive agent',
+      start: (ctx) =>
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) => hello(await child('pipe', { upstreamPort: upstream.port, prefix: '/api' }), '/api/hello')),
+    },
   ],
 };
 

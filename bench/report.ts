@@ -53,7 +53,7 @@ export function renderTable(rows: readonly Row[], enforce: boolean): string {
     } else {
       cells.push(
         `${format(row.median)} ${row.unit}`,
-        `${format(row.min!)}-${format(row.max!)}`,
+        `${format(row.min!)} – ${format(row.max!)}`,
         row.ratio === undefined ? '' : `${row.ratio.toFixed(2)} ×`,
         describeTarget(row.target),
         row.target ? (enforce ? verdict(row) : 'not enforced') : '',
