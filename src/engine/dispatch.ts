@@ -140,7 +140,9 @@ export class Dispatcher {
     const status = statusOf(error);
     if (status >= 500) {
       entry.lastError = error instanceof Error ? error.message : String(error);
-      this.options.logger.error(`${req.method} ${req.originalUrl} failed`, error, entry.spec.name);
+      // A crash in the app is an error with its stack; an upstream that is down or slow is a warning.
+      if (status === 500) this.options.logger.error(`${req.method} ${req.originalUrl} failed`, error, entry.spec.name);
+      else this.options.logger.warn(`${req.method} ${req.originalUrl}: ${status} ${entry.lastError}`, entry.spec.name);
       this.options.onMountActivity?.(entry);
     }
     if (res.headersSent) {
