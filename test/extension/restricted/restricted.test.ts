@@ -1,0 +1,44 @@
+// Restricted Mode (untrusted workspace): static and proxy mounts serve, module mounts are refused
+// with the reason, and the server still starts.
+import * as assert from 'node:assert';
+import * as vscode from 'vscode';
+import { firstFolder, get, getApi, waitFor } from '../helpers';
+
+describe('Restricted Mode', () => {
+  after(async () => {
+    await vscode.commands.executeCommand('mounts.stop', firstFolder().uri);
+  });
+
+  it('runs in an untrusted workspace', async () => {
+    assert.strictEqual(vscode.workspace.isTrusted, false);
+    await getApi();
+  });
+
+  it('shows module mounts refused before starting', async () => {
+    const api = await getApi();
+    const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
+    assert.deepStrictEqual(
+      items.map((item) => item.contextValue),
+      ['mount.static.stopped', 'mount.module.refused', 'mount.static.stopped', 'mount.proxy.stopped'],
+    );
+    assert.strictEqual(items[1].description, '/hello → apps/hello.js · refused in Restricted Mode');
+  });
+
+  it('serves static mounts and refuses module mounts with the reason', async () => {
+    const api = await getApi();
+    assert.strictEqual(await vscode.commands.executeCommand('mounts.start'), true);
+    assert.strictEqual(api.state(), 'serving');
+    const site = await get(api.urlOf('/')!);
+    assert.strictEqual(site.status, 200);
+    assert.match(site.body, /static site/);
+    const hello = await get(api.urlOf('/hello')!);
+    assert.strictEqual(hello.status, 503);
+    assert.match(hello.body, /trust the workspace/);
+    await waitFor('the tree to show the module refused while serving', () =>
+      api.tree.getChildren().map((node) => api.tree.getTreeItem(node).contextValue).join() ===
+        'mount.static.serving,mount.module.refused,mount.static.serving,mount.proxy.serving',
+    );
+    const tooltip = (api.tree.getTreeItem(api.tree.getChildren()[1]).tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /refused in Restricted Mode/);
+  });
+});
