@@ -17,6 +17,8 @@
  * - The process tree is run by a supervisor (see `supervisor.ts` and `command/process.ts`) so that it
  *   dies with the engine even when the engine is SIGKILLed.
  * - `MOUNT_PREFIX` is the prefix as in Express's `req.baseUrl`: '/app', and '' for the catch-all.
+ * - `readyPath` names a path of the app as mounted and is mapped like a request: `/health` on a
+ *   mount at `/blog` is asked of the app as `/health`, or as `/blog/health` with `stripPrefix: false`.
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -255,7 +257,7 @@ export class CommandApp implements App {
 
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      waitUntilReady(port, spec.readyPath, run.abort.signal).then((ready) => (ready ? 'ready' : 'aborted')),
+      waitUntilReady(port, this.upstreamReadyPath(), run.abort.signal, { 'X-Forwarded-Prefix': spec.prefix }).then((ready) => (ready ? 'ready' : 'aborted')),
       child.exited.then(() => 'exited'),
       new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), spec.readyTimeout * 1000))),
     ]);
@@ -319,6 +321,12 @@ export class CommandApp implements App {
     run.abort.abort();
     if (this.run === run) this.run = undefined;
     return run.process?.stop(this.killGraceMs) ?? Promise.resolve();
+  }
+
+  /** `readyPath` is a path of the app as mounted, mapped like a request: with the prefix unless stripped. */
+  private upstreamReadyPath(): string | undefined {
+    const { readyPath, stripPrefix, prefix } = this.spec;
+    return readyPath === undefined || stripPrefix || prefix === '/' ? readyPath : prefix + readyPath;
   }
 
   private environment(port: number): Record<string, string> {

@@ -9,11 +9,19 @@ const FIRST_INTERVAL_MS = 25;
 const MAX_INTERVAL_MS = 250;
 const PROBE_TIMEOUT_MS = 2000;
 
-/** Polls until the app answers (true) or `signal` aborts (false). */
-export async function waitUntilReady(port: number, readyPath: string | undefined, signal: AbortSignal): Promise<boolean> {
+/**
+ * Polls until the app answers (true) or `signal` aborts (false). `readyPath` is the path the app
+ * itself receives; `headers` go with the GET (the app sees the same `X-Forwarded-Prefix` as always).
+ */
+export async function waitUntilReady(
+  port: number,
+  readyPath: string | undefined,
+  signal: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<boolean> {
   let interval = FIRST_INTERVAL_MS;
   while (!signal.aborted) {
-    if (await probe(port, readyPath)) return !signal.aborted;
+    if (await probe(port, readyPath, headers)) return !signal.aborted;
     await sleep(interval, signal);
     interval = Math.min(interval * 2, MAX_INTERVAL_MS);
   }
@@ -21,7 +29,7 @@ export async function waitUntilReady(port: number, readyPath: string | undefined
 }
 
 /** One attempt: true when the app answered. */
-export function probe(port: number, readyPath: string | undefined): Promise<boolean> {
+export function probe(port: number, readyPath: string | undefined, headers: Readonly<Record<string, string>> = {}): Promise<boolean> {
   return new Promise((resolve) => {
     if (readyPath === undefined) {
       const socket = net.connect({ host: '127.0.0.1', port, timeout: PROBE_TIMEOUT_MS });
@@ -36,7 +44,7 @@ export function probe(port: number, readyPath: string | undefined): Promise<bool
       socket.once('error', () => resolve(false));
       return;
     }
-    const request = http.get({ host: '127.0.0.1', port, path: readyPath, agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+    const request = http.get({ host: '127.0.0.1', port, path: readyPath, headers, agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
       response.resume();
       resolve((response.statusCode ?? 500) < 500);
     });
