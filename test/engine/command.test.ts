@@ -3,10 +3,11 @@
  * Every test checks the process table (/proc) rather than trusting the engine's word.
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { get, startEngine, type RunningEngine } from './helpers';
-import { alive, commandApp, delay, groupMembers, REPO, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
+import { get, makeWorkspace, startEngine, type RunningEngine } from './helpers';
+import { alive, commandApp, delay, FIXTURES, groupMembers, REPO, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
 
 const WSGI = path.join(REPO, 'examples/wsgi');
 
@@ -297,6 +298,53 @@ describe('command mounts', function () {
       // Cut by the engine's stop (grace 300 ms) or answered 503: never left hanging.
       assert.ok(outcome instanceof Error || outcome.status === 503);
       assert.deepEqual(groupMembers(pid), []);
+    });
+  });
+
+  describe('when the host process is SIGKILLed', () => {
+    it('leaves no process behind: supervisors and process groups are gone within a couple of seconds', async () => {
+      const dir = makeWorkspace({
+        'mounts.json': JSON.stringify({
+          port: 0,
+          mounts: [
+            { prefix: '/plain', command: `GRANDCHILD=1 ${SERVER}` },
+            { prefix: '/python', command: 'python3 -m http.server $PORT --bind $HOST' },
+            { prefix: '/stubborn', command: `IGNORE_TERM=1 ${SERVER}` },
+          ],
+        }),
+      });
+      const host = spawn(process.execPath, [path.join(FIXTURES, 'host.js'), path.join(dir, 'mounts.json')], {
+        env: { ...process.env, MOUNTS_OUT_DIR: path.resolve(__dirname, '../..') },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        let output = '';
+        host.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const report = await waitFor(() => output.includes('\n') && JSON.parse(output), 15_000, 'the host to report');
+        const groups = report.mounts.map((mount: { status: { pid: number }; supervisorPid: number }) => ({
+          supervisor: mount.supervisorPid,
+          members: groupMembers(mount.status.pid),
+        }));
+        for (const group of groups) {
+          assert.ok(alive(group.supervisor));
+          assert.ok(group.members.length >= 2, 'shell and app at least');
+        }
+        const killedAt = Date.now();
+        host.kill('SIGKILL');
+        const latencies = await Promise.all(
+          groups.map(async (group: { supervisor: number; members: number[] }) => {
+            await waitFor(() => [group.supervisor, ...group.members].every((pid) => !alive(pid)), 3000, `pids ${group.members} to be gone`);
+            return Date.now() - killedAt;
+          }),
+        );
+        // Measured: a few tens of ms for the polite ones; the one ignoring SIGTERM gets SIGKILL after 1 s.
+        assert.ok(latencies[0] < 1000 && latencies[1] < 1000, `latencies ${latencies}`);
+        assert.ok(latencies[2] >= 900 && latencies[2] < 2500, `latencies ${latencies}`);
+        console.log(`      kill latencies after the host died (ms): plain ${latencies[0]}, python ${latencies[1]}, ignores SIGTERM ${latencies[2]}`);
+      } finally {
+        host.kill('SIGKILL');
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
