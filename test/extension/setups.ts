@@ -1,0 +1,51 @@
+/**
+ * The workspace setups the extension suites run in, one host launch each. Shared by the offline
+ * runner (`runAll.ts`, code-server) and the standard one (`electron.ts`, @vscode/test-electron).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'workspaces');
+export const SUITES = path.join(__dirname, 'suites');
+export const VSIX = path.join(ROOT, 'mounts.vsix');
+
+export interface Setup {
+  readonly name: string;
+  /** Compiled suite entry, exporting run(). */
+  readonly tests: string;
+  /** Fixture folder (copied before the run) and what to open inside the copy. */
+  readonly fixture: string;
+  readonly open: string;
+  /** Opened untrusted (Restricted Mode). */
+  readonly restricted?: boolean;
+  /** Installs mounts.vsix and runs against the installed copy instead of the source tree. */
+  readonly vsix?: boolean;
+}
+
+export const SETUPS: readonly Setup[] = [
+  { name: 'single folder', tests: path.join(SUITES, 'basic.js'), fixture: 'basic', open: '.' },
+  { name: 'restricted mode', tests: path.join(SUITES, 'restricted.js'), fixture: 'basic', open: '.', restricted: true },
+  { name: 'multi-root', tests: path.join(SUITES, 'multiroot.js'), fixture: 'multi-root', open: 'multi.code-workspace' },
+  { name: 'packaged vsix', tests: path.join(SUITES, 'vsix.js'), fixture: 'basic', open: '.', vsix: true },
+];
+
+/** `--only a,b` keeps the setups whose name contains one of the words. */
+export function selectSetups(argv: string[]): Setup[] {
+  const index = argv.indexOf('--only');
+  if (index < 0) return [...SETUPS];
+  const words = (argv[index + 1] ?? '').split(',').filter(Boolean);
+  return SETUPS.filter((setup) => words.some((word) => setup.name.includes(word)));
+}
+
+/**
+ * A fresh copy of the setup's fixture (the suites edit mounts.json and app files), and what to open
+ * in it. `cleanup` removes the copy.
+ */
+export function prepareWorkspace(setup: Setup): { workspace: string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-ext-ws-'));
+  const copy = path.join(dir, setup.fixture);
+  fs.cpSync(path.join(FIXTURES, setup.fixture), copy, { recursive: true });
+  return { workspace: path.join(copy, setup.open), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
