@@ -140,7 +140,7 @@ const modes: Record<string, () => Promise<void>> = {
     const seconds = (performance.now() - t0) / 1000;
     running = false;
     for (const socket of sockets) socket.terminate();
-    print({ messages, seconds, rate: messages / seconds });
+    print({ messages, seconds, rate: messages / seconds, total: count });
   },
 
   /**

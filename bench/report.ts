@@ -19,6 +19,9 @@ export interface Row {
   readonly error: string | undefined;
   readonly missing: string | undefined;
   readonly note: string | undefined;
+  /** Median server CPU µs per request (load groups), and the baseline's over this one's. */
+  readonly cpu?: number;
+  readonly cpuRatio?: number;
 }
 
 export function describeMachine(): { summary: string; load: string; pinning: string } {
@@ -41,7 +44,10 @@ export function describeMachine(): { summary: string; load: string; pinning: str
 }
 
 export function renderTable(rows: readonly Row[], enforce: boolean): string {
-  const lines = ['| group | configuration | median | min-max | ratio | target | result |', '|---|---|---:|---:|---:|---|---|'];
+  const lines = [
+    '| group | configuration | median | min – max | ratio | target | result | server CPU / req | CPU ratio |',
+    '|---|---|---:|---:|---:|---|---|---:|---:|',
+  ];
   const notes: string[] = [];
   let lastGroup = '';
   for (const row of rows) {
@@ -49,7 +55,7 @@ export function renderTable(rows: readonly Row[], enforce: boolean): string {
     lastGroup = row.group;
     const cells = [group, row.label];
     if (row.error || row.missing || row.median === undefined) {
-      cells.push('', '', '', describeTarget(row.target), row.error ? `FAILED: ${row.error}` : `missing: ${row.missing ?? 'no samples'}`);
+      cells.push('', '', '', describeTarget(row.target), row.error ? `FAILED: ${row.error}` : `missing: ${row.missing ?? 'no samples'}`, '', '');
     } else {
       cells.push(
         `${format(row.median)} ${row.unit}`,
@@ -57,6 +63,8 @@ export function renderTable(rows: readonly Row[], enforce: boolean): string {
         row.ratio === undefined ? '' : `${row.ratio.toFixed(2)} ×`,
         describeTarget(row.target),
         row.target ? (enforce ? verdict(row) : 'not enforced') : '',
+        row.cpu === undefined ? '' : `${row.cpu.toFixed(1)} µs`,
+        row.cpuRatio === undefined ? '' : `${row.cpuRatio.toFixed(2)} ×`,
       );
     }
     if (row.note) notes.push(`- ${row.label}: ${row.note}`);

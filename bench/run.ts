@@ -68,6 +68,8 @@ function parseOptions(argv: string[]): Options {
 /** Samples of one row across rounds, or why it has none. */
 class Samples {
   readonly values: number[] = [];
+  /** Server CPU µs per request or message, per round (load groups only). */
+  readonly cpu: number[] = [];
   error: string | undefined;
   missing: string | undefined;
   note: string | undefined;
@@ -100,10 +102,15 @@ async function main(): Promise<number> {
           row.missing = config.missing?.();
           if (row.missing) continue;
           try {
-            const rate = await measureLoad(group, config, ctx, options);
-            if (typeof rate === 'string') row.missing = rate;
-            else row.values.push(rate);
-            log(`round ${round + 1} ${group.id}/${config.id}: ${typeof rate === 'string' ? `missing (${rate})` : rate.toFixed(0)}`);
+            const result = await measureLoad(group, config, ctx, options);
+            if (typeof result === 'string') row.missing = result;
+            else {
+              row.values.push(result.rate);
+              row.cpu.push(result.cpu);
+            }
+            log(
+              `round ${round + 1} ${group.id}/${config.id}: ${typeof result === 'string' ? `missing (${result})` : `${result.rate.toFixed(0)} ${group.unit}, ${result.cpu.toFixed(1)} µs server CPU each`}`,
+            );
           } catch (error) {
             row.error = firstLines(error);
             log(`round ${round + 1} ${group.id}/${config.id}: FAILED ${row.error}`);
@@ -139,23 +146,36 @@ async function main(): Promise<number> {
 }
 
 /** One round of one load configuration: start, check one answer, warm up, measure, stop. */
-async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, options: Options): Promise<number | string> {
+/**
+ * One round of one load configuration: start, check one answer, warm up, measure, stop. Besides the
+ * rate it returns the CPU time the server processes (with nginx's workers and any upstream) spent
+ * per request: on a shared machine that is far steadier than the rate, which also measures the
+ * neighbours.
+ */
+async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, options: Options): Promise<{ rate: number; cpu: number } | string> {
   const running = await config.start(ctx);
+  const pids = running.processes.map((server) => server.child.pid!);
   try {
     if (group.load === 'http') {
       await checkAnswer(running);
       if (options.warmup) await wrk(running.url, options.warmup);
+      const before = cpuSeconds(pids);
       const result = await wrk(running.url, options.duration);
+      const cpu = ((cpuSeconds(pids) - before) / result.requests) * 1e6;
       if (result.errors) throw new Error(`wrk: ${result.errors} in ${result.requests} requests`);
-      return result.rate;
+      return { rate: result.rate, cpu };
     }
     try {
+      // The ws client measures after its own warm-up: take the servers' CPU over its whole run.
+      const before = cpuSeconds(pids);
       const out = await run('load', process.execPath, [
         CHILD,
         'wsLoad',
         JSON.stringify({ url: running.url, connections: 64, warmupMs: options.warmup * 1000, durationMs: options.duration * 1000 }),
       ]);
-      return (JSON.parse(lastLines(out, 1)) as { rate: number }).rate;
+      const used = cpuSeconds(pids) - before;
+      const result = JSON.parse(lastLines(out, 1)) as { rate: number; total: number };
+      return { rate: result.rate, cpu: (used / result.total) * 1e6 };
     } catch (error) {
       const refused = /upgrade refused: HTTP (\d+)/.exec(String(error));
       if (refused) return `the engine refused the upgrade (HTTP ${refused[1]}): no WebSocket support yet`;
@@ -303,7 +323,8 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
       const s = get(`${group.id}/${config.id}`);
       if (!s) continue;
       const ratio = s.values.length && baseline?.values.length ? median(s.values) / median(baseline.values) : undefined;
-      rows.push(row(group.title, config.label, group.unit, s, group.targets[config.id], config.id === group.baseline ? 1 : ratio));
+      const cpuRatio = s.cpu.length && baseline?.cpu.length ? median(baseline.cpu) / median(s.cpu) : undefined;
+      rows.push({ ...row(group.title, config.label, group.unit, s, group.targets[config.id], config.id === group.baseline ? 1 : ratio), cpu: s.cpu.length ? median(s.cpu) : undefined, cpuRatio });
     }
   }
   const lifecycle: [string, string, Target | undefined][] = [
@@ -346,6 +367,38 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** User + system CPU seconds of `pids` and all their descendants (nginx's workers). */
+function cpuSeconds(pids: readonly number[]): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const wanted = new Set(pids);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, stat] of stats) {
+      if (!wanted.has(pid) && wanted.has(stat.ppid)) {
+        wanted.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const pid of wanted) ticks += stats.get(pid)?.ticks ?? 0;
+  return ticks / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux build that matters here. */
+const CLOCK_TICKS = 100;
 
 function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
