@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 
 // mocha 12 is an ES module; Node 20's require() gives its namespace, whose default is Mocha.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const mochaModule = require('mocha');
 const Mocha: typeof import('mocha') = mochaModule.default ?? mochaModule;
 

@@ -13,7 +13,7 @@ describe('deactivation', () => {
 
     // The host keeps one module instance per extension: require() gives the one VS Code activated.
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const main = require(path.join(extension.extensionPath, extension.packageJSON.main)) as { deactivate(): Promise<void> | undefined };
     await main.deactivate();
     for (const port of ports) assert.strictEqual(await isListening(port), false, `port ${port} is free`);
