@@ -22,7 +22,8 @@ async function main() {
     platform: 'node',
     target: 'node20',
     outdir: 'dist',
-    external: ['vscode'],
+    // 'emitter' is batch's (serve-index's) browser fallback, never reached on Node.
+    external: ['vscode', 'emitter'],
     // jsonc-parser's UMD build (its "main") breaks when bundled (microsoft/node-jsonc-parser#57).
     mainFields: ['module', 'main'],
     minify: production,
