@@ -19,7 +19,8 @@ const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Schema;
 const ajv = new Ajv({
   allErrors: true,
   strict: true,
-  keywords: ['markdownDescription', 'defaultSnippets', 'enumDescriptions', 'markdownEnumDescriptions'],
+  // VS Code's JSON language service extensions to the schema vocabulary.
+  keywords: ['markdownDescription', 'defaultSnippets', 'enumDescriptions', 'markdownEnumDescriptions', 'allowComments', 'allowTrailingCommas'],
 });
 const validate = ajv.compile(schema);
 
