@@ -347,4 +347,47 @@ describe('command mounts', function () {
       }
     });
   });
+
+  describe('from the bundle', () => {
+    it('the bundled CLI finds dist/supervisor.js, prints command output tagged, and leaves nothing on SIGINT', async function () {
+      this.timeout(40_000);
+      const dist = makeWorkspace();
+      // The same entry points and options as esbuild.js, into a scratch dist/. 'emitter' is serve-index's
+      // `batch` fallback inside a try/catch, never loaded on Node; esbuild cannot resolve it. jsonc-parser's
+      // UMD build requires its parts dynamically: its ESM build bundles. (esbuild.js needs both too.)
+      const esbuild = await import('esbuild');
+      await esbuild.build({
+        entryPoints: { cli: path.join(REPO, 'src/cli.ts'), supervisor: path.join(REPO, 'src/engine/apps/supervisor.ts') },
+        bundle: true,
+        format: 'cjs',
+        platform: 'node',
+        target: 'node20',
+        outdir: dist,
+        external: ['vscode', 'emitter'],
+        mainFields: ['module', 'main'],
+        logLevel: 'silent',
+      });
+      const workspace = makeWorkspace({
+        'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/api', name: 'api', command: SERVER }] }),
+      });
+      const cli = spawn(process.execPath, [path.join(dist, 'cli.js'), 'serve', workspace, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        let output = '';
+        cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const url = await waitFor(() => /Mounts serving (http:\/\/\S+)\//.exec(output)?.[1], 15_000, 'the CLI to serve');
+        const answer = JSON.parse((await get(`${url}/api/`)).body);
+        assert.equal(answer.prefix, '/api');
+        await waitFor(() => output.includes('[api] a line on stderr'), 3000, 'tagged output');
+        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+        cli.kill('SIGINT');
+        assert.equal(await exited, 0);
+        assert.ok(!alive(answer.pid), 'the command is gone when the CLI has exited');
+      } finally {
+        cli.kill('SIGKILL');
+        fs.rmSync(dist, { recursive: true, force: true });
+        fs.rmSync(workspace, { recursive: true, force: true });
+      }
+    });
+  });
 });
