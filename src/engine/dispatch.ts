@@ -3,7 +3,7 @@
  * hands the request to the mount's app, and sends every failure through one error path.
  * Nothing here does file I/O or work proportional to the number of mounts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
 import { HostPolicy } from './hosts';
@@ -11,7 +11,7 @@ import { describeError, type Logger } from './logger';
 import { sendPage, STATUS_TITLES } from './pages';
 import { PrefixTable } from './router';
 import type { MountSpec, MountsConfig } from './spec';
-import { checkTarget } from './target';
+import { checkTarget, type ParsedTarget } from './target';
 
 /** A mount as served: its app and the counters the editor shows. */
 export interface MountEntry {
@@ -50,19 +50,43 @@ export interface DispatchOptions {
   readonly onMountActivity?: (entry: MountEntry) => void;
 }
 
-type Target = { pathname: string; search: string; hostname: string | undefined };
+/**
+ * The request and response classes of our server: every field the engine sets is declared up
+ * front, so these objects keep one shape on the hot path instead of growing one per request.
+ */
+export class MountsRequest extends IncomingMessage {
+  baseUrl = '';
+  originalUrl = '';
+}
+
+export class MountsResponse extends ServerResponse<MountsRequest> {
+  mountEntry: MountEntry | undefined = undefined;
+  /** performance.now() at dispatch when the access log is on, else 0. */
+  startedAt = 0;
+}
 
 export class Dispatcher {
   table: RoutingTable | undefined;
+  /** Filled by `admit` for the request being dispatched; dispatch is synchronous, so one suffices. */
+  private readonly target: ParsedTarget = { pathname: '/', search: '', authority: undefined };
+  private hostname: string | undefined;
+  /** One listener function for every response, not a closure per request. */
+  private readonly onResponseClose: (this: MountsResponse) => void;
 
-  constructor(private readonly options: DispatchOptions) {}
+  constructor(private readonly options: DispatchOptions) {
+    const dispatcher = this;
+    this.onResponseClose = function (this: MountsResponse) {
+      const entry = this.mountEntry!;
+      entry.inflight--;
+      if (this.startedAt !== 0) dispatcher.logAccess(this.req as MountedRequest, this, entry, this.startedAt);
+    };
+  }
 
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const started = this.options.accessLog() ? performance.now() : 0;
     const table = this.table;
-    const target = table && this.admit(table, req, res);
-    if (!target) return;
-    const route = table.routes.match(target.hostname, target.pathname);
+    if (!table || !this.admit(table, req, res)) return;
+    const target = this.target;
+    const route = table.routes.match(this.hostname, target.pathname);
     if (!route) {
       this.notFound(table, req, res);
       return;
@@ -71,10 +95,10 @@ export class Dispatcher {
     const mounted = mount(req, entry, target);
     entry.requests++;
     entry.inflight++;
-    res.once('close', () => {
-      entry.inflight--;
-      if (started !== 0) this.logAccess(mounted, res, entry, started);
-    });
+    const response = res as MountsResponse;
+    response.mountEntry = entry;
+    if (this.options.accessLog()) response.startedAt = performance.now();
+    res.on('close', this.onResponseClose);
     try {
       entry.app.handle(mounted, res, (error) => this.fail(entry, mounted, res, error));
     } catch (error) {
@@ -85,14 +109,13 @@ export class Dispatcher {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const table = this.table;
-    const target = table && this.admit(table, req, undefined, socket);
-    if (!target) return;
+    if (!table || !this.admit(table, req, undefined, socket)) return;
     const origin = req.headers.origin;
     if (origin !== undefined && !table.hosts.allowsOrigin(origin, req.socket.localPort ?? 0)) {
       rejectUpgrade(socket, 403, `Origin ${origin} may not open a connection here.`);
       return;
     }
-    const route = table.routes.match(target.hostname, target.pathname);
+    const route = table.routes.match(this.hostname, this.target.pathname);
     const app = route?.value.app;
     if (!route || !app?.upgrade) {
       rejectUpgrade(socket, 404, route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.');
@@ -100,7 +123,7 @@ export class Dispatcher {
     }
     route.value.requests++;
     try {
-      app.upgrade(mount(req, route.value, target), socket, head);
+      app.upgrade(mount(req, route.value, this.target), socket, head);
     } catch (error) {
       this.options.logger.error('upgrade failed', error, route.value.spec.name);
       rejectUpgrade(socket, 500, 'The app failed to accept the upgrade.');
@@ -113,26 +136,31 @@ export class Dispatcher {
     rejectUpgrade(socket, 405, 'This server is not a forward proxy.');
   };
 
-  /** The checks every request and upgrade passes before routing; answers and returns undefined on refusal. */
-  private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): Target | undefined {
+  /**
+   * The checks every request and upgrade passes before routing. On success `this.target` and
+   * `this.hostname` describe the request; on refusal it has been answered and false is returned.
+   */
+  private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): boolean {
     const refuse = (status: number, message: string, headers?: Record<string, string>) => {
       if (res) sendPage(req, res, { status, message, headers });
       else if (socket) rejectUpgrade(socket, status, message);
-      return undefined;
+      return false;
     };
     if (req.method === 'CONNECT') return refuse(405, 'This server is not a forward proxy.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
-    const checked = checkTarget(req.url ?? '/');
-    if (!checked.ok) return refuse(checked.status, checked.message);
-    let hostname: string | undefined;
-    if (checked.authority !== undefined) {
+    const problem = checkTarget(req.url ?? '/', this.target);
+    if (problem) return refuse(problem.status, problem.message);
+    const authority = this.target.authority;
+    if (authority !== undefined) {
       // An absolute-form target names its own host (RFC 9112 3.2.2); the Host header is ignored.
-      hostname = table.hosts.checkHost(checked.authority);
-      if (hostname === undefined) return refuse(403, 'This server does not proxy to other hosts.');
+      this.hostname = table.hosts.checkHost(authority);
+      if (this.hostname === undefined) return refuse(403, 'This server does not proxy to other hosts.');
     } else if (req.headers.host !== undefined) {
-      hostname = table.hosts.checkHost(req.headers.host);
-      if (hostname === undefined) return refuse(403, `Host "${req.headers.host}" is not allowed. Add it to "allowedHosts" in mounts.json to serve it.`);
+      this.hostname = table.hosts.checkHost(req.headers.host);
+      if (this.hostname === undefined) return refuse(403, `Host "${req.headers.host}" is not allowed. Add it to "allowedHosts" in mounts.json to serve it.`);
+    } else {
+      this.hostname = undefined;
     }
-    return { pathname: checked.pathname, search: checked.search, hostname };
+    return true;
   }
 
   /** The one error path: `err.status` or 500, logged with the mount's name. */
@@ -171,7 +199,7 @@ export class Dispatcher {
 }
 
 /** Rewrites the request as a mounted app expects it (pillarjs/router `trimPrefix`). */
-function mount(req: IncomingMessage, entry: MountEntry, target: Target): MountedRequest {
+function mount(req: IncomingMessage, entry: MountEntry, target: ParsedTarget): MountedRequest {
   const mounted = req as MountedRequest;
   const original = target.pathname + target.search;
   mounted.originalUrl = original;

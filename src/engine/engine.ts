@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { App, AppStatus } from './apps/app';
 import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { formatProblem, readConfig } from './config';
-import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
+import { buildRoutingTable, Dispatcher, MountsRequest, MountsResponse, type MountEntry } from './dispatch';
 import { Emitter, type Disposable } from './events';
 import { silentLogger, type Logger } from './logger';
 import { sendPage } from './pages';
@@ -75,6 +75,8 @@ export interface ReloadResult {
   readonly errors: readonly string[];
 }
 
+type MountsServer = http.Server<typeof MountsRequest, typeof MountsResponse>;
+
 const NOT_STARTED: AppStatus = { state: 'stopped' };
 const STOP_DEADLINE_EXTRA = 10_000;
 
@@ -90,7 +92,7 @@ export class Engine implements Disposable {
   private _lastError: string | undefined;
   private _problems: readonly ConfigProblem[] = [];
   private _config: MountsConfig | undefined;
-  private server: http.Server | undefined;
+  private server: MountsServer | undefined;
   private readonly upgradedSockets = new Set<Duplex>();
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -371,10 +373,11 @@ export class Engine implements Disposable {
     const failures: unknown[] = [];
     let deadline: NodeJS.Timeout | undefined;
     const work = (async () => {
-      const server = this.server;
-      if (server) await closeServer(server, grace).catch((error) => failures.push(error));
+      // Upgraded connections (WebSockets) have no request to finish, and server.close() waits for them.
       for (const socket of this.upgradedSockets) socket.destroy();
       this.upgradedSockets.clear();
+      const server = this.server;
+      if (server) await closeServer(server, grace).catch((error) => failures.push(error));
       const entries = this.dispatcher.table?.entries ?? [];
       const results = await Promise.allSettled(entries.map((entry) => this.closeEntry(entry)));
       for (const result of results) if (result.status === 'rejected') failures.push(result.reason);
@@ -451,8 +454,11 @@ export class Engine implements Disposable {
     await entry.app.close();
   }
 
-  private listen(host: string, port: number): Promise<http.Server> {
-    const server = http.createServer({ keepAliveTimeout: 5000 }, this.dispatcher.handleRequest);
+  private listen(host: string, port: number): Promise<MountsServer> {
+    const server = http.createServer(
+      { keepAliveTimeout: 5000, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
+      this.dispatcher.handleRequest,
+    );
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       this.upgradedSockets.add(socket);
       socket.once('close', () => this.upgradedSockets.delete(socket));
@@ -486,7 +492,7 @@ export class Engine implements Disposable {
     const old = this.server;
     const host = this.effectiveHost(config);
     const port = this.effectivePort(config);
-    let replacement: http.Server;
+    let replacement: MountsServer;
     try {
       replacement = await this.listen(host, port);
     } catch (error) {
@@ -562,7 +568,7 @@ function refusedApp(spec: MountSpec): App {
 }
 
 /** Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms. */
-function closeServer(server: http.Server, grace: number): Promise<void> {
+function closeServer(server: MountsServer, grace: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let finished = false;
     const poll = setInterval(() => server.closeIdleConnections(), 20);

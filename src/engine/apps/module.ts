@@ -17,6 +17,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknow
 interface Loaded {
   readonly handler: Handler;
   readonly exported: unknown;
+  /** Fetch-style handlers report failures through the request (see `fetchHandler`). */
+  readonly failsThroughRequest: boolean;
 }
 
 const FAIL = Symbol('mounts.fail');
@@ -48,7 +50,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
         if (error !== undefined && error !== null && error !== 'route' && error !== 'router') fail(error);
         else fail(new HttpError(404, `${spec.name} has no route for ${req.originalUrl}.`));
       };
-      (req as unknown as Record<symbol, FailRequest>)[FAIL] = fail;
+      if (current.failsThroughRequest) (req as unknown as Record<symbol, FailRequest>)[FAIL] = fail;
       const result = current.handler(req, res, next);
       if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
         (result as Promise<unknown>).then(undefined, fail);
@@ -87,7 +89,8 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
 async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> {
   const moduleNamespace = await importModule(spec.module, generation);
   const exported = pickExport(moduleNamespace, spec);
-  return { exported, handler: toHandler(exported, spec) };
+  const handler = toHandler(exported, spec);
+  return { exported, handler, failsThroughRequest: FETCH_HANDLERS.has(handler) };
 }
 
 async function importModule(file: string, generation: number): Promise<unknown> {
@@ -140,6 +143,8 @@ function toHandler(exported: unknown, spec: ModuleMountSpec): Handler {
   );
 }
 
+const FETCH_HANDLERS = new WeakSet<Handler>();
+
 type FetchFunction = (request: Request, env: unknown) => Response | Promise<Response>;
 
 function fetchHandler(fetchFunction: FetchFunction): Handler {
@@ -163,7 +168,9 @@ function fetchHandler(fetchFunction: FetchFunction): Handler {
       errorHandler: (error) => (error === ALREADY_ANSWERED ? undefined : new Response(describeError(error), { status: 500 })),
     },
   );
-  return (req, res) => listener(req, res);
+  const handler: Handler = (req, res) => listener(req, res);
+  FETCH_HANDLERS.add(handler);
+  return handler;
 }
 
 /** Drops every CommonJS module of the workspace (outside node_modules) so the next require is fresh. */
