@@ -338,7 +338,7 @@ describe('config: mounts.json', () => {
       const config = valid(JSON.stringify({ mounts: prefixes.map((prefix, i) => ({ prefix, static: 'p', host: `h${i}.test` })) }));
       assert.deepEqual(
         config.mounts.map((m) => m.prefix),
-        ['/', '/blog', '/blog', '/a/b', '/.well-known', '/v1.2', '/~user', '/caf%C3%A9'], // matched against the raw, percent-encoded request path,
+        ['/', '/blog', '/blog', '/a/b', '/.well-known', '/v1.2', '/~user', '/caf%C3%A9'], // matched against the raw, percent-encoded request path
       );
     });
 
