@@ -17,6 +17,8 @@ export const STATUS_TITLES: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  412: 'Precondition Failed',
+  416: 'Range Not Satisfiable',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',

@@ -19,6 +19,8 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream';
+// mime-types is the table send and serve-static use.
+import * as mime from 'mime-types';
 import type { Logger } from '../logger';
 import { escapeHtml, PAGE_CSP, sendPage } from '../pages';
 import type { StaticMountSpec } from '../spec';
@@ -26,9 +28,6 @@ import { type App, type AppFactory, type FailRequest, type MountedRequest, ready
 import { type CacheEntry, FileCache } from './static/cache';
 import { isFresh, parseRange, preconditionFailed, rangeStillValid } from './static/conditional';
 import { sendListing } from './static/listing';
-
-// mime-types is the table send and serve-index use; it ships without type declarations.
-const mime = require('mime-types') as { contentType(extension: string): string | false };
 
 export interface StaticAppOptions {
   /** Files up to this size are kept in memory. Default 1 MiB. */
