@@ -234,6 +234,25 @@ describe('module hot reload', () => {
     }
   });
 
+  it('a change to a file an ES module imported from the workspace reloads it', async () => {
+    const server = await startEngine(
+      { mounts: [{ prefix: '/m', module: 'm.mjs' }] },
+      { 'm.mjs': `import { text } from './lib/text.mjs'; export default (req, res) => res.end(text);`, 'lib/text.mjs': `export const text = 'one';` },
+    );
+    try {
+      assert.equal((await get(`${server.origin}/m`)).body, 'one');
+      const lib = path.join(server.dir, 'lib/text.mjs');
+      fs.writeFileSync(lib, `export const text = 'two';`);
+      assert.deepEqual(await server.engine.fileChanged(lib), ['/m']);
+      assert.equal((await get(`${server.origin}/m`)).body, 'two');
+      fs.writeFileSync(lib, `export const text = 'three';`);
+      await server.engine.fileChanged(lib);
+      assert.equal((await get(`${server.origin}/m`)).body, 'three');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a broken edit keeps the previous version serving and reports the error', async () => {
     const server = await startEngine({ mounts: [{ prefix: '/m', module: 'm.js' }] }, { 'm.js': HELLO('good') });
     try {

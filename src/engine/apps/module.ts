@@ -5,11 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
 import { describeError } from '../logger';
 import type { ModuleMountSpec } from '../spec';
+import { importFresh } from './module/freshImport';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
@@ -29,6 +29,8 @@ const ALREADY_ANSWERED = Symbol('mounts.answered');
 export class ModuleShapeError extends Error {}
 
 let importGeneration = 0;
+
+const MODULE_FILE = /\.(?:m?js|cjs|json)$/;
 
 export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context) => {
   let current = await load(spec, ++importGeneration);
@@ -75,7 +77,13 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
 
     /** True when `file` is the module or something it required from the workspace. */
     dependsOn(file: string) {
-      return file === spec.module || requiredFiles(spec.module).has(file) || (isEsm(spec.module) && file.startsWith(path.dirname(spec.module) + path.sep));
+      if (file === spec.module) return true;
+      // An ES module's imports are not visible from here: any module file beside it counts (not
+      // data or log files the app itself writes, which would reload it in a loop).
+      if (!require.cache[spec.module]) {
+        return MODULE_FILE.test(file) && file.startsWith(path.dirname(spec.module) + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
+      }
+      return requiredFiles(spec.module).has(file);
     },
 
     async close() {
@@ -101,8 +109,7 @@ async function importModule(file: string, generation: number): Promise<unknown> 
       if ((error as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw error;
     }
   }
-  // A query string makes the ESM loader treat each generation as a new module (hot reload).
-  return import(`${pathToFileURL(file).href}?v=${generation}`);
+  return importFresh(file, generation);
 }
 
 function isEsm(file: string): boolean {
