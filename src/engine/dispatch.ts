@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
 import { HostPolicy } from './hosts';
 import { describeError, type Logger } from './logger';
-import { sendPage, STATUS_TITLES } from './pages';
+import { sendPage, sendSocketPage } from './pages';
 import { PrefixTable } from './router';
 import type { MountSpec, MountsConfig } from './spec';
 import { checkTarget, type ParsedTarget } from './target';
@@ -112,13 +112,13 @@ export class Dispatcher {
     if (!table || !this.admit(table, req, undefined, socket)) return;
     const origin = req.headers.origin;
     if (origin !== undefined && !table.hosts.allowsOrigin(origin, req.socket.localPort ?? 0)) {
-      rejectUpgrade(socket, 403, `Origin ${origin} may not open a connection here.`);
+      sendSocketPage(socket, { status: 403, message: `Origin ${origin} may not open a connection here.` });
       return;
     }
     const route = table.routes.match(this.hostname, this.target.pathname);
     const app = route?.value.app;
     if (!route || !app?.upgrade) {
-      rejectUpgrade(socket, 404, route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.');
+      sendSocketPage(socket, { status: 404, message: route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.' });
       return;
     }
     route.value.requests++;
@@ -126,14 +126,14 @@ export class Dispatcher {
       app.upgrade(mount(req, route.value, this.target), socket, head);
     } catch (error) {
       this.options.logger.error('upgrade failed', error, route.value.spec.name);
-      rejectUpgrade(socket, 500, 'The app failed to accept the upgrade.');
+      sendSocketPage(socket, { status: 500, message: 'The app failed to accept the upgrade.' });
     }
   };
 
   /** CONNECT arrives as its own event in node:http: this is not a forward proxy. */
   readonly handleConnect = (_req: IncomingMessage, socket: Duplex): void => {
     socket.on('error', () => socket.destroy());
-    rejectUpgrade(socket, 405, 'This server is not a forward proxy.');
+    sendSocketPage(socket, { status: 405, message: 'This server is not a forward proxy.' });
   };
 
   /**
@@ -143,7 +143,7 @@ export class Dispatcher {
   private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): boolean {
     const refuse = (status: number, message: string, headers?: Record<string, string>) => {
       if (res) sendPage(req, res, { status, message, headers });
-      else if (socket) rejectUpgrade(socket, status, message);
+      else if (socket) sendSocketPage(socket, { status, message });
       return false;
     };
     if (req.method === 'CONNECT') return refuse(405, 'This server is not a forward proxy.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
@@ -216,17 +216,4 @@ function statusOf(error: unknown): number {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = `${message}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TITLES[status] ?? 'Error'}\r\n` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-      `Content-Security-Policy: default-src 'none'\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 const STYLE =
   'body{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}pre{background:#f4f4f4;padding:1em;overflow:auto}code{font-size:13px}';
@@ -63,6 +64,25 @@ export function sendPage(req: IncomingMessage, res: ServerResponse, page: Page):
   res.setHeader('Cache-Control', 'no-store');
   for (const [name, value] of Object.entries(page.headers ?? {})) res.setHeader(name, value);
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Writes an engine page on a socket that asked for an upgrade, where no `ServerResponse` exists:
+ * plain text with the same safe headers, then closes the socket once the page is flushed (a
+ * half-open client must not keep it). `links` are not shown.
+ */
+export function sendSocketPage(socket: Duplex, page: Page): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${page.message}\n${page.detail ? `\n${page.detail}\n` : ''}`;
+  let head =
+    `HTTP/1.1 ${page.status} ${STATUS_TITLES[page.status] ?? 'Error'}\r\n` +
+    'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
+    `Content-Security-Policy: default-src 'none'\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [name, value] of Object.entries(page.headers ?? {})) head += `${name}: ${value}\r\n`;
+  socket.end(`${head}\r\n${body}`, () => socket.destroy());
 }
 
 function renderHtml(title: string, page: Page): string {

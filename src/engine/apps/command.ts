@@ -24,7 +24,7 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Emitter } from '../events';
 import type { Logger } from '../logger';
-import { STATUS_TITLES } from '../pages';
+import { sendSocketPage } from '../pages';
 import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { LineSplitter, Tail } from './command/output';
@@ -142,14 +142,14 @@ export class CommandApp implements App {
     socket.once('close', () => this.release());
     const ready = this.whenReady();
     if (ready === true) this.forwarder.upgrade(req, socket, head);
-    else if (ready instanceof HttpError) writeStatus(socket, ready);
+    else if (ready instanceof HttpError) sendSocketPage(socket, ready);
     else {
       socket.pause();
       ready.then(
         () => {
           if (!socket.destroyed) this.forwarder.upgrade(req, socket, head);
         },
-        (error: HttpError) => writeStatus(socket, error),
+        (error: HttpError) => sendSocketPage(socket, error),
       );
     }
   }
@@ -396,19 +396,4 @@ export class CommandApp implements App {
     this._status = next;
     this._onDidChangeStatus.fire(next);
   }
-}
-
-/** Answers an upgrade that cannot be forwarded, then closes the socket. */
-function writeStatus(socket: Duplex, error: HttpError): void {
-  if (socket.destroyed || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = `${error.message}\n${error.detail ? `\n${error.detail}\n` : ''}`;
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_TITLES[error.status] ?? 'Error'}\r\n` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-      `Content-Security-Policy: default-src 'none'\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
 }

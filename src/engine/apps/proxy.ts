@@ -42,7 +42,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger';
-import { STATUS_TITLES } from '../pages';
+import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
 
@@ -406,11 +406,11 @@ class ProxyForwarder implements Forwarder {
     try {
       upstream = this.closed ? undefined : this.currentUpstream();
     } catch (error) {
-      writeStatus(socket, 502, `${this.options.name}: ${(error as Error).message}`);
+      sendSocketPage(socket, { status: 502, message: `${this.options.name}: ${(error as Error).message}` });
       return;
     }
     if (upstream === undefined) {
-      writeStatus(socket, 503, `${this.options.name} is not ready to accept connections.`);
+      sendSocketPage(socket, { status: 503, message: `${this.options.name} is not ready to accept connections.` });
       return;
     }
     // Upgrades do not use the pool: a tunnel holds its connection for its whole life.
@@ -512,7 +512,7 @@ class ProxyForwarder implements Forwarder {
       if (tunnel.upstream !== undefined) return;
       const message = `${name} could not get an answer from ${upstream.url} (${error.code ?? error.message}).`;
       this.options.logger.warn(`upgrade ${req.originalUrl}: ${message}`, name);
-      writeStatus(socket, 502, message);
+      sendSocketPage(socket, { status: 502, message });
     });
 
     if (this.timeoutMs > 0) {
@@ -522,7 +522,7 @@ class ProxyForwarder implements Forwarder {
         request.destroy();
         const error = this.timedOut(upstream);
         this.options.logger.warn(`upgrade ${req.originalUrl}: ${error.message}`, name);
-        writeStatus(socket, 504, error.message);
+        sendSocketPage(socket, { status: 504, message: error.message });
       });
     }
     request.end();
@@ -639,19 +639,4 @@ function endThenDestroy(socket: Duplex): void {
   if (socket.destroyed) return;
   (socket as Partial<Socket>).setTimeout?.(TUNNEL_LINGER_MS, () => socket.destroy());
   socket.end(() => socket.destroy());
-}
-
-/** A minimal answer on a socket that asked for an upgrade; the socket is closed after it. */
-function writeStatus(socket: Duplex, status: number, message: string): void {
-  if (socket.destroyed || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = `${message}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TITLES[status] ?? 'Error'}\r\n` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-      `Content-Security-Policy: default-src 'none'\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
 }
