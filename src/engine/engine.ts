@@ -19,11 +19,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { App, AppStatus } from './apps/app';
 import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
+import { createRefusedApp, refusedStatus } from './apps/refused';
 import { formatProblem, readConfig } from './config';
 import { buildRoutingTable, Dispatcher, MountsRequest, MountsResponse, type MountEntry } from './dispatch';
 import { Emitter, type Disposable } from './events';
 import { silentLogger, type Logger } from './logger';
-import { sendPage } from './pages';
+import { PAGE_CSP, STATUS_TITLES } from './pages';
 import type { ConfigProblem, MountSpec, MountsConfig } from './spec';
 
 export type EngineState = 'stopped' | 'starting' | 'started' | 'stopping';
@@ -94,8 +95,10 @@ export class Engine implements Disposable {
   private _config: MountsConfig | undefined;
   private server: MountsServer | undefined;
   private readonly upgradedSockets = new Set<Duplex>();
-  private startPromise: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pendingTransition: { readonly kind: 'start' | 'stop'; readonly promise: Promise<void> } | undefined;
+  /** The host and port as asked for (before resolution) of the current listener. */
+  private listening: { readonly host: string; readonly port: number } | undefined;
   private restricted: boolean;
   private accessLog: boolean;
   private portOverride: number | undefined;
@@ -191,20 +194,14 @@ export class Engine implements Disposable {
     return problems;
   }
 
+  /** Starts serving; while a start is queued or running, returns that same promise. */
   start(): Promise<void> {
-    if (this.startPromise) return this.startPromise;
-    if (this._state === 'started') return Promise.resolve();
-    const pendingStop = this.stopPromise ?? Promise.resolve();
-    this.startPromise = pendingStop.then(() => this.doStart()).finally(() => (this.startPromise = undefined));
-    return this.startPromise;
+    return this.transition('start', () => this.doStart());
   }
 
+  /** Stops serving; resolves when the port is free and every app is closed. */
   stop(): Promise<void> {
-    if (this.stopPromise) return this.stopPromise;
-    if (this._state === 'stopped' && !this.startPromise) return Promise.resolve();
-    const pendingStart = this.startPromise?.catch(() => undefined) ?? Promise.resolve();
-    this.stopPromise = pendingStart.then(() => this.doStop()).finally(() => (this.stopPromise = undefined));
-    return this.stopPromise;
+    return this.transition('stop', () => this.doStop());
   }
 
   async restart(): Promise<void> {
@@ -217,7 +214,11 @@ export class Engine implements Disposable {
    * keep their apps, removed ones close after their in-flight requests, added ones start; a new
    * host or port rebinds. An invalid config leaves everything as it was and returns the problems.
    */
-  async reload(): Promise<ReloadResult> {
+  reload(): Promise<ReloadResult> {
+    return this.enqueue(() => this.doReload());
+  }
+
+  private async doReload(): Promise<ReloadResult> {
     const { config, problems } = await readConfig(this.options.configFile);
     this._problems = problems;
     if (!config) {
@@ -245,13 +246,20 @@ export class Engine implements Disposable {
     const next = [...entries, ...keptOld];
     const removed = table.entries.filter((entry) => !kept.has(entry) && !keptOld.includes(entry));
 
-    const rebind = this.effectiveHost(config) !== this.boundHost() || (this.effectivePort(config) !== this.port && this.portOverride === undefined && config.port !== 0);
+    // The host is compared as configured, not as resolved ("localhost" must not rebind on every
+    // reload); port 0 means any free port, which the current one is.
+    const port = this.effectivePort(config);
+    const rebind = this.effectiveHost(config) !== this.listening?.host || (port !== 0 && port !== this.port);
     if (rebind) {
       try {
         await this.rebind(config);
       } catch (error) {
         const message = error instanceof EngineStartError ? error.message : String(error);
         await Promise.allSettled(entries.filter((entry) => !kept.has(entry)).map((entry) => this.closeEntry(entry)));
+        if (!this.server?.listening) {
+          // Neither the new address nor the old one could be had: stopped, never half-started.
+          await this.doStop();
+        }
         this._lastError = message;
         this.mountsChanged();
         return { ok: false, problems, errors: [message] };
@@ -280,17 +288,18 @@ export class Engine implements Disposable {
    */
   async fileChanged(file: string): Promise<string[]> {
     const entries = this.dispatcher.table?.entries ?? [];
-    const affected = entries.filter((entry) => {
-      const app = entry.app as App & { dependsOn?(file: string): boolean };
-      return entry.spec.kind === 'module' && app.dependsOn?.(file);
-    });
+    const affected = entries.filter((entry) => entry.app.dependsOn?.(file));
     await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
     if (affected.length) this.mountsChanged();
     return affected.map((entry) => mountId(entry.spec));
   }
 
   /** Restricted mode refuses module and command mounts; leaving it starts them without a restart. */
-  async setRestricted(restricted: boolean): Promise<void> {
+  setRestricted(restricted: boolean): Promise<void> {
+    return this.enqueue(() => this.doSetRestricted(restricted));
+  }
+
+  private async doSetRestricted(restricted: boolean): Promise<void> {
     if (this.restricted === restricted) return;
     this.restricted = restricted;
     const table = this.dispatcher.table;
@@ -324,6 +333,29 @@ export class Engine implements Disposable {
     this._onDidChangeMounts.dispose();
   }
 
+  /**
+   * Lifecycle operations (start, stop, reload, setRestricted) run one at a time in call order, so
+   * none of them sees another half done: a reload queued behind a stop finds the engine stopped.
+   */
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Queues a start or stop, unless the last one queued is the same kind and still pending. */
+  private transition(kind: 'start' | 'stop', operation: () => Promise<void>): Promise<void> {
+    if (this.pendingTransition?.kind === kind) return this.pendingTransition.promise;
+    const promise = this.enqueue(operation);
+    const pending = { kind, promise };
+    this.pendingTransition = pending;
+    const settle = () => {
+      if (this.pendingTransition === pending) this.pendingTransition = undefined;
+    };
+    promise.then(settle, settle);
+    return promise;
+  }
+
   private setState(state: EngineState): void {
     if (this._state === state) return;
     this._state = state;
@@ -352,7 +384,9 @@ export class Engine implements Disposable {
         throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
       }
       this.dispatcher.table = buildRoutingTable(config, entries);
-      this.server = await this.listen(this.effectiveHost(config), this.effectivePort(config));
+      const host = this.effectiveHost(config);
+      const port = this.effectivePort(config);
+      this.adopt(await this.listen(host, port), host, port);
       this.setState('started');
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.mountsChanged();
@@ -395,6 +429,7 @@ export class Engine implements Disposable {
     } finally {
       clearTimeout(deadline);
       this.server = undefined;
+      this.listening = undefined;
       this.dispatcher.table = undefined;
       if (failures.length) {
         const error = new AggregateError(failures, `${failures.length} part${failures.length === 1 ? '' : 's'} failed to stop`);
@@ -422,7 +457,7 @@ export class Engine implements Disposable {
         if (existing) return existing;
         const app =
           this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind)
-            ? refusedApp(spec)
+            ? createRefusedApp(spec)
             : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger });
         const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
         const subscription = app.onDidChangeStatus?.(() => this.mountsChanged());
@@ -456,7 +491,8 @@ export class Engine implements Disposable {
 
   private listen(host: string, port: number): Promise<MountsServer> {
     const server = http.createServer(
-      { keepAliveTimeout: 5000, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
+      // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
+      { keepAliveTimeout: 5000, requireHostHeader: false, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
       this.dispatcher.handleRequest,
     );
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -465,12 +501,28 @@ export class Engine implements Disposable {
       this.dispatcher.handleUpgrade(req, socket, head);
     });
     server.on('connect', this.dispatcher.handleConnect);
+    const closingAfterAnswer = new WeakSet<Duplex>();
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       if (error.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
         return;
       }
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Node's own handler reads the same private field: the response being written, if any.
+      const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+      if (inFlight?.req.complete) {
+        // A pipelined request that fails to parse while the answer to the one before it is still
+        // being written: a 400 now would land inside that answer (and destroying would drop it).
+        // Let it finish, then close.
+        if (!closingAfterAnswer.has(socket)) {
+          closingAfterAnswer.add(socket);
+          inFlight.once('finish', () => socket.end());
+        }
+        return;
+      }
+      // The body of the request being answered is broken (or the client left mid-body): that
+      // request gets the 400, unless its answer has begun, which can only be cut.
+      if (inFlight?.headersSent) socket.destroy();
+      else socket.end(clientErrorAnswer(error.code));
     });
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -490,27 +542,32 @@ export class Engine implements Disposable {
 
   private async rebind(config: MountsConfig): Promise<void> {
     const old = this.server;
+    const previous = this.listening && { host: this.listening.host, port: this.port ?? this.listening.port };
     const host = this.effectiveHost(config);
     const port = this.effectivePort(config);
-    let replacement: MountsServer;
     try {
-      replacement = await this.listen(host, port);
+      this.adopt(await this.listen(host, port), host, port);
     } catch (error) {
       // The same port on another address may collide with our own socket: free it and try once more.
-      if (!old || !(error instanceof EngineStartError) || error.reason !== 'port' || port !== this.port) throw error;
+      if (!old || !previous || !(error instanceof EngineStartError) || error.reason !== 'port' || port !== previous.port) throw error;
       await closeServer(old, 0);
       try {
-        replacement = await this.listen(host, port);
+        this.adopt(await this.listen(host, port), host, port);
       } catch (retryError) {
-        this.server = await this.listen(this.boundHost(), port);
+        // Back to the old address; when even that fails, the caller stops the engine.
+        this.adopt(await this.listen(previous.host, previous.port), previous.host, previous.port);
         throw retryError;
       }
-      this.server = replacement;
+      this.logger.info(`now listening at ${this.url}`);
       return;
     }
-    this.server = replacement;
     if (old) void closeServer(old, this.options.stopGracePeriod ?? 3000).catch((error) => this.logger.error('closing the old listener failed', error));
     this.logger.info(`now listening at ${this.url}`);
+  }
+
+  private adopt(server: MountsServer, host: string, port: number): void {
+    this.server = server;
+    this.listening = { host, port };
   }
 
   private effectiveHost(config: MountsConfig): string {
@@ -548,25 +605,6 @@ function identity(spec: MountSpec): string {
   return JSON.stringify(rest);
 }
 
-function refusedStatus(spec: MountSpec): AppStatus {
-  return {
-    state: 'refused',
-    reason: `${spec.kind} mounts run code from the workspace; trust the workspace to start them`,
-  };
-}
-
-/** Stands in for a module or command mount in restricted mode. */
-function refusedApp(spec: MountSpec): App {
-  const status = refusedStatus(spec);
-  return {
-    status,
-    handle(req, res) {
-      sendPage(req, res, { status: 503, message: `Mount "${spec.name}" is refused: ${status.reason}.` });
-    },
-    close: async () => {},
-  };
-}
-
 /** Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms. */
 function closeServer(server: MountsServer, grace: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -582,6 +620,15 @@ function closeServer(server: MountsServer, grace: number): Promise<void> {
     });
     if (!finished) server.closeIdleConnections();
   });
+}
+
+/** The answer to a request Node could not parse: the status Node would send, with the engine's safe headers. */
+function clientErrorAnswer(code: string | undefined): string {
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  return (
+    `HTTP/1.1 ${status} ${STATUS_TITLES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n` +
+    `X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ${PAGE_CSP}\r\n\r\n`
+  );
 }
 
 function browserHost(bound: string): string {

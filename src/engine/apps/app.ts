@@ -54,6 +54,8 @@ export interface App {
   readonly onDidChangeStatus?: Event<AppStatus>;
   /** Picks up new code (module) or restarts the process (command). */
   reload?(): Promise<void>;
+  /** True when a change to `file` should reload this app (module apps track what they loaded). */
+  dependsOn?(file: string): boolean;
   /** Releases everything the app holds; resolves when it is truly gone. */
   close(): Promise<void>;
 }
