@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, EngineStartError, type MountInfo } from './engine/engine';
 import { formatProblem } from './engine/config';
+import { describeTarget } from './engine/describe';
 import { describeError, type Logger } from './engine/logger';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
@@ -100,23 +101,9 @@ function resolveConfigFile(target: string): string {
 }
 
 function mountTable(mounts: readonly MountInfo[]): string {
-  const rows = mounts.map((mount) => [mount.url ?? '', mount.spec.kind, mount.spec.name, describeTarget(mount)]);
+  const rows = mounts.map((mount) => [mount.url ?? '', mount.spec.kind, mount.spec.name, describeTarget(mount.spec)]);
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length), 0));
   return rows.map((row) => '  ' + row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')).join('\n');
-}
-
-function describeTarget(mount: MountInfo): string {
-  const spec = mount.spec;
-  switch (spec.kind) {
-    case 'module':
-      return spec.module;
-    case 'static':
-      return spec.root;
-    case 'proxy':
-      return spec.target;
-    case 'command':
-      return spec.command;
-  }
 }
 
 function terminalLogger(): Logger {

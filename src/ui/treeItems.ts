@@ -5,8 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { describeTarget } from '../engine/describe';
 import type { MountInfo } from '../engine/engine';
-import type { MountKind, MountSpec } from '../engine/spec';
+import type { MountKind } from '../engine/spec';
 import type { MountsFolder } from './folders';
 import { describeMountState, mountStateWord } from './state';
 
@@ -64,7 +65,7 @@ function renderMount({ folder, mount }: MountNode): vscode.TreeItem {
   const where = spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
   // The name defaults to the prefix; saying it twice tells nothing.
   const label = spec.name === where ? '' : `${where} `;
-  item.description = `${label}→ ${targetOf(spec, folder)} · ${describeMountState(status)}`;
+  item.description = `${label}→ ${describeTarget(spec, path.dirname(folder.configUri.fsPath))} · ${describeMountState(status)}`;
   item.iconPath = iconOf(spec.kind, status.state);
   item.contextValue = `mount.${spec.kind}.${mountStateWord(status)}`;
   item.tooltip = tooltipOf(folder, mount);
@@ -82,21 +83,6 @@ function renderProblems({ folder }: ProblemsNode): vscode.TreeItem {
   item.contextValue = 'mountsProblems';
   item.command = { title: 'Show Problems', command: 'workbench.actions.view.problems' };
   return item;
-}
-
-/** What the mount serves, as written for people: a path relative to the config, a URL, a command. */
-export function targetOf(spec: MountSpec, folder: Pick<MountsFolder, 'configUri'>): string {
-  const dir = path.dirname(folder.configUri.fsPath);
-  switch (spec.kind) {
-    case 'module':
-      return path.relative(dir, spec.module) + (spec.exportName ? `#${spec.exportName}` : '');
-    case 'static':
-      return `${path.relative(dir, spec.root) || '.'}/`;
-    case 'proxy':
-      return spec.target;
-    case 'command':
-      return spec.command;
-  }
 }
 
 function iconOf(kind: MountKind, state: string): vscode.ThemeIcon {
@@ -120,7 +106,7 @@ function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownStrin
   md.appendMarkdown(`**${escape(spec.name)}** — $(${KIND_ICONS[spec.kind]}) ${spec.kind} mount\n\n`);
   const rows: [string, string | undefined][] = [
     ['Prefix', `\`${spec.host ? `${spec.host}${spec.prefix}` : spec.prefix}\``],
-    ['Target', `\`${targetOf(spec, folder)}\``],
+    ['Target', `\`${describeTarget(spec, path.dirname(folder.configUri.fsPath))}\``],
     ['State', escape(describeMountState(status))],
     ['URL', mount.url],
     ['Requests', String(mount.requests)],
