@@ -20,9 +20,17 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-/** A temp folder holding `files` (path -> content). */
+/** Every folder makeWorkspace created; removed when the test process exits, whatever the tests did. */
+const workspaces = new Set<string>();
+// Synchronous on purpose: 'exit' runs no more async work, and it also fires when mocha bails.
+process.on('exit', () => {
+  for (const dir of workspaces) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp folder holding `files` (path -> content), removed at the latest when the process exits. */
 export function makeWorkspace(files: Record<string, string> = {}): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-test-')));
+  workspaces.add(dir);
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(dir, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -57,7 +65,13 @@ export async function startEngine(
   writeConfig(config);
   const logs: string[] = [];
   const engine = new Engine({ configFile: file, logger: recordingLogger(logs), stopGracePeriod: 500, ...options });
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (error) {
+    // A failed start lands in 'stopped' with its apps closed; only the folder is left to remove.
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const port = engine.port!;
   return {
     engine,
