@@ -149,14 +149,21 @@ export class Dispatcher {
     if (req.method === 'CONNECT') return refuse(405, 'This server is not a forward proxy.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
     const problem = checkTarget(req.url ?? '/', this.target);
     if (problem) return refuse(problem.status, problem.message);
+    // RFC 9112 3.2: a second Host is a 400. Node keeps only the first in `headers.host`, but the
+    // other stays in `rawHeaders`, where apps (and adapters such as @hono/node-server) read it.
+    if (hasSecondHost(req.rawHeaders)) return refuse(400, 'The request has more than one Host header.');
+    const host = req.headers.host;
     const authority = this.target.authority;
     if (authority !== undefined) {
-      // An absolute-form target names its own host (RFC 9112 3.2.2); the Host header is ignored.
+      // An absolute-form target names its own host (RFC 9112 3.2.2), which routing uses.
       this.hostname = table.hosts.checkHost(authority);
       if (this.hostname === undefined) return refuse(403, 'This server does not proxy to other hosts.');
-    } else if (req.headers.host !== undefined) {
-      this.hostname = table.hosts.checkHost(req.headers.host);
-      if (this.hostname === undefined) return refuse(403, `Host "${req.headers.host}" is not allowed. Add it to "allowedHosts" in mounts.json to serve it.`);
+      // The Host header must be ours too: apps and the proxy's X-Forwarded-Host read it, so a
+      // foreign one here would be host header poisoning past the allowlist.
+      if (host !== undefined && table.hosts.checkHost(host) === undefined) return refuse(403, hostRefused(host));
+    } else if (host !== undefined) {
+      this.hostname = table.hosts.checkHost(host);
+      if (this.hostname === undefined) return refuse(403, hostRefused(host));
     } else {
       this.hostname = undefined;
     }
@@ -207,6 +214,23 @@ function mount(req: IncomingMessage, entry: MountEntry, target: ParsedTarget): M
   const rest = target.pathname.slice(entry.baseUrl.length);
   mounted.url = (rest === '' ? '/' : rest) + target.search;
   return mounted;
+}
+
+function hostRefused(host: string): string {
+  return `Host "${host}" is not allowed. Add it to "allowedHosts" in mounts.json to serve it.`;
+}
+
+/** Whether `rawHeaders` holds Host more than once; no allocation for the usual few headers. */
+function hasSecondHost(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
 }
 
 function statusOf(error: unknown): number {
