@@ -20,7 +20,8 @@
  *   `/` for the catch-all: an empty header value is dropped by some servers, and the usual consumers
  *   (Werkzeug's ProxyFix, Spring) strip the trailing slash). Client-supplied values of these, and of
  *   `Forwarded`, `X-Forwarded-Port` and `X-Real-IP`, are dropped, never appended to: this server is
- *   the first proxy, so anything else is spoofed.
+ *   the first proxy, so anything else is spoofed. So are their spellings with underscores
+ *   (`X_Forwarded_Prefix`), which CGI-style upstreams read as the same header.
  * - Hop-by-hop headers (RFC 9110 7.6.1, plus Keep-Alive, Proxy-Connection and every header named in
  *   `Connection`) are removed in both directions.
  * - URL mapping: the upstream path is the target's path joined with `req.url` (`stripPrefix`) or
@@ -312,6 +313,9 @@ class ProxyForwarder implements Forwarder {
       const name = raw[i];
       const lower = name.toLowerCase();
       if (REQUEST_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
+      // CGI-style upstreams (WSGI, PHP, Rack) read `X_Forwarded_Prefix` as `X-Forwarded-Prefix`
+      // and join the two: an underscore spelling of a header we own is a spoof as well.
+      if (lower.includes('_') && REQUEST_DROPPED.has(lower.replaceAll('_', '-'))) continue;
       out.push(name, raw[i + 1]);
     }
     out.push('Host', upstream.host);
