@@ -153,6 +153,9 @@ export class Dispatcher {
     // other stays in `rawHeaders`, where apps (and adapters such as @hono/node-server) read it.
     if (hasSecondHost(req.rawHeaders)) return refuse(400, 'The request has more than one Host header.');
     const host = req.headers.host;
+    // RFC 9112 3.2, as Node's `requireHostHeader` (off, so that this 400 is an engine page); an
+    // HTTP/1.0 request without Host is a local tool, since browsers always send one.
+    if (host === undefined && req.httpVersionMinor !== 0) return refuse(400, 'The request has no Host header.');
     const authority = this.target.authority;
     if (authority !== undefined) {
       // An absolute-form target names its own host (RFC 9112 3.2.2), which routing uses.
