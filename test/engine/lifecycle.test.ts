@@ -75,14 +75,15 @@ describe('engine lifecycle', () => {
   });
 
   it('stop() closes idle keep-alive connections at once', async () => {
-    const server = await startEngine({ mounts: [{ prefix: '/', module: 'a.js' }] }, { 'a.js': HELLO('a') }, { stopGracePeriod: 5000 });
+    const server = await startEngine({ mounts: [{ prefix: '/', module: 'a.js' }] }, { 'a.js': HELLO('a') }, { stopGracePeriod: 10_000 });
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve, reject) =>
       http.get({ port: server.port, host: '127.0.0.1', agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
     );
     const started = Date.now();
     await server.stop();
-    assert.ok(Date.now() - started < 1000, `stop took ${Date.now() - started} ms with an idle keep-alive connection`);
+    // Half the grace: an idle connection must not be waited on like an in-flight request.
+    assert.ok(Date.now() - started < 5000, `stop took ${Date.now() - started} ms with an idle keep-alive connection (grace 10 s)`);
     agent.destroy();
   });
 
@@ -112,7 +113,9 @@ describe('engine lifecycle', () => {
     await server.stop();
     const took = Date.now() - started;
     assert.equal(await inFlight, 'destroyed');
-    assert.ok(took >= 250 && took < 2000, `stop took ${took} ms with grace 300 ms`);
+    // Waited for the grace, then destroyed the request: well before the engine's stop deadline
+    // (grace + 10 s), which is what would end a stop that failed to destroy it.
+    assert.ok(took >= 250 && took < 300 + 5000, `stop took ${took} ms with grace 300 ms`);
   });
 
   it('1 000 start/stop cycles leave no open file descriptors behind', async function () {

@@ -555,10 +555,10 @@ describe('proxy mounts (apps/proxy.ts)', () => {
       const chunk = Buffer.alloc(64 * 1024, 'x');
       let sent = 0;
       let clientDoneAt = 0;
-      let peakRss = 0;
+      let peakInFlight = 0;
       const body = new Readable({
         read() {
-          peakRss = Math.max(peakRss, process.memoryUsage.rss());
+          peakInFlight = Math.max(peakInFlight, sent - received);
           if (sent >= total) {
             clientDoneAt = Date.now();
             this.push(null);
@@ -568,13 +568,14 @@ describe('proxy mounts (apps/proxy.ts)', () => {
           this.push(chunk);
         },
       });
-      const rssBefore = process.memoryUsage.rss();
       const reply = await request(`${proxy.origin}/api/upload`, { method: 'POST', body });
       assert.equal(reply.status, 200);
       assert.equal(Number(reply.body), total);
       assert.ok(firstByteAt > 0 && firstByteAt < clientDoneAt, 'the upstream saw bytes before the client finished');
-      const growth = (peakRss - rssBefore) / 1024 / 1024;
-      assert.ok(growth < 64, `RSS grew by ${growth.toFixed(1)} MiB while uploading 200 MiB`);
+      // Bytes sent but not yet received upstream: socket and stream buffers when backpressure holds
+      // the client back (measured: a few MiB); 200 MiB if the proxy buffered. Unlike RSS, no GC in it.
+      const inFlight = peakInFlight / 1024 / 1024;
+      assert.ok(inFlight < 64, `${inFlight.toFixed(1)} MiB were in flight at once while uploading 200 MiB`);
     });
 
     it('streams the response: the client reads the first bytes before the upstream finishes', async () => {

@@ -96,7 +96,7 @@ describe('WebSockets to command mounts', function () {
   });
 
   it('stop() closes open WebSockets and stops the command', async () => {
-    running = await startEngine({ mounts: [{ prefix: '/ws', command: ECHO }] });
+    running = await startEngine({ mounts: [{ prefix: '/ws', command: ECHO }] }, {}, { stopGracePeriod: 10_000 });
     const ws = await connect(`ws://127.0.0.1:${running.port}/ws/`);
     await ws.next();
     const pid = statusOf(running, '/ws').pid!;
@@ -105,7 +105,8 @@ describe('WebSockets to command mounts', function () {
     await running.stop();
     running = undefined;
     await closed;
-    assert.ok(Date.now() - started < 2000, `stopped in ${Date.now() - started} ms`);
+    // Half the grace: an open WebSocket has no request to finish and must not hold the stop.
+    assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms (grace 10 s)`);
     assert.ok(!alive(pid));
   });
 });
