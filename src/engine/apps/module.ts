@@ -2,24 +2,43 @@
  * Module mounts: a Node request handler loaded from the workspace at run time (never bundled).
  * Accepts `(req, res, next?)` (plain Node, Express, Connect), Koa (`callback()`), and fetch-style
  * `{ fetch(request) }` apps (Hono and friends) through @hono/node-server's request listener.
+ * An `upgrade(req, socket, head)` beside the handler (on the export or the module) takes WebSocket
+ * upgrades, e.g. for a `ws` server with `noServer: true`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
-import { describeError } from '../logger';
+import { describeError, type Logger } from '../logger';
 import type { ModuleMountSpec } from '../spec';
 import { importFresh } from './module/freshImport';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
+type UpgradeHandler = (req: MountedRequest, socket: Duplex, head: Buffer) => unknown;
 
 interface Loaded {
   readonly handler: Handler;
   readonly exported: unknown;
+  /** What has the close() to call on stop: the export, else the module beside it, else nothing. */
+  readonly closable: unknown;
   /** Fetch-style handlers report failures through the request (see `fetchHandler`). */
   readonly failsThroughRequest: boolean;
+  readonly upgrade: UpgradeHandler | undefined;
+  /**
+   * This version's CommonJS module, held from the moment it loaded: its require graph says which
+   * files it depends on even after another mount's reload evicted them from require.cache, and
+   * it includes what a handler requires lazily later. Undefined for an ES module, whose imports
+   * are not visible from here.
+   */
+  readonly entryModule: NodeJS.Module | undefined;
+  /** The upgraded connections handed to this version, closed with it. */
+  readonly sockets: Set<Duplex>;
 }
+
+/** How long stop and reload wait for an export's close() before going on without it. */
+export const closeTimeout = { ms: 5000 };
 
 const FAIL = Symbol('mounts.fail');
 /** Thrown through @hono/node-server after we already answered, so it writes nothing itself. */
@@ -33,12 +52,31 @@ let importGeneration = 0;
 const MODULE_FILE = /\.(?:m?js|cjs|json)$/;
 
 export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context) => {
+  const workspace = context.config.dir;
   let current = await load(spec, ++importGeneration);
+  /** Set while a reload failed: what that attempt loaded is unknown, so `dependsOn` guesses wider. */
+  let lastReloadFailed = false;
   let status: AppStatus = { state: 'ready' };
   const onDidChangeStatus = new Emitter<AppStatus>();
   const setStatus = (next: AppStatus) => {
     status = next;
     onDidChangeStatus.fire(next);
+  };
+
+  const upgrade = (req: MountedRequest, socket: Duplex, head: Buffer): void => {
+    const failed = (error: unknown) => {
+      context.logger.error('upgrade failed', error, spec.name);
+      socket.destroy();
+    };
+    const version = current;
+    version.sockets.add(socket);
+    socket.once('close', () => version.sockets.delete(socket));
+    try {
+      const result = version.upgrade?.(req, socket, head);
+      if (isThenable(result)) result.then(undefined, failed);
+    } catch (error) {
+      failed(error);
+    }
   };
 
   const app: App & { dependsOn(file: string): boolean } = {
@@ -47,6 +85,11 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     },
     onDidChangeStatus: onDidChangeStatus.event,
 
+    // A getter: the engine answers 404 when it is undefined, and a reload may add or drop it.
+    get upgrade() {
+      return current.upgrade ? upgrade : undefined;
+    },
+
     handle(req: MountedRequest, res: ServerResponse, fail: FailRequest) {
       const next = (error?: unknown) => {
         if (error !== undefined && error !== null && error !== 'route' && error !== 'router') fail(error);
@@ -54,62 +97,73 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       };
       if (current.failsThroughRequest) (req as unknown as Record<symbol, FailRequest>)[FAIL] = fail;
       const result = current.handler(req, res, next);
-      if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-        (result as Promise<unknown>).then(undefined, fail);
-      }
+      if (isThenable(result)) result.then(undefined, fail);
     },
 
     async reload() {
       const previous = current;
       try {
-        forgetWorkspaceModules(context.config.dir);
+        if (previous.entryModule) forgetModules(workspaceRequires(previous.entryModule, workspace));
+        // After a failed reload, the files that attempt left in the cache are known only by guess.
+        if (!previous.entryModule || lastReloadFailed) forgetModules(besideEsmEntry(spec.module));
         current = await load(spec, ++importGeneration);
-        await closeExport(previous.exported);
-        setStatus({ state: 'ready' });
-        context.logger.info(`reloaded ${path.relative(context.config.dir, spec.module)}`, spec.name);
       } catch (error) {
-        current = previous;
+        lastReloadFailed = true;
         setStatus({ state: 'error', reason: `reload failed, still serving the previous version: ${firstLine(error)}` });
         context.logger.error('reload failed; the previous version keeps serving', error, spec.name);
         throw error;
       }
+      lastReloadFailed = false;
+      setStatus({ state: 'ready' });
+      context.logger.info(`reloaded ${path.relative(workspace, spec.module)}`, spec.name);
+      // The new version serves already: a failing close() of the old one is reported, not undone.
+      await closeVersion(previous, spec, context.logger).catch((error: unknown) =>
+        context.logger.error('close() of the previous version failed', error, spec.name),
+      );
     },
 
-    /** True when `file` is the module or something it required from the workspace. */
+    /** True when `file` is the module or something it loaded from the workspace. */
     dependsOn(file: string) {
       if (file === spec.module) return true;
-      // An ES module's imports are not visible from here: any module file beside it counts (not
-      // data or log files the app itself writes, which would reload it in a loop).
-      if (!require.cache[spec.module]) {
-        return MODULE_FILE.test(file) && file.startsWith(path.dirname(spec.module) + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
-      }
-      return requiredFiles(spec.module).has(file);
+      if (current.entryModule && workspaceRequires(current.entryModule, workspace).has(file)) return true;
+      // A broken mount may also reload for an unrelated file: harmless, and it catches a new file
+      // the failed attempt required, which is in no graph.
+      return (!current.entryModule || lastReloadFailed) && besideEsmEntry(spec.module)(file);
     },
 
     async close() {
       onDidChangeStatus.dispose();
-      await closeExport(current.exported);
+      await closeVersion(current, spec, context.logger);
     },
   };
   return app;
 };
 
 async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> {
-  const moduleNamespace = await importModule(spec.module, generation);
+  const { moduleNamespace, entryModule } = await importModule(spec.module, generation);
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
-  return { exported, handler, failsThroughRequest: FETCH_HANDLERS.has(handler) };
+  return {
+    exported,
+    handler,
+    failsThroughRequest: FETCH_HANDLERS.has(handler),
+    upgrade: pickUpgrade(exported, moduleNamespace),
+    closable: ownerOf('close', exported, moduleNamespace),
+    entryModule,
+    sockets: new Set(),
+  };
 }
 
-async function importModule(file: string, generation: number): Promise<unknown> {
+async function importModule(file: string, generation: number): Promise<{ moduleNamespace: unknown; entryModule: NodeJS.Module | undefined }> {
   if (!isEsm(file)) {
     try {
-      return require(file);
+      const moduleNamespace: unknown = require(file);
+      return { moduleNamespace, entryModule: require.cache[require.resolve(file)] };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw error;
     }
   }
-  return importFresh(file, generation);
+  return { moduleNamespace: await importFresh(file, generation), entryModule: undefined };
 }
 
 function isEsm(file: string): boolean {
@@ -150,6 +204,19 @@ function toHandler(exported: unknown, spec: ModuleMountSpec): Handler {
   );
 }
 
+/** `upgrade` on the export (a function or object), else on the module beside a named or default export. */
+function pickUpgrade(exported: unknown, moduleNamespace: unknown): UpgradeHandler | undefined {
+  const owner = ownerOf('upgrade', exported, moduleNamespace) as Record<string, UpgradeHandler> | undefined;
+  return owner?.upgrade.bind(owner);
+}
+
+/** The first of `owners` with a method `name`. */
+function ownerOf(name: string, ...owners: unknown[]): unknown {
+  return owners.find(
+    (owner) => owner !== null && (typeof owner === 'object' || typeof owner === 'function') && typeof (owner as Record<string, unknown>)[name] === 'function',
+  );
+}
+
 const FETCH_HANDLERS = new WeakSet<Handler>();
 
 type FetchFunction = (request: Request, env: unknown) => Response | Promise<Response>;
@@ -180,31 +247,89 @@ function fetchHandler(fetchFunction: FetchFunction): Handler {
   return handler;
 }
 
-/** Drops every CommonJS module of the workspace (outside node_modules) so the next require is fresh. */
-function forgetWorkspaceModules(workspaceDir: string): void {
-  const root = workspaceDir + path.sep;
-  for (const file of Object.keys(require.cache)) {
-    if (file.startsWith(root) && !file.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[file];
+/** Drops these files from the CommonJS cache so the next require evaluates them again. */
+function forgetModules(files: ReadonlySet<string> | ((file: string) => boolean)): void {
+  if (typeof files === 'function') {
+    for (const file of Object.keys(require.cache)) if (files(file)) delete require.cache[file];
+  } else {
+    for (const file of files) delete require.cache[file];
   }
 }
 
-function requiredFiles(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (module: NodeJS.Module | undefined) => {
-    if (!module || seen.has(module.filename)) return;
-    seen.add(module.filename);
-    if (module.filename.includes(`${path.sep}node_modules${path.sep}`)) return;
-    for (const child of module.children) visit(child);
-  };
-  visit(require.cache[entry]);
-  return seen;
+/**
+ * What an ES module may have imported, as far as we can tell: module files beside it outside
+ * node_modules (not data or log files the app writes, which would reload it in a loop). Also what
+ * a reload of it evicts, for the CommonJS files it imported.
+ */
+function besideEsmEntry(entry: string): (file: string) => boolean {
+  const folder = path.dirname(entry) + path.sep;
+  return (file) => MODULE_FILE.test(file) && file.startsWith(folder) && !isInNodeModules(file);
 }
 
-async function closeExport(exported: unknown): Promise<void> {
-  const closable = exported as { close?: unknown } | null;
+/**
+ * `entry` and the CommonJS modules it required, transitively, that live in the workspace outside
+ * node_modules: its own code, which a reload of this mount evicts and nothing else. Walks the
+ * module objects, never require.cache, which other mounts' reloads change.
+ */
+function workspaceRequires(entry: NodeJS.Module, workspace: string): ReadonlySet<string> {
+  const root = workspace + path.sep;
+  const files = new Set<string>([entry.filename]);
+  const visit = (module: NodeJS.Module) => {
+    for (const child of module.children) {
+      if (files.has(child.filename) || !child.filename.startsWith(root) || isInNodeModules(child.filename)) continue;
+      files.add(child.filename);
+      visit(child);
+    }
+  };
+  visit(entry);
+  return files;
+}
+
+function isInNodeModules(file: string): boolean {
+  return file.includes(`${path.sep}node_modules${path.sep}`);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Closes a version that no longer serves: its export's close(), and the WebSockets it holds, so
+ * clients reconnect to the new code. A `ws` server's close(callback) waits for its clients, so
+ * they go right after close() was called, not after it finished.
+ */
+async function closeVersion(version: Loaded, spec: ModuleMountSpec, logger: Logger): Promise<void> {
+  const closing = closeExport(version.closable, spec, logger);
+  for (const socket of version.sockets) socket.destroy();
+  version.sockets.clear();
+  await closing;
+}
+
+/**
+ * Awaits `closable.close()`, in either style: `close()` returning a promise (or nothing, when it
+ * takes no parameter) or `close(callback)`, e.g. a `ws` server's. Waits `closeTimeout.ms` at most.
+ */
+async function closeExport(closable: unknown, spec: ModuleMountSpec, logger: Logger): Promise<void> {
   // Koa and Express apps have no close(); a plain handler may export one for its own resources.
-  if (closable !== null && (typeof closable === 'object' || typeof closable === 'function') && typeof closable.close === 'function') {
-    if (closable.close.length === 0) await (closable.close as () => unknown)();
+  if (closable === undefined) return;
+  const close = (closable as { close: (callback: (error?: unknown) => void) => unknown }).close;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<boolean>((resolve, reject) => {
+    const callback = (error?: unknown) => (error ? reject(error) : resolve(true));
+    const result: unknown = close.call(closable, callback);
+    if (isThenable(result)) result.then(() => resolve(true), reject);
+    else if (close.length === 0) resolve(true);
+  });
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), closeTimeout.ms);
+  });
+  try {
+    if (!(await Promise.race([closed, timedOut]))) {
+      logger.warn(`close() did not finish within ${closeTimeout.ms / 1000} s; going on without it`, spec.name);
+      void closed.catch((error: unknown) => logger.error('close() failed after its time was up', error, spec.name));
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
