@@ -132,7 +132,13 @@ export class CommandApp implements App {
     else if (ready instanceof HttpError) fail(ready);
     else {
       ready.then(() => {
-        if (!res.destroyed && !res.writableEnded) this.forwarder.handle(req, res, fail);
+        if (res.destroyed || res.writableEnded) return;
+        // Called from a promise callback, a synchronous throw would be an unhandled rejection.
+        try {
+          this.forwarder.handle(req, res, fail);
+        } catch (error) {
+          fail(error);
+        }
       }, fail);
     }
   }
@@ -147,7 +153,13 @@ export class CommandApp implements App {
       socket.pause();
       ready.then(
         () => {
-          if (!socket.destroyed) this.forwarder.upgrade(req, socket, head);
+          if (socket.destroyed) return;
+          try {
+            this.forwarder.upgrade(req, socket, head);
+          } catch (error) {
+            this.logger.error('upgrade failed', error, this.spec.name);
+            sendSocketPage(socket, { status: 500, message: 'The app failed to accept the upgrade.' });
+          }
         },
         (error: HttpError) => sendSocketPage(socket, error),
       );
