@@ -41,10 +41,16 @@ export class Lifecycle {
     return this.start(folder);
   }
 
-  /** Starts on a free port for this run only: mounts.json and the settings stay as they are. */
+  /**
+   * Starts on a free port for this run only: mounts.json and the settings stay as they are. The run
+   * lasts until Stop (a Restart keeps to a free port); a start that fails is no run at all, so the
+   * next plain Start uses the configured port again.
+   */
   async startOnFreePort(folder: MountsFolder): Promise<boolean> {
     folder.engine.setPortOverride(0);
-    return this.start(folder, { openBrowser: true });
+    const started = await this.start(folder, { openBrowser: true });
+    if (!started) folder.engine.setPortOverride(undefined);
+    return started;
   }
 
   private reportStartFailure(folder: MountsFolder, error: unknown): void {

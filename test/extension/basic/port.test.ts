@@ -67,5 +67,18 @@ describe('ports', () => {
       await vscode.commands.executeCommand('mounts.stop');
       assert.strictEqual(await isListening(port), false);
     });
+
+    it('a free-port start that fails leaves the next Start on the configured port', async () => {
+      const api = await getApi();
+      const engine = api.engines()[0].engine;
+      const valid = fs.readFileSync(configFile, 'utf8');
+      fs.writeFileSync(configFile, valid.replace('{', '{ "unknown": 1,'));
+      await waitFor('the engine to see the problem', () => engine.problems.length > 0);
+      assert.strictEqual(await vscode.commands.executeCommand('mounts.startOnFreePort', firstFolder().uri), false);
+      fs.writeFileSync(configFile, valid);
+      await waitFor('the engine to read the valid file', () => engine.problems.length === 0);
+      assert.strictEqual(await vscode.commands.executeCommand('mounts.start'), false);
+      assert.strictEqual(engine.lastError, `port ${holder.port} is in use`);
+    });
   });
 });
