@@ -22,8 +22,7 @@ async function main() {
     platform: 'node',
     target: 'node20',
     outdir: 'dist',
-    // 'emitter' is batch's (serve-index's) browser fallback, never reached on Node.
-    external: ['vscode', 'emitter'],
+    external: ['vscode'],
     // jsonc-parser's UMD build (its "main") breaks when bundled (microsoft/node-jsonc-parser#57).
     mainFields: ['module', 'main'],
     minify: production,
