@@ -1,5 +1,6 @@
 /**
- * Proxy mounts: forward HTTP requests and WebSocket upgrades to an upstream HTTP server.
+ * Proxy mounts: forward HTTP requests and WebSocket upgrades to an upstream HTTP server. This file
+ * forwards requests and opens upgrades; an upgrade's connection from then on is proxy/tunnel.ts's.
  *
  * Written on `node:http` with a keep-alive `http.Agent` rather than a proxy library. The style asks
  * for a library where one fits, but none reaches the performance target (>= 0.7 x nginx
@@ -40,12 +41,13 @@
  *   upstream request.
  */
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
+import { connectionTokens, HOP_BY_HOP, RESPONSE_DROPPED } from './proxy/hopByHop';
+import { destroyAndWait, destroyQuietly, Tunnels } from './proxy/tunnel';
 
 export interface ForwarderOptions {
   /** The mount's name, used in error pages and log lines. */
@@ -130,19 +132,6 @@ function parseUpstream(target: string): Upstream {
   };
 }
 
-// Hop-by-hop headers (RFC 9110 7.6.1) plus the legacy ones that behave the same way.
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-];
-const RESPONSE_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 // The proxy owns these: it sets fresh values (or, for the spoofable extras, none).
 const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
@@ -156,22 +145,6 @@ const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   'x-real-ip',
 ]);
 
-/** Extra header names a `Connection` header declares hop-by-hop; undefined in the common case. */
-function connectionTokens(connection: string | undefined): Set<string> | undefined {
-  if (connection === undefined || connection.length <= 10) {
-    // Fast path for `keep-alive`, `close`, `upgrade` (and other single tokens of up to 10 chars).
-    if (connection === undefined) return undefined;
-    const token = connection.trim().toLowerCase();
-    return token === 'keep-alive' || token === 'close' || token === 'upgrade' || token === '' ? undefined : new Set([token]);
-  }
-  const tokens = new Set<string>();
-  for (const part of connection.split(',')) {
-    const token = part.trim().toLowerCase();
-    if (token !== '') tokens.add(token);
-  }
-  return tokens;
-}
-
 function hasBody(req: http.IncomingMessage): boolean {
   const headers = req.headers;
   if (headers['transfer-encoding'] !== undefined) return true;
@@ -181,10 +154,6 @@ function hasBody(req: http.IncomingMessage): boolean {
 
 const COOKIE_PATH = /;\s*path\s*=\s*([^;]*)/i;
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-// How long a closing tunnel may take to flush to a peer that does not read before it is cut.
-const TUNNEL_LINGER_MS = 5000;
-// Bytes a client may send after its upgrade request before the upstream has agreed to it.
-const MAX_EARLY_BYTES = 1024 * 1024;
 
 const kExchange = Symbol('mounts.proxy.exchange');
 type Tagged<T> = T & { [kExchange]?: Exchange };
@@ -209,16 +178,9 @@ class Exchange {
   ) {}
 }
 
-/** An upgraded connection, or one being negotiated. */
-interface Tunnel {
-  readonly client: Duplex;
-  readonly request: http.ClientRequest;
-  upstream?: Socket;
-}
-
 class ProxyForwarder implements Forwarder {
   private readonly agent: http.Agent;
-  private readonly tunnels = new Set<Tunnel>();
+  private readonly tunnels = new Tunnels();
   private readonly timeoutMs: number;
   private upstream: Upstream | undefined;
   private closed = false;
@@ -417,137 +379,30 @@ class ProxyForwarder implements Forwarder {
       sendSocketPage(socket, { status: 503, message: `${this.options.name} is not ready to accept connections.` });
       return;
     }
-    // Upgrades do not use the pool: a tunnel holds its connection for its whole life.
-    const request = http.request({
-      agent: false,
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: this.upstreamPath(req, upstream),
-      headers: this.requestHeaders(req, upstream, true),
-      timeout: this.timeoutMs || undefined,
+    this.tunnels.connect({
+      name: this.options.name,
+      logger: this.options.logger,
+      client: socket,
+      head,
+      upstreamUrl: upstream.url,
+      originalUrl: req.originalUrl,
+      request: {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: this.upstreamPath(req, upstream),
+        headers: this.requestHeaders(req, upstream, true),
+        timeout: this.timeoutMs || undefined,
+      },
+      timeoutMessage: this.timedOut(upstream).message,
     });
-    const tunnel: Tunnel = { client: socket, request };
-    this.tunnels.add(tunnel);
-    const name = this.options.name;
-    const forget = () => this.tunnels.delete(tunnel);
-    // Read the client while the upstream decides, or a client that hangs up would go unnoticed
-    // (a paused socket never sees its FIN). Bytes sent early are kept for the upstream, bounded.
-    const early: Buffer[] = [];
-    let earlyBytes = 0;
-    const onEarlyData = (chunk: Buffer) => {
-      earlyBytes += chunk.length;
-      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
-      else early.push(chunk);
-    };
-    const clientGone = () => {
-      if (tunnel.upstream !== undefined) return;
-      request.destroy();
-      socket.destroy();
-      forget();
-    };
-    socket.on('data', onEarlyData);
-    socket.once('end', clientGone);
-    socket.once('close', clientGone);
-
-    request.on('upgrade', (response: http.IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
-      socket.off('data', onEarlyData);
-      socket.off('end', clientGone);
-      socket.off('close', clientGone);
-      socket.pause();
-      tunnel.upstream = upstreamSocket;
-      upstreamSocket.on('error', destroyQuietly);
-      if (socket.destroyed || !socket.writable) {
-        upstreamSocket.destroy();
-        forget();
-        return;
-      }
-      upstreamSocket.setTimeout(0);
-      upstreamSocket.setNoDelay(true);
-      (socket as Partial<Socket>).setTimeout?.(0);
-      (socket as Partial<Socket>).setNoDelay?.(true);
-      // The 101 headers pass as they are: Connection/Upgrade are the point of this response.
-      let head101 = `HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}\r\n`;
-      const raw = response.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) head101 += `${raw[i]}: ${raw[i + 1]}\r\n`;
-      socket.write(`${head101}\r\n`);
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
-      if (head.length > 0) upstreamSocket.write(head);
-      for (const chunk of early) upstreamSocket.write(chunk);
-      // An error on either side cuts both; a clean close of one ends the other once it has flushed.
-      const onError = () => {
-        socket.destroy();
-        upstreamSocket.destroy();
-      };
-      socket.on('error', onError);
-      upstreamSocket.on('error', onError);
-      socket.once('close', () => {
-        forget();
-        endThenDestroy(upstreamSocket);
-      });
-      upstreamSocket.once('close', () => {
-        forget();
-        endThenDestroy(socket);
-      });
-      upstreamSocket.pipe(socket);
-      socket.pipe(upstreamSocket);
-    });
-
-    request.on('response', (response: http.IncomingMessage) => {
-      // The upstream refused the upgrade: relay its answer, then close.
-      response.on('error', () => socket.destroy());
-      socket.once('close', () => response.destroy());
-      const raw = response.rawHeaders;
-      const extra = connectionTokens(response.headers.connection);
-      let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
-      for (let i = 0; i < raw.length; i += 2) {
-        const lower = raw[i].toLowerCase();
-        if (RESPONSE_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
-        text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-      }
-      // Without Content-Length the body ends with the connection.
-      socket.write(`${text}Connection: close\r\n\r\n`);
-      response.pipe(socket);
-      response.once('end', forget);
-    });
-
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      forget();
-      if (tunnel.upstream !== undefined) return;
-      const message = `${name} could not get an answer from ${upstream.url} (${error.code ?? error.message}).`;
-      this.options.logger.warn(`upgrade ${req.originalUrl}: ${message}`, name);
-      sendSocketPage(socket, { status: 502, message });
-    });
-
-    if (this.timeoutMs > 0) {
-      request.on('timeout', () => {
-        if (tunnel.upstream !== undefined) return;
-        forget();
-        request.destroy();
-        const error = this.timedOut(upstream);
-        this.options.logger.warn(`upgrade ${req.originalUrl}: ${error.message}`, name);
-        sendSocketPage(socket, { status: 504, message: error.message });
-      });
-    }
-    request.end();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const closing: Promise<void>[] = [];
-    const destroy = (socket: Duplex | undefined) => {
-      if (socket === undefined || socket.closed) return;
-      closing.push(new Promise((resolve) => socket.once('close', () => resolve())));
-      socket.destroy();
-    };
-    for (const tunnel of this.tunnels) {
-      destroy(tunnel.upstream);
-      destroy(tunnel.client);
-      tunnel.request.destroy();
-    }
-    this.tunnels.clear();
+    const closing = [this.tunnels.destroyAll()];
     for (const sockets of [this.agent.sockets, this.agent.freeSockets]) {
-      for (const list of Object.values(sockets)) for (const socket of list ?? []) destroy(socket);
+      for (const list of Object.values(sockets)) for (const socket of list ?? []) closing.push(destroyAndWait(socket));
     }
     this.agent.destroy();
     await Promise.all(closing);
@@ -633,14 +488,4 @@ function drain(req: http.IncomingMessage): void {
   if (req.complete) return;
   req.unpipe();
   req.resume();
-}
-
-function destroyQuietly(this: Duplex): void {
-  this.destroy();
-}
-
-function endThenDestroy(socket: Duplex): void {
-  if (socket.destroyed) return;
-  (socket as Partial<Socket>).setTimeout?.(TUNNEL_LINGER_MS, () => socket.destroy());
-  socket.end(() => socket.destroy());
 }

@@ -1,0 +1,184 @@
+/**
+ * WebSocket (and other upgrade) tunnels of proxy mounts: the upgrade request goes to the upstream
+ * on its own connection; a 101 is relayed and bytes then flow both ways until either side closes;
+ * any other answer is relayed and the connection closed. The forwarder decides where to connect
+ * and with which headers (apps/proxy.ts); this file owns the connection from there on.
+ */
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../logger';
+import { sendSocketPage } from '../../pages';
+import { connectionTokens, RESPONSE_DROPPED } from './hopByHop';
+
+// How long a closing tunnel may take to flush to a peer that does not read before it is cut.
+const TUNNEL_LINGER_MS = 5000;
+// Bytes a client may send after its upgrade request before the upstream has agreed to it.
+const MAX_EARLY_BYTES = 1024 * 1024;
+
+export interface TunnelOptions {
+  /** The mount's name, for messages. */
+  readonly name: string;
+  readonly logger: Logger;
+  /** The client's socket and the bytes that came after its upgrade request. */
+  readonly client: Duplex;
+  readonly head: Buffer;
+  /** The upstream's URL, for messages. */
+  readonly upstreamUrl: string;
+  /** The request as the client sent it, for messages. */
+  readonly originalUrl: string;
+  /** The upgrade request to the upstream; `timeout` is the wait for its answer (0 or undefined: none). */
+  readonly request: http.RequestOptions;
+  /** The 504 message when the upstream does not answer within `request.timeout`. */
+  readonly timeoutMessage: string;
+}
+
+/** An upgraded connection, or one being negotiated. */
+interface Tunnel {
+  readonly client: Duplex;
+  readonly request: http.ClientRequest;
+  upstream?: Socket;
+}
+
+/** A forwarder's open tunnels. */
+export class Tunnels {
+  private readonly open = new Set<Tunnel>();
+
+  /** Sends the upgrade request upstream and relays whatever comes back. */
+  connect(options: TunnelOptions): void {
+    const { name, client: socket, head } = options;
+    // Upgrades do not use the pool: a tunnel holds its connection for its whole life.
+    const request = http.request({ ...options.request, agent: false });
+    const tunnel: Tunnel = { client: socket, request };
+    this.open.add(tunnel);
+    const forget = () => this.open.delete(tunnel);
+    // Read the client while the upstream decides, or a client that hangs up would go unnoticed
+    // (a paused socket never sees its FIN). Bytes sent early are kept for the upstream, bounded.
+    const early: Buffer[] = [];
+    let earlyBytes = 0;
+    const onEarlyData = (chunk: Buffer) => {
+      earlyBytes += chunk.length;
+      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+      else early.push(chunk);
+    };
+    const clientGone = () => {
+      if (tunnel.upstream !== undefined) return;
+      request.destroy();
+      socket.destroy();
+      forget();
+    };
+    socket.on('data', onEarlyData);
+    socket.once('end', clientGone);
+    socket.once('close', clientGone);
+
+    request.on('upgrade', (response: http.IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
+      socket.off('data', onEarlyData);
+      socket.off('end', clientGone);
+      socket.off('close', clientGone);
+      socket.pause();
+      tunnel.upstream = upstreamSocket;
+      upstreamSocket.on('error', destroyQuietly);
+      if (socket.destroyed || !socket.writable) {
+        upstreamSocket.destroy();
+        forget();
+        return;
+      }
+      upstreamSocket.setTimeout(0);
+      upstreamSocket.setNoDelay(true);
+      (socket as Partial<Socket>).setTimeout?.(0);
+      (socket as Partial<Socket>).setNoDelay?.(true);
+      // The 101 headers pass as they are: Connection/Upgrade are the point of this response.
+      let head101 = `HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}\r\n`;
+      const raw = response.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) head101 += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      socket.write(`${head101}\r\n`);
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstreamSocket.write(head);
+      for (const chunk of early) upstreamSocket.write(chunk);
+      // An error on either side cuts both; a clean close of one ends the other once it has flushed.
+      const onError = () => {
+        socket.destroy();
+        upstreamSocket.destroy();
+      };
+      socket.on('error', onError);
+      upstreamSocket.on('error', onError);
+      socket.once('close', () => {
+        forget();
+        endThenDestroy(upstreamSocket);
+      });
+      upstreamSocket.once('close', () => {
+        forget();
+        endThenDestroy(socket);
+      });
+      upstreamSocket.pipe(socket);
+      socket.pipe(upstreamSocket);
+    });
+
+    request.on('response', (response: http.IncomingMessage) => {
+      // The upstream refused the upgrade: relay its answer, then close.
+      response.on('error', () => socket.destroy());
+      socket.once('close', () => response.destroy());
+      const raw = response.rawHeaders;
+      const extra = connectionTokens(response.headers.connection);
+      let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
+      for (let i = 0; i < raw.length; i += 2) {
+        const lower = raw[i].toLowerCase();
+        if (RESPONSE_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
+        text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+      // Without Content-Length the body ends with the connection.
+      socket.write(`${text}Connection: close\r\n\r\n`);
+      response.pipe(socket);
+      response.once('end', forget);
+    });
+
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      forget();
+      if (tunnel.upstream !== undefined) return;
+      const message = `${name} could not get an answer from ${options.upstreamUrl} (${error.code ?? error.message}).`;
+      options.logger.warn(`upgrade ${options.originalUrl}: ${message}`, name);
+      sendSocketPage(socket, { status: 502, message });
+    });
+
+    if (options.request.timeout) {
+      request.on('timeout', () => {
+        if (tunnel.upstream !== undefined) return;
+        forget();
+        request.destroy();
+        options.logger.warn(`upgrade ${options.originalUrl}: ${options.timeoutMessage}`, name);
+        sendSocketPage(socket, { status: 504, message: options.timeoutMessage });
+      });
+    }
+    request.end();
+  }
+
+  /** Destroys every tunnel at once; resolves when their sockets have closed. */
+  destroyAll(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const tunnel of this.open) {
+      closing.push(destroyAndWait(tunnel.upstream), destroyAndWait(tunnel.client));
+      tunnel.request.destroy();
+    }
+    this.open.clear();
+    return Promise.all(closing).then(() => undefined);
+  }
+}
+
+/** Destroys `socket`; resolves when it has closed. */
+export function destroyAndWait(socket: Duplex | undefined): Promise<void> {
+  if (socket === undefined || socket.closed) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.destroy();
+  return closed;
+}
+
+/** An 'error' listener that ends the socket it is attached to; shared, so no closure per socket. */
+export function destroyQuietly(this: Duplex): void {
+  this.destroy();
+}
+
+function endThenDestroy(socket: Duplex): void {
+  if (socket.destroyed) return;
+  (socket as Partial<Socket>).setTimeout?.(TUNNEL_LINGER_MS, () => socket.destroy());
+  socket.end(() => socket.destroy());
+}
