@@ -33,12 +33,13 @@ export interface RoutingTable {
   readonly hosts: HostPolicy;
 }
 
-export function buildRoutingTable(config: MountsConfig, entries: readonly MountEntry[]): RoutingTable {
+/** `bindHost` is the address actually bound (the CLI's --host may override mounts.json's). */
+export function buildRoutingTable(config: MountsConfig, entries: readonly MountEntry[], bindHost = config.host): RoutingTable {
   return {
     config,
     entries,
     routes: new PrefixTable(entries.map((entry) => ({ host: entry.spec.host, prefix: entry.spec.prefix, value: entry }))),
-    hosts: new HostPolicy(config),
+    hosts: new HostPolicy({ ...config, host: bindHost }),
   };
 }
 

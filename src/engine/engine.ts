@@ -266,7 +266,7 @@ export class Engine implements Disposable {
       }
     }
     this._config = config;
-    this.dispatcher.table = buildRoutingTable(config, next);
+    this.dispatcher.table = buildRoutingTable(config, next, this.effectiveHost(config));
     this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
     this.mountsChanged();
     await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
@@ -312,7 +312,7 @@ export class Engine implements Disposable {
       return entry && !RUNS_WORKSPACE_CODE.has(spec.kind) ? entry : undefined;
     });
     const replaced = table.entries.filter((entry) => !entries.includes(entry));
-    this.dispatcher.table = buildRoutingTable(table.config, entries);
+    this.dispatcher.table = buildRoutingTable(table.config, entries, this.effectiveHost(table.config));
     for (const error of errors) this.logger.error(error.message);
     this.mountsChanged();
     await Promise.allSettled(replaced.map((entry) => this.closeEntry(entry, true)));
@@ -383,7 +383,7 @@ export class Engine implements Disposable {
       if (created.errors.length) {
         throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
       }
-      this.dispatcher.table = buildRoutingTable(config, entries);
+      this.dispatcher.table = buildRoutingTable(config, entries, this.effectiveHost(config));
       const host = this.effectiveHost(config);
       const port = this.effectivePort(config);
       this.adopt(await this.listen(host, port), host, port);
