@@ -130,9 +130,18 @@ function terminate(graceMs: number): Promise<void> {
   return terminating;
 }
 
-/** Ends the supervisor once the group is gone and the last message has been handed to the channel. */
+/** Resolves once the command's exit has been reported (or when there is nothing to report). */
+let markReported: () => void = () => undefined;
+const exitReported = new Promise<void>((resolve) => (markReported = resolve));
+
+/**
+ * Ends the supervisor once the group is gone, its exit reported, and the last message handed to
+ * the channel. The group can be seen gone (in /proc) before Node delivers the child's 'exit'
+ * event: without waiting for the report, the engine would learn of the exit only as ours.
+ */
 function finish(graceMs: number): void {
   void terminate(graceMs)
+    .then(() => Promise.race([exitReported, delay(OUTPUT_DRAIN_MS + 1000)]))
     .then(() => allSent(1000))
     .then(() => process.exit(0));
 }
@@ -150,6 +159,7 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     });
   } catch (error) {
     send({ type: 'spawn-error', message: (error as Error).message });
+    markReported();
     finish(0);
     return;
   }
@@ -161,6 +171,7 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     if (reported || exit === undefined) return;
     reported = true;
     send({ type: 'exited', ...exit });
+    markReported();
     finish(LEFTOVER_GRACE_MS);
   };
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -184,6 +195,7 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     send({ type: 'spawn-error', message: error.message });
     exit = { code: null, signal: null };
     reported = true;
+    markReported();
     finish(0);
   });
   spawned.once('exit', (code, signal) => {
