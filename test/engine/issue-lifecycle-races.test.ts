@@ -10,17 +10,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
-import { get, isListening, makeWorkspace, startEngine } from './helpers';
+import { freePort, get, isListening, makeWorkspace, startEngine } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
-
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A module that records its close() in `markers`. */
 const closing = (markers: string, name: string) =>

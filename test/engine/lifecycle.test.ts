@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Engine, EngineStartError, type EngineState } from '../../src/engine/engine';
-import { get, isListening, makeWorkspace, recordingLogger, startEngine } from './helpers';
+import { freePort, get, isListening, makeWorkspace, recordingLogger, startEngine } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
 const COUNTER = `let count = 0; module.exports = (req, res) => res.end(String(++count));`;
@@ -188,10 +188,7 @@ describe('engine reload', () => {
 
   it('a changed port rebinds', async () => {
     const server = await startEngine({ mounts: [{ prefix: '/a', module: 'a.js' }] }, { 'a.js': HELLO('a') });
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const newPort = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const newPort = await freePort();
     try {
       server.writeConfig({ port: newPort, mounts: [{ prefix: '/a', module: 'a.js' }] });
       assert.equal((await server.engine.reload()).ok, true);
