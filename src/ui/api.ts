@@ -5,12 +5,14 @@
  *   api.state();                        // 'serving' — of the first folder, or of `folder`
  *   api.urlOf('/blog');                 // 'http://127.0.0.1:8080/blog/' while serving
  *   api.onDidChangeState(({ folder, state }) => ...);
+ *   api.recentLog();                    // ['[info] [blog] listening on 40123', ...]
  *
  * URLs are the server's own (loopback); `mounts.copyUrl` gives the browser's (port-forwarded) one.
  */
 import type * as vscode from 'vscode';
 import type { Engine, MountInfo } from '../engine/engine';
 import type { MountsFolders } from './folders';
+import { recentLog } from './log';
 import type { StatusModel } from './statusBar';
 import type { FolderState } from './state';
 import type { MountsTreeProvider } from './tree';
@@ -38,6 +40,12 @@ export interface MountsApi {
   readonly tree: MountsTreeProvider;
   /** What the status bar item shows now. */
   statusBar(): StatusModel;
+  /**
+   * The last messages (at most 500) the "Mounts" log channel wrote, oldest first: the level, then
+   * the message as the channel shows it, e.g. `[info] [cmd] listening on 40123` for a line a
+   * command mount named `cmd` printed. A copy; for reading only.
+   */
+  recentLog(): readonly string[];
 }
 
 export function createApi(folders: MountsFolders, tree: MountsTreeProvider, statusBar: () => StatusModel): MountsApi {
@@ -57,5 +65,6 @@ export function createApi(folders: MountsFolders, tree: MountsTreeProvider, stat
     stopAll: () => folders.stopAll(),
     tree,
     statusBar,
+    recentLog,
   };
 }

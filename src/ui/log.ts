@@ -1,12 +1,121 @@
 /**
  * The engine's Logger port written to the "Mounts" LogOutputChannel. Lines from an app carry its
  * mount's name (`[blog] ...`); with several folders, each line also names its folder.
+ *
+ * The channel keeps the last messages it wrote (`recentLog()`): VS Code gives no way to read an
+ * output channel back, and the API offers them so that tests and other extensions can see that a
+ * command's output reached the log.
  */
 import * as vscode from 'vscode';
 import { describeError, type Logger } from '../engine/logger';
 
+/** How many messages `recentLog()` keeps. */
+export const RECENT_LOG_SIZE = 500;
+
+// One "Mounts" channel per extension host, so one record of what it wrote.
+const recent: string[] = [];
+
+/**
+ * The last messages written to the "Mounts" channel, oldest first, as `[info] [blog] listening`
+ * (the level, then the message as the channel shows it). Messages below the channel's log level
+ * are not written, so not kept either.
+ */
+export function recentLog(): readonly string[] {
+  return [...recent];
+}
+
 export function createLogChannel(): vscode.LogOutputChannel {
-  return vscode.window.createOutputChannel('Mounts', { log: true });
+  return new RecordingLogChannel(vscode.window.createOutputChannel('Mounts', { log: true }));
+}
+
+const LEVEL_NAMES: Record<vscode.LogLevel, string> = {
+  [vscode.LogLevel.Off]: 'off',
+  [vscode.LogLevel.Trace]: 'trace',
+  [vscode.LogLevel.Debug]: 'debug',
+  [vscode.LogLevel.Info]: 'info',
+  [vscode.LogLevel.Warning]: 'warning',
+  [vscode.LogLevel.Error]: 'error',
+};
+
+/** The channel, unchanged, plus a record of the messages written through it. */
+class RecordingLogChannel implements vscode.LogOutputChannel {
+  constructor(private readonly channel: vscode.LogOutputChannel) {}
+
+  get name(): string {
+    return this.channel.name;
+  }
+
+  get logLevel(): vscode.LogLevel {
+    return this.channel.logLevel;
+  }
+
+  get onDidChangeLogLevel(): vscode.Event<vscode.LogLevel> {
+    return this.channel.onDidChangeLogLevel;
+  }
+
+  trace(message: string, ...args: unknown[]): void {
+    this.record(vscode.LogLevel.Trace, message, args);
+    this.channel.trace(message, ...args);
+  }
+
+  debug(message: string, ...args: unknown[]): void {
+    this.record(vscode.LogLevel.Debug, message, args);
+    this.channel.debug(message, ...args);
+  }
+
+  info(message: string, ...args: unknown[]): void {
+    this.record(vscode.LogLevel.Info, message, args);
+    this.channel.info(message, ...args);
+  }
+
+  warn(message: string, ...args: unknown[]): void {
+    this.record(vscode.LogLevel.Warning, message, args);
+    this.channel.warn(message, ...args);
+  }
+
+  error(error: string | Error, ...args: unknown[]): void {
+    this.record(vscode.LogLevel.Error, typeof error === 'string' ? error : describeError(error), args);
+    this.channel.error(error, ...args);
+  }
+
+  append(value: string): void {
+    this.channel.append(value);
+  }
+
+  appendLine(value: string): void {
+    // A log channel writes an appended line at the info level.
+    this.record(vscode.LogLevel.Info, value, []);
+    this.channel.appendLine(value);
+  }
+
+  replace(value: string): void {
+    this.channel.replace(value);
+  }
+
+  clear(): void {
+    this.channel.clear();
+  }
+
+  show(columnOrPreserveFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
+    if (typeof columnOrPreserveFocus === 'number') this.channel.show(columnOrPreserveFocus, preserveFocus);
+    else this.channel.show(columnOrPreserveFocus);
+  }
+
+  hide(): void {
+    this.channel.hide();
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+
+  private record(level: vscode.LogLevel, message: string, args: readonly unknown[]): void {
+    const threshold = this.channel.logLevel;
+    if (threshold === vscode.LogLevel.Off || level < threshold) return;
+    const text = args.length ? [message, ...args.map((arg) => String(arg))].join(' ') : message;
+    recent.push(`[${LEVEL_NAMES[level]}] ${text}`);
+    if (recent.length > RECENT_LOG_SIZE) recent.splice(0, recent.length - RECENT_LOG_SIZE);
+  }
 }
 
 /** A Logger for one folder's engine; `folderLabel()` is asked per line because folders come and go. */

@@ -43,7 +43,8 @@ export function describeMountState(status: AppStatus): string {
     case 'ready':
       return 'serving';
     case 'stopped':
-      return 'not started';
+      // A command that exited and is not restarted says why; 'stopped' alone is a closed app.
+      return status.reason && status.reason !== 'stopped' ? `stopped: ${status.reason}` : 'not started';
     case 'idle':
       return 'idle (starts on first request)';
     case 'refused':
@@ -51,4 +52,11 @@ export function describeMountState(status: AppStatus): string {
     default:
       return status.reason ? `${status.state}: ${status.reason}` : status.state;
   }
+}
+
+/** A command mount's process as people read it: `pid 1234, port 40123`; undefined without one. */
+export function describeProcess(status: AppStatus): string | undefined {
+  const parts = [status.pid === undefined ? undefined : `pid ${status.pid}`, status.port === undefined ? undefined : `port ${status.port}`];
+  const known = parts.filter((part): part is string => part !== undefined);
+  return known.length ? known.join(', ') : undefined;
 }

@@ -9,7 +9,7 @@ import { describeTarget } from '../engine/describe';
 import type { MountInfo } from '../engine/engine';
 import type { MountKind } from '../engine/spec';
 import type { MountsFolder } from './folders';
-import { describeMountState, mountStateWord } from './state';
+import { describeMountState, describeProcess, mountStateWord } from './state';
 
 export type TreeNode = FolderNode | MountNode | ProblemsNode;
 
@@ -65,7 +65,9 @@ function renderMount({ folder, mount }: MountNode): vscode.TreeItem {
   const where = spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
   // The name defaults to the prefix; saying it twice tells nothing.
   const label = spec.name === where ? '' : `${where} `;
-  item.description = `${label}→ ${describeTarget(spec, path.dirname(folder.configUri.fsPath))} · ${describeMountState(status)}`;
+  // A command's process is part of its state: which one runs, and where it listens.
+  const child = describeProcess(status);
+  item.description = `${label}→ ${describeTarget(spec, path.dirname(folder.configUri.fsPath))} · ${describeMountState(status)}${child ? ` (${child})` : ''}`;
   item.iconPath = iconOf(spec.kind, status.state);
   item.contextValue = `mount.${spec.kind}.${mountStateWord(status)}`;
   item.tooltip = tooltipOf(folder, mount);
@@ -115,7 +117,10 @@ function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownStrin
     ['Last error', mount.lastError && escape(mount.lastError)],
   ];
   for (const [name, value] of rows) if (value !== undefined) md.appendMarkdown(`${name}: ${value}  \n`);
-  if (status.detail) md.appendCodeblock(status.detail, 'text');
+  if (status.detail) {
+    md.appendMarkdown(spec.kind === 'command' ? 'Last output:\n' : 'Detail:\n');
+    md.appendCodeblock(status.detail, 'text');
+  }
   return md;
 }
 

@@ -1,5 +1,6 @@
-/** What the extension suites share: the API, polling, real HTTP, ports. */
+/** What the extension suites share: the API, polling, real HTTP, ports, processes. */
 import * as assert from 'node:assert';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
@@ -85,4 +86,20 @@ export async function replaceText(document: vscode.TextDocument, text: string): 
 export function portOf(url: string | undefined): number {
   assert.ok(url, 'a URL');
   return Number(new URL(url).port);
+}
+
+/**
+ * Whether `pid` is a live process. Read from /proc, not signal 0: a zombie (state Z) has ended but
+ * still answers signals until its parent or init reaps it, which can take a while.
+ */
+export function isAlive(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // `pid (comm) S ...`: comm may hold spaces and parentheses, the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }

@@ -22,7 +22,7 @@ describe('activation', () => {
     assert.strictEqual(engines[0].engine.port, undefined);
     assert.deepStrictEqual(
       api.mounts().map((mount) => mount.id),
-      ['/', '/hello', '/docs', '/api'],
+      ['/', '/hello', '/docs', '/api', '/cmd'],
     );
   });
 
@@ -36,6 +36,7 @@ describe('activation', () => {
         ['hello', 'mount.module.stopped'],
         ['/docs', 'mount.static.stopped'],
         ['api', 'mount.proxy.stopped'],
+        ['cmd', 'mount.command.stopped'],
       ],
     );
     assert.strictEqual(items[0].description, '/ → public/ · not started');
@@ -43,9 +44,11 @@ describe('activation', () => {
     // A mount named by its prefix does not repeat it.
     assert.strictEqual(items[2].description, '→ docs/ · not started');
     assert.strictEqual(items[3].description, '/api → http://127.0.0.1:9 · not started');
+    // No process before Start, so none in the description.
+    assert.strictEqual(items[4].description, '/cmd → node server.js · not started');
     assert.deepStrictEqual(
       items.map((item) => (item.iconPath as vscode.ThemeIcon).id),
-      ['file-directory', 'symbol-module', 'file-directory', 'arrow-swap'],
+      ['file-directory', 'symbol-module', 'file-directory', 'arrow-swap', 'terminal'],
     );
   });
 

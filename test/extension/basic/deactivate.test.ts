@@ -1,15 +1,20 @@
-// Runs last: deactivate() resolves when every engine has stopped and every port is free.
+// Runs last: deactivate() resolves when every engine has stopped, every port is free and every
+// command mount's process is gone.
 import * as assert from 'node:assert';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, firstFolder, getApi, isListening } from '../helpers';
+import { EXTENSION_ID, firstFolder, get, getApi, isAlive, isListening } from '../helpers';
 
 describe('deactivation', () => {
-  it('deactivate() stops every engine and frees every port', async () => {
+  it('deactivate() stops every engine, frees every port and ends every command', async () => {
     const api = await getApi();
     assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), true);
     const ports = api.engines().map((entry) => entry.engine.port!);
     for (const port of ports) assert.ok(await isListening(port));
+    // Answering means the command's process is ready, with its pid and port known.
+    assert.strictEqual((await get(api.urlOf('/cmd')!)).status, 200);
+    const { pid, port: childPort } = api.mounts().find((mount) => mount.id === '/cmd')!.status;
+    assert.ok(pid !== undefined && childPort !== undefined && isAlive(pid), `the command runs (pid ${pid})`);
 
     // The host keeps one module instance per extension: require() gives the one VS Code activated.
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
@@ -17,6 +22,8 @@ describe('deactivation', () => {
     const main = require(path.join(extension.extensionPath, extension.packageJSON.main)) as { deactivate(): Promise<void> | undefined };
     await main.deactivate();
     for (const port of ports) assert.strictEqual(await isListening(port), false, `port ${port} is free`);
+    assert.strictEqual(isAlive(pid), false, `the command process ${pid} ended`);
+    assert.strictEqual(await isListening(childPort), false, `the command's port ${childPort} is free`);
     assert.strictEqual(api.state(), 'stopped');
   });
 });

@@ -42,7 +42,7 @@ describe('serving', () => {
     const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
     assert.deepStrictEqual(
       items.map((item) => item.contextValue),
-      ['mount.static.serving', 'mount.module.serving', 'mount.static.serving', 'mount.proxy.serving'],
+      ['mount.static.serving', 'mount.module.serving', 'mount.static.serving', 'mount.proxy.serving', 'mount.command.serving'],
     );
     assert.strictEqual(items[1].description, '/hello → apps/hello.js · serving');
     const tooltip = (items[1].tooltip as vscode.MarkdownString).value;
@@ -55,7 +55,7 @@ describe('serving', () => {
     const api = await getApi();
     const port = api.engines()[0].engine.port;
     await waitFor('the status bar to show serving', () => api.statusBar().state === 'serving');
-    assert.ok(api.statusBar().text.endsWith(`Mounts :${port} (4 mounts)`), api.statusBar().text);
+    assert.ok(api.statusBar().text.endsWith(`Mounts :${port} (5 mounts)`), api.statusBar().text);
   });
 
   it('copies a browser URL built from asExternalUri with the mount path kept', async () => {

@@ -1,5 +1,5 @@
-// Restricted Mode (untrusted workspace): static and proxy mounts serve, module mounts are refused
-// with the reason, and the server still starts.
+// Restricted Mode (untrusted workspace): static and proxy mounts serve, module and command mounts
+// are refused with the reason (no process is started), and the server still starts.
 import * as assert from 'node:assert';
 import * as vscode from 'vscode';
 import { firstFolder, get, getApi, waitFor } from '../helpers';
@@ -14,17 +14,18 @@ describe('Restricted Mode', () => {
     await getApi();
   });
 
-  it('shows module mounts refused before starting', async () => {
+  it('shows module and command mounts refused before starting', async () => {
     const api = await getApi();
     const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
     assert.deepStrictEqual(
       items.map((item) => item.contextValue),
-      ['mount.static.stopped', 'mount.module.refused', 'mount.static.stopped', 'mount.proxy.stopped'],
+      ['mount.static.stopped', 'mount.module.refused', 'mount.static.stopped', 'mount.proxy.stopped', 'mount.command.refused'],
     );
     assert.strictEqual(items[1].description, '/hello → apps/hello.js · refused in Restricted Mode');
+    assert.strictEqual(items[4].description, '/cmd → node server.js · refused in Restricted Mode');
   });
 
-  it('serves static mounts and refuses module mounts with the reason', async () => {
+  it('serves static mounts and refuses module and command mounts with the reason', async () => {
     const api = await getApi();
     assert.strictEqual(await vscode.commands.executeCommand('mounts.start'), true);
     assert.strictEqual(api.state(), 'serving');
@@ -34,9 +35,13 @@ describe('Restricted Mode', () => {
     const hello = await get(api.urlOf('/hello')!);
     assert.strictEqual(hello.status, 503);
     assert.match(hello.body, /trust the workspace/);
+    const cmd = await get(api.urlOf('/cmd')!);
+    assert.strictEqual(cmd.status, 503);
+    assert.match(cmd.body, /trust the workspace/);
+    assert.strictEqual(api.mounts().find((mount) => mount.id === '/cmd')?.status.pid, undefined, 'no process was started');
     await waitFor('the tree to show the module refused while serving', () =>
       api.tree.getChildren().map((node) => api.tree.getTreeItem(node).contextValue).join() ===
-        'mount.static.serving,mount.module.refused,mount.static.serving,mount.proxy.serving',
+        'mount.static.serving,mount.module.refused,mount.static.serving,mount.proxy.serving,mount.command.refused',
     );
     const tooltip = (api.tree.getTreeItem(api.tree.getChildren()[1]).tooltip as vscode.MarkdownString).value;
     assert.match(tooltip, /refused in Restricted Mode/);

@@ -7,6 +7,7 @@ export function run(): Promise<void> {
   return runMocha(path.join(__dirname, '..', 'basic'), [
     'activation.test.js',
     'serve.test.js',
+    'command.test.js',
     'edit.test.js',
     'port.test.js',
     'deactivate.test.js',

@@ -32,6 +32,8 @@ describe('packaged extension (.vsix)', () => {
     assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), true);
     assert.match((await get(api.urlOf('/')!)).body, /static site/);
     assert.strictEqual((await get(api.urlOf('/hello')!)).body, 'hello from /hello /');
+    // A command mount runs under the packaged supervisor (dist/supervisor.js).
+    assert.match((await get(api.urlOf('/cmd')!)).body, /^cmd pid \d+ prefix \/cmd url \/$/);
     const port = api.engines()[0].engine.port!;
     await vscode.commands.executeCommand('mounts.stop');
     assert.strictEqual(await isListening(port), false);
