@@ -57,7 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
   for (const folder of all.list()) {
     if (settings.autoStart(folder.folder)) void lifecycle.start(folder, { openBrowser: true });
   }
-  return createApi(all, tree, () => statusBar.model);
+  return createApi(all, tree, () => statusBar.model, log);
 }
 
 /** Resolves when every engine has stopped and its port is free. */

@@ -12,7 +12,6 @@
 import type * as vscode from 'vscode';
 import type { Engine, MountInfo } from '../engine/engine';
 import type { MountsFolders } from './folders';
-import { recentLog } from './log';
 import type { StatusModel } from './statusBar';
 import type { FolderState } from './state';
 import type { MountsTreeProvider } from './tree';
@@ -48,7 +47,12 @@ export interface MountsApi {
   recentLog(): readonly string[];
 }
 
-export function createApi(folders: MountsFolders, tree: MountsTreeProvider, statusBar: () => StatusModel): MountsApi {
+export function createApi(
+  folders: MountsFolders,
+  tree: MountsTreeProvider,
+  statusBar: () => StatusModel,
+  log: { recentLog(): readonly string[] },
+): MountsApi {
   const onDidChangeState: vscode.Event<MountsStateChange> = (listener, thisArgs, disposables) =>
     folders.onDidChangeState((f) => listener.call(thisArgs, { folder: f.folder.uri, state: f.state }), undefined, disposables);
   const find = (folder?: vscode.Uri) => (folder ? folders.get(folder) : folders.list()[0]);
@@ -65,6 +69,6 @@ export function createApi(folders: MountsFolders, tree: MountsTreeProvider, stat
     stopAll: () => folders.stopAll(),
     tree,
     statusBar,
-    recentLog,
+    recentLog: () => log.recentLog(),
   };
 }

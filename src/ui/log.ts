@@ -12,19 +12,7 @@ import { describeError, type Logger } from '../engine/logger';
 /** How many messages `recentLog()` keeps. */
 export const RECENT_LOG_SIZE = 500;
 
-// One "Mounts" channel per extension host, so one record of what it wrote.
-const recent: string[] = [];
-
-/**
- * The last messages written to the "Mounts" channel, oldest first, as `[info] [blog] listening`
- * (the level, then the message as the channel shows it). Messages below the channel's log level
- * are not written, so not kept either.
- */
-export function recentLog(): readonly string[] {
-  return [...recent];
-}
-
-export function createLogChannel(): vscode.LogOutputChannel {
+export function createLogChannel(): RecordingLogChannel {
   return new RecordingLogChannel(vscode.window.createOutputChannel('Mounts', { log: true }));
 }
 
@@ -38,8 +26,19 @@ const LEVEL_NAMES: Record<vscode.LogLevel, string> = {
 };
 
 /** The channel, unchanged, plus a record of the messages written through it. */
-class RecordingLogChannel implements vscode.LogOutputChannel {
+export class RecordingLogChannel implements vscode.LogOutputChannel {
+  private readonly recent: string[] = [];
+
   constructor(private readonly channel: vscode.LogOutputChannel) {}
+
+  /**
+   * The last messages written, oldest first, as `[info] [blog] listening` (the level, then the
+   * message as the channel shows it). Messages below the channel's log level are not written, so
+   * not kept either.
+   */
+  recentLog(): readonly string[] {
+    return [...this.recent];
+  }
 
   get name(): string {
     return this.channel.name;
@@ -113,8 +112,8 @@ class RecordingLogChannel implements vscode.LogOutputChannel {
     const threshold = this.channel.logLevel;
     if (threshold === vscode.LogLevel.Off || level < threshold) return;
     const text = args.length ? [message, ...args.map((arg) => String(arg))].join(' ') : message;
-    recent.push(`[${LEVEL_NAMES[level]}] ${text}`);
-    if (recent.length > RECENT_LOG_SIZE) recent.splice(0, recent.length - RECENT_LOG_SIZE);
+    this.recent.push(`[${LEVEL_NAMES[level]}] ${text}`);
+    if (this.recent.length > RECENT_LOG_SIZE) this.recent.splice(0, this.recent.length - RECENT_LOG_SIZE);
   }
 }
 
