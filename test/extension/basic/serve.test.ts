@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { firstFolder, get, getApi, waitFor } from '../helpers';
 
+// The extension host's own handlers, before mocha adds the one that fails the running test.
+const hostUncaughtHandlers = new Set(process.listeners('uncaughtException'));
+
 describe('serving', () => {
   after(async () => {
     await vscode.commands.executeCommand('mounts.stop', firstFolder().uri);
@@ -78,6 +81,32 @@ describe('serving', () => {
       fs.writeFileSync(file, original.replace('hello from', 'reloaded from'));
       await waitFor('the new code to answer', async () => (await get(api.urlOf('/hello')!)).body.startsWith('reloaded from'));
     } finally {
+      fs.writeFileSync(file, original);
+    }
+    await waitFor('the old code to answer again', async () => (await get(api.urlOf('/hello')!)).body.startsWith('hello from'));
+  });
+
+  it('an app that throws from a timer does not take down the extension host or the server', async () => {
+    const api = await getApi();
+    const file = path.join(firstFolder().uri.fsPath, 'apps', 'hello.js');
+    const original = fs.readFileSync(file, 'utf8');
+    const crashing = `module.exports = (req, res) => {
+  if (req.url === '/crash-later') setTimeout(() => { throw new Error('thrown from an app timer'); }, 10);
+  res.end('crash scheduled from ' + req.baseUrl);
+};`;
+    // Let the throw reach the extension host as it would outside a test run.
+    const mochaHandlers = process.listeners('uncaughtException').filter((handler) => !hostUncaughtHandlers.has(handler));
+    for (const handler of mochaHandlers) process.off('uncaughtException', handler);
+    try {
+      fs.writeFileSync(file, crashing);
+      await waitFor('the crashing code to answer', async () => (await get(`${api.urlOf('/hello')}crash-later`)).body === 'crash scheduled from /hello');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.strictEqual(api.state(), 'serving');
+      assert.strictEqual((await get(`${api.urlOf('/docs')}readme.txt`)).body.trim(), 'docs readme');
+      // This code runs in the extension host itself: reaching it after the throw shows the host lived.
+      assert.strictEqual((await get(`${api.urlOf('/hello')}again`)).body, 'crash scheduled from /hello');
+    } finally {
+      for (const handler of mochaHandlers) process.on('uncaughtException', handler);
       fs.writeFileSync(file, original);
     }
     await waitFor('the old code to answer again', async () => (await get(api.urlOf('/hello')!)).body.startsWith('hello from'));
