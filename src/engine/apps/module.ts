@@ -6,6 +6,7 @@
  * upgrades, e.g. for a `ws` server with `noServer: true`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
@@ -155,19 +156,46 @@ async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> 
 }
 
 async function importModule(file: string, generation: number): Promise<{ moduleNamespace: unknown; entryModule: NodeJS.Module | undefined }> {
-  if (!isEsm(file)) {
+  // Decided before loading: from Node 20.19 require() also loads ES modules, which would then skip
+  // the fresh import (stale hot reload, no known imports) and refuse a top-level await.
+  if (!(await isEsm(file))) {
     try {
       const moduleNamespace: unknown = require(file);
       return { moduleNamespace, entryModule: require.cache[require.resolve(file)] };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw error;
+      // An ES module by its syntax alone, on a Node that detects it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw error;
     }
   }
   return { moduleNamespace: await importFresh(file, generation), entryModule: undefined };
 }
 
-function isEsm(file: string): boolean {
-  return file.endsWith('.mjs');
+/** Node's rule: `.mjs`, or `.js` whose nearest package.json says `"type": "module"`. */
+async function isEsm(file: string): Promise<boolean> {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  return (await packageType(path.dirname(file))) === 'module';
+}
+
+/** The `type` of the package.json nearest to `folder`, walking up to the filesystem root. */
+async function packageType(folder: string): Promise<unknown> {
+  for (let dir = folder; ; dir = path.dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = await fs.readFile(path.join(dir, 'package.json'), 'utf8');
+    } catch {
+      // No package.json here (or unreadable, which Node skips too).
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown } | null)?.type;
+      } catch {
+        return undefined; // Node reports the broken package.json when it loads the module.
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 function pickExport(moduleNamespace: unknown, spec: ModuleMountSpec): unknown {
