@@ -41,6 +41,12 @@ interface Loaded {
 /** How long stop and reload wait for an export's close() before going on without it. */
 export const closeTimeout = { ms: 5000 };
 
+/**
+ * How long a module may take to load (its top-level awaits) before start or reload fails: an
+ * await that never settles would otherwise hold start, and stop queued behind it, forever.
+ */
+export const loadTimeout = { ms: 30_000 };
+
 const FAIL = Symbol('mounts.fail');
 /** Thrown through @hono/node-server after we already answered, so it writes nothing itself. */
 const ALREADY_ANSWERED = Symbol('mounts.answered');
@@ -141,7 +147,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
 };
 
 async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> {
-  const { moduleNamespace, entryModule } = await importModule(spec.module, generation);
+  const { moduleNamespace, entryModule } = await withinLoadTimeout(importModule(spec.module, generation), spec);
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
   return {
@@ -169,6 +175,21 @@ async function importModule(file: string, generation: number): Promise<{ moduleN
     }
   }
   return { moduleNamespace: await importFresh(file, generation), entryModule: undefined };
+}
+
+async function withinLoadTimeout<T>(loading: Promise<T>, spec: ModuleMountSpec): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${describeFile(spec)} did not finish loading within ${loadTimeout.ms / 1000} s: a top-level await that never settles?`)),
+      loadTimeout.ms,
+    );
+  });
+  try {
+    return await Promise.race([loading, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Node's rule: `.mjs`, or `.js` whose nearest package.json says `"type": "module"`. */
