@@ -70,6 +70,43 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     onDidChangeStatus.fire(next);
   };
 
+  /** Set by close(): a reload still loading closes what it loaded instead of serving it. */
+  let closed = false;
+  /** The last reload asked for, settled or not; never rejects. */
+  let reloads: Promise<void> = Promise.resolve();
+  /** A reload asked for that has not started yet. */
+  let queuedReload: Promise<void> | undefined;
+
+  const reloadNow = async (): Promise<void> => {
+    if (closed) return;
+    let loaded: Loaded;
+    try {
+      if (current.entryModule) forgetModules(workspaceRequires(current.entryModule, workspace));
+      // After a failed reload, the files that attempt left in the cache are known only by guess.
+      if (!current.entryModule || lastReloadFailed) forgetModules(besideEsmEntry(spec.module));
+      loaded = await load(spec, ++importGeneration);
+    } catch (error) {
+      if (closed) throw error;
+      lastReloadFailed = true;
+      setStatus({ state: 'error', reason: `reload failed, still serving the previous version: ${firstLine(error)}` });
+      context.logger.error('reload failed; the previous version keeps serving', error, spec.name);
+      throw error;
+    }
+    if (closed) {
+      await closeVersion(loaded, spec, context.logger);
+      return;
+    }
+    const replaced = current;
+    current = loaded;
+    lastReloadFailed = false;
+    setStatus({ state: 'ready' });
+    context.logger.info(`reloaded ${path.relative(workspace, spec.module)}`, spec.name);
+    // The new version serves already: a failing close() of the old one is reported, not undone.
+    await closeVersion(replaced, spec, context.logger).catch((error: unknown) =>
+      context.logger.error('close() of the previous version failed', error, spec.name),
+    );
+  };
+
   const upgrade = (req: MountedRequest, socket: Duplex, head: Buffer): void => {
     const failed = (error: unknown) => {
       context.logger.error('upgrade failed', error, spec.name);
@@ -107,26 +144,18 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       if (isThenable(result)) result.then(undefined, fail);
     },
 
-    async reload() {
-      const previous = current;
-      try {
-        if (previous.entryModule) forgetModules(workspaceRequires(previous.entryModule, workspace));
-        // After a failed reload, the files that attempt left in the cache are known only by guess.
-        if (!previous.entryModule || lastReloadFailed) forgetModules(besideEsmEntry(spec.module));
-        current = await load(spec, ++importGeneration);
-      } catch (error) {
-        lastReloadFailed = true;
-        setStatus({ state: 'error', reason: `reload failed, still serving the previous version: ${firstLine(error)}` });
-        context.logger.error('reload failed; the previous version keeps serving', error, spec.name);
-        throw error;
-      }
-      lastReloadFailed = false;
-      setStatus({ state: 'ready' });
-      context.logger.info(`reloaded ${path.relative(workspace, spec.module)}`, spec.name);
-      // The new version serves already: a failing close() of the old one is reported, not undone.
-      await closeVersion(previous, spec, context.logger).catch((error: unknown) =>
-        context.logger.error('close() of the previous version failed', error, spec.name),
-      );
+    // Reloads run one at a time, so the version each one replaces is the one serving when it
+    // installs. A reload asked for while another waits to start is that one: it reads the files
+    // after both changes.
+    reload() {
+      if (queuedReload) return queuedReload;
+      const run = reloads.then(() => {
+        queuedReload = undefined;
+        return reloadNow();
+      });
+      queuedReload = run;
+      reloads = run.catch(() => undefined);
+      return run;
     },
 
     /** True when `file` is the module or something it loaded from the workspace. */
@@ -139,7 +168,10 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     },
 
     async close() {
+      closed = true;
       onDidChangeStatus.dispose();
+      // A reload in flight closes what it loaded itself (see reloadNow).
+      await reloads;
       await closeVersion(current, spec, context.logger);
     },
   };
