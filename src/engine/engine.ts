@@ -94,7 +94,6 @@ export class Engine implements Disposable {
   private _problems: readonly ConfigProblem[] = [];
   private _config: MountsConfig | undefined;
   private server: MountsServer | undefined;
-  private readonly upgradedSockets = new Set<Duplex>();
   private queue: Promise<unknown> = Promise.resolve();
   private pendingTransition: { readonly kind: 'start' | 'stop'; readonly promise: Promise<void> } | undefined;
   /** The host and port as asked for (before resolution) of the current listener. */
@@ -232,12 +231,10 @@ export class Engine implements Disposable {
       return { ok: true, problems, errors: [] };
     }
     const previous = new Map(table.entries.map((entry) => [identity(entry.spec), entry]));
-    const kept = new Set<MountEntry>();
+    const kept = new Map<MountEntry, MountSpec>();
     const { entries, errors } = await this.createEntries(config, (spec) => {
       const same = previous.get(identity(spec));
-      if (!same) return undefined;
-      kept.add(same);
-      same.spec = spec;
+      if (same) kept.set(same, spec);
       return same;
     });
     // An added or changed mount that fails to load keeps the version it replaces, when there is one.
@@ -265,6 +262,8 @@ export class Engine implements Disposable {
         return { ok: false, problems, errors: [message] };
       }
     }
+    // Only now, with nothing left to fail, do kept mounts take their new labels.
+    for (const [entry, spec] of kept) entry.spec = spec;
     this._config = config;
     this.dispatcher.table = buildRoutingTable(config, next, this.effectiveHost(config));
     this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
@@ -407,11 +406,12 @@ export class Engine implements Disposable {
     const failures: unknown[] = [];
     let deadline: NodeJS.Timeout | undefined;
     const work = (async () => {
-      // Upgraded connections (WebSockets) have no request to finish, and server.close() waits for them.
-      for (const socket of this.upgradedSockets) socket.destroy();
-      this.upgradedSockets.clear();
       const server = this.server;
-      if (server) await closeServer(server, grace).catch((error) => failures.push(error));
+      if (server) {
+        // Upgraded connections (WebSockets) have no request to finish: they end at once on stop.
+        destroyUpgraded(server);
+        await closeServer(server, grace).catch((error) => failures.push(error));
+      }
       const entries = this.dispatcher.table?.entries ?? [];
       const results = await Promise.allSettled(entries.map((entry) => this.closeEntry(entry)));
       for (const result of results) if (result.status === 'rejected') failures.push(result.reason);
@@ -495,9 +495,11 @@ export class Engine implements Disposable {
       { keepAliveTimeout: 5000, requireHostHeader: false, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
       this.dispatcher.handleRequest,
     );
+    const upgraded = new Set<Duplex>();
+    UPGRADED_SOCKETS.set(server, upgraded);
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.upgradedSockets.add(socket);
-      socket.once('close', () => this.upgradedSockets.delete(socket));
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
       this.dispatcher.handleUpgrade(req, socket, head);
     });
     server.on('connect', this.dispatcher.handleConnect);
@@ -605,19 +607,45 @@ function identity(spec: MountSpec): string {
   return JSON.stringify(rest);
 }
 
-/** Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms. */
+/**
+ * Each listener's upgraded sockets: node:http no longer tracks them, yet server.close() waits for
+ * them, so they must be ended by us (on stop at once, on a rebind with the rest after the grace).
+ */
+const UPGRADED_SOCKETS = new WeakMap<MountsServer, Set<Duplex>>();
+
+function destroyUpgraded(server: MountsServer): void {
+  const sockets = UPGRADED_SOCKETS.get(server);
+  if (!sockets) return;
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+}
+
+/** How long after the grace period closing may still take before we stop waiting for it. */
+const CLOSE_SLACK_MS = 2000;
+
+/**
+ * Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms,
+ * then ends every connection left, upgraded ones included. Never waits forever.
+ */
 function closeServer(server: MountsServer, grace: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let finished = false;
     const poll = setInterval(() => server.closeIdleConnections(), 20);
-    const force = setTimeout(() => server.closeAllConnections(), grace);
-    server.close((error) => {
+    const force = setTimeout(() => {
+      server.closeAllConnections();
+      destroyUpgraded(server);
+    }, grace);
+    const finish = (error?: Error) => {
+      if (finished) return;
       finished = true;
       clearInterval(poll);
       clearTimeout(force);
+      clearTimeout(giveUp);
       if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
       else resolve();
-    });
+    };
+    const giveUp = setTimeout(() => finish(), grace + CLOSE_SLACK_MS);
+    server.close(finish);
     if (!finished) server.closeIdleConnections();
   });
 }
