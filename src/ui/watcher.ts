@@ -89,12 +89,10 @@ export class FileWatching extends Disposable {
 
   private async reloadConfig(folder: MountsFolder): Promise<void> {
     try {
-      if (folder.engine.state !== 'started') {
-        await folder.engine.readConfig();
-        return;
-      }
+      // reload() is queued behind a start in flight, so a save while starting is not lost; on a
+      // stopped engine it only reads the file.
       const result = await folder.engine.reload();
-      if (result.problems.length) {
+      if (result.problems.length && folder.engine.state === 'started') {
         this.log.warn(`${folder.configUri.fsPath} has ${result.problems.length} problem(s); still serving the previous mounts`);
       }
       for (const error of result.errors) this.log.error(error);
