@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
 import { describeError, type Logger } from '../logger';
-import type { ModuleMountSpec } from '../spec';
+import type { ModuleMountSpec, MountsConfig } from '../spec';
 import { importFresh } from './module/freshImport';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
 
@@ -56,10 +56,20 @@ export class ModuleShapeError extends Error {}
 
 let importGeneration = 0;
 
+/** Files a CommonJS module may require: evicted, and watched while a reload of it failed. */
 const MODULE_FILE = /\.(?:m?js|cjs|json)$/;
+/**
+ * Files taken for an ES module's imports: code only. JSON is left out because apps write data
+ * files beside their code (a db.json on each POST would reload the app on each POST); an edit to
+ * an imported .json then needs an edit of the code, or a restart. Recording the real import set
+ * through the resolve hook in freshImport.ts would replace this guess.
+ */
+const ESM_IMPORT_FILE = /\.(?:m?js|cjs)$/;
 
 export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context) => {
   const workspace = context.config.dir;
+  const mayHaveRequired = besideEntry(spec.module, MODULE_FILE, context.config);
+  const mayHaveImported = besideEntry(spec.module, ESM_IMPORT_FILE, context.config);
   let current = await load(spec, ++importGeneration);
   /** Set while a reload failed: what that attempt loaded is unknown, so `dependsOn` guesses wider. */
   let lastReloadFailed = false;
@@ -83,7 +93,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     try {
       if (current.entryModule) forgetModules(workspaceRequires(current.entryModule, workspace));
       // After a failed reload, the files that attempt left in the cache are known only by guess.
-      if (!current.entryModule || lastReloadFailed) forgetModules(besideEsmEntry(spec.module));
+      if (!current.entryModule || lastReloadFailed) forgetModules(mayHaveRequired);
       loaded = await load(spec, ++importGeneration);
     } catch (error) {
       if (closed) throw error;
@@ -162,9 +172,11 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     dependsOn(file: string) {
       if (file === spec.module) return true;
       if (current.entryModule && workspaceRequires(current.entryModule, workspace).has(file)) return true;
+      // An ES module's imports are not visible from here: a guess.
+      if (!current.entryModule) return mayHaveImported(file);
       // A broken mount may also reload for an unrelated file: harmless, and it catches a new file
       // the failed attempt required, which is in no graph.
-      return (!current.entryModule || lastReloadFailed) && besideEsmEntry(spec.module)(file);
+      return lastReloadFailed && mayHaveRequired(file);
     },
 
     async close() {
@@ -338,13 +350,24 @@ function forgetModules(files: ReadonlySet<string> | ((file: string) => boolean))
 }
 
 /**
- * What an ES module may have imported, as far as we can tell: module files beside it outside
- * node_modules (not data or log files the app writes, which would reload it in a loop). Also what
- * a reload of it evicts, for the CommonJS files it imported.
+ * What the module at `entry` may have loaded, as far as we can tell: `files` in its folder tree,
+ * outside node_modules, dot-folders (.vscode, .git) and the folders a static mount serves (data
+ * and assets the app writes or serves, which would reload it in a loop). Also what a reload of an
+ * ES module evicts, for the CommonJS files it imported.
  */
-function besideEsmEntry(entry: string): (file: string) => boolean {
+function besideEntry(entry: string, files: RegExp, config: MountsConfig): (file: string) => boolean {
   const folder = path.dirname(entry) + path.sep;
-  return (file) => MODULE_FILE.test(file) && file.startsWith(folder) && !isInNodeModules(file);
+  // A static root inside the entry's folder, unless the entry itself is in it.
+  const served = config.mounts
+    .filter((mount) => mount.kind === 'static')
+    .map((mount) => mount.root + path.sep)
+    .filter((root) => root.startsWith(folder) && !entry.startsWith(root));
+  return (file) =>
+    files.test(file) &&
+    file.startsWith(folder) &&
+    !isInNodeModules(file) &&
+    !file.slice(folder.length).split(path.sep).some((segment) => segment.startsWith('.')) &&
+    !served.some((root) => file.startsWith(root));
 }
 
 /**
