@@ -8,33 +8,71 @@
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 
+/**
+ * The URL a workspace file imported by `parentURL` resolves to: it inherits the parent's
+ * generation marker. Self-contained (its source is also sent to the loader thread as text).
+ */
+function withGeneration(parentURL: string | undefined, url: string): string {
+  const marker = 'mounts-generation';
+  if (!parentURL || !parentURL.includes(`${marker}=`) || !url.startsWith('file:')) return url;
+  if (url.includes('/node_modules/') || url.includes(`${marker}=`)) return url;
+  const next = new URL(url);
+  next.searchParams.set(marker, new URL(parentURL).searchParams.get(marker) ?? '');
+  return next.href;
+}
+
 const MARKER = 'mounts-generation';
 
-// Runs on the loader thread. Only URLs imported by a module that carries the marker are touched.
-const HOOKS = `
-const marker = ${JSON.stringify(MARKER)};
+interface Resolved {
+  readonly url: string;
+}
+type NextResolve = (specifier: string, context: unknown) => Resolved;
+interface NodeModuleHooks {
+  /** Node 22.15+: in-thread, synchronous hooks (module.register is deprecated from Node 26). */
+  registerHooks?(hooks: { resolve(specifier: string, context: { parentURL?: string }, next: NextResolve): Resolved }): unknown;
+  /** Node 20.6+: hooks on a loader thread, given as a module. */
+  register?(specifier: string): void;
+}
+
+// For module.register: runs on the loader thread. Only URLs imported by a marked module change.
+const LOADER_THREAD_HOOKS = `
+const withGeneration = ${withGeneration.toString()};
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
-  const parent = context.parentURL;
-  if (!parent || !parent.includes(marker + '=') || !result.url.startsWith('file:')) return result;
-  if (result.url.includes('/node_modules/') || result.url.includes(marker + '=')) return result;
-  const generation = new URL(parent).searchParams.get(marker);
-  const url = new URL(result.url);
-  url.searchParams.set(marker, generation);
-  return { ...result, url: url.href };
+  return { ...result, url: withGeneration(context.parentURL, result.url) };
 }
 `;
 
-let hooksRegistered = false;
+let hooksInstalled: boolean | undefined;
 
-/** Imports `file` as generation `generation`: a new generation re-evaluates it and its workspace imports. */
-export function importFresh(file: string, generation: number): Promise<unknown> {
-  if (!hooksRegistered) {
-    hooksRegistered = true;
-    // module.register exists from Node 20.6; without it only the entry file is re-evaluated.
-    const register = (nodeModule as { register?: (specifier: string) => void }).register;
-    register?.(`data:text/javascript,${encodeURIComponent(HOOKS)}`);
+/** Installs the resolve hook once; false when this Node has no way to. */
+function installHooks(): boolean {
+  if (hooksInstalled !== undefined) return hooksInstalled;
+  const hooks = nodeModule as NodeModuleHooks;
+  if (hooks.registerHooks) {
+    hooks.registerHooks({
+      resolve(specifier, context, next) {
+        const result = next(specifier, context);
+        return { ...result, url: withGeneration(context.parentURL, result.url) };
+      },
+    });
+    hooksInstalled = true;
+  } else if (hooks.register) {
+    hooks.register(`data:text/javascript,${encodeURIComponent(LOADER_THREAD_HOOKS)}`);
+    hooksInstalled = true;
+  } else {
+    hooksInstalled = false;
   }
+  return hooksInstalled;
+}
+
+/**
+ * Imports `file` as generation `generation`: a new generation re-evaluates it and its workspace
+ * imports. On a Node without module hooks (before 20.6; Mounts asks for 20) only `file` itself is
+ * re-evaluated.
+ */
+export function importFresh(file: string, generation: number): Promise<unknown> {
+  installHooks();
   const url = pathToFileURL(file);
   url.searchParams.set(MARKER, String(generation));
   return import(url.href);
