@@ -1,0 +1,119 @@
+/**
+ * The one node:http listener of an engine: our request and response classes, the dispatcher's
+ * handlers, safe answers to requests Node cannot parse, and a close that ends upgraded sockets
+ * too and never waits forever.
+ */
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Dispatcher, MountsRequest, MountsResponse } from './dispatch';
+import { EngineStartError } from './errors';
+import type { Logger } from './logger';
+import { PAGE_CSP, STATUS_TITLES } from './pages';
+
+export type MountsServer = http.Server<typeof MountsRequest, typeof MountsResponse>;
+
+/** Listens on `host:port`; rejects with an EngineStartError that says why it cannot. */
+export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger): Promise<MountsServer> {
+  const server = http.createServer(
+    // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
+    { keepAliveTimeout: 5000, requireHostHeader: false, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
+    dispatcher.handleRequest,
+  );
+  const upgraded = new Set<Duplex>();
+  UPGRADED_SOCKETS.set(server, upgraded);
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    dispatcher.handleUpgrade(req, socket, head);
+  });
+  server.on('connect', dispatcher.handleConnect);
+  const closingAfterAnswer = new WeakSet<Duplex>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // Node's own handler reads the same private field: the response being written, if any.
+    const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (inFlight?.req.complete) {
+      // A pipelined request that fails to parse while the answer to the one before it is still
+      // being written: a 400 now would land inside that answer (and destroying would drop it).
+      // Let it finish, then close.
+      if (!closingAfterAnswer.has(socket)) {
+        closingAfterAnswer.add(socket);
+        inFlight.once('finish', () => socket.end());
+      }
+      return;
+    }
+    // The body of the request being answered is broken (or the client left mid-body): that
+    // request gets the 400, unless its answer has begun, which can only be cut.
+    if (inFlight?.headersSent) socket.destroy();
+    else socket.end(clientErrorAnswer(error.code));
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.close();
+      if (error.code === 'EADDRINUSE') reject(new EngineStartError(`port ${port} is in use`, 'port'));
+      else if (error.code === 'EACCES') reject(new EngineStartError(`port ${port} needs privileges to listen on`, 'port'));
+      else reject(new EngineStartError(`cannot listen on ${host}:${port}: ${error.message}`, 'listen'));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      server.on('error', (error) => logger.error('server error', error));
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * Each listener's upgraded sockets: node:http no longer tracks them, yet server.close() waits for
+ * them, so they must be ended by us (on stop at once, on a rebind with the rest after the grace).
+ */
+const UPGRADED_SOCKETS = new WeakMap<MountsServer, Set<Duplex>>();
+
+export function destroyUpgraded(server: MountsServer): void {
+  const sockets = UPGRADED_SOCKETS.get(server);
+  if (!sockets) return;
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+}
+
+/** How long after the grace period closing may still take before we stop waiting for it. */
+const CLOSE_SLACK_MS = 2000;
+
+/**
+ * Stops accepting, closes idle keep-alive connections at once, gives in-flight requests `grace` ms,
+ * then ends every connection left, upgraded ones included. Never waits forever.
+ */
+export function closeServer(server: MountsServer, grace: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const poll = setInterval(() => server.closeIdleConnections(), 20);
+    const force = setTimeout(() => {
+      server.closeAllConnections();
+      destroyUpgraded(server);
+    }, grace);
+    const finish = (error?: Error) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(poll);
+      clearTimeout(force);
+      clearTimeout(giveUp);
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
+      else resolve();
+    };
+    const giveUp = setTimeout(() => finish(), grace + CLOSE_SLACK_MS);
+    server.close(finish);
+    if (!finished) server.closeIdleConnections();
+  });
+}
+
+/** The answer to a request Node could not parse: the status Node would send, with the engine's safe headers. */
+function clientErrorAnswer(code: string | undefined): string {
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  return (
+    `HTTP/1.1 ${status} ${STATUS_TITLES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n` +
+    `X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ${PAGE_CSP}\r\n\r\n`
+  );
+}
