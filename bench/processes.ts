@@ -3,8 +3,10 @@
  * reaped. Every process started here is tracked so that an interrupted run leaves none behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as os from 'node:os';
+import { freePort, isPortInUse } from '../src/engine/ports';
+
+export { freePort };
 
 /** Servers run on core 0 and load generators on core 1, when the machine has two cores or more. */
 export const PINNING = os.cpus().length >= 2;
@@ -82,7 +84,7 @@ export async function startServer(
     if ('readyPattern' in ready) {
       const match = ready.readyPattern.exec(proc.output().stdout);
       if (match) port = Number(match[1]);
-    } else if (await accepts(ready.port)) {
+    } else if (await isPortInUse(ready.port)) {
       port = ready.port;
     }
     if (port === undefined) await delay(10);
@@ -103,28 +105,6 @@ export async function startServer(
 /** Kills whatever is still running (an interrupted or failed run). */
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export function lastLines(text: string, count = 8): string {

@@ -25,11 +25,12 @@ import type { Duplex } from 'node:stream';
 import { Emitter } from '../events';
 import type { Logger } from '../logger';
 import { sendSocketPage } from '../pages';
+import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { LineSplitter, Tail } from './command/output';
 import { locateSupervisor, SupervisedProcess } from './command/process';
-import { freePort, isPortInUse, waitUntilReady } from './command/readiness';
+import { waitUntilReady } from './command/readiness';
 import { Backoff, DEFAULT_BACKOFF, describeExit, shouldRestart, type BackoffOptions } from './command/restart';
 import { createForwarder, type Forwarder } from './proxy';
 

@@ -3,7 +3,7 @@
  * a GET there answers with anything but a connection error or a 5xx.
  */
 import * as http from 'node:http';
-import * as net from 'node:net';
+import { isPortInUse } from '../../ports';
 
 const FIRST_INTERVAL_MS = 25;
 const MAX_INTERVAL_MS = 250;
@@ -30,44 +30,14 @@ export async function waitUntilReady(
 
 /** One attempt: true when the app answered. */
 export function probe(port: number, readyPath: string | undefined, headers: Readonly<Record<string, string>> = {}): Promise<boolean> {
+  if (readyPath === undefined) return isPortInUse(port, PROBE_TIMEOUT_MS);
   return new Promise((resolve) => {
-    if (readyPath === undefined) {
-      const socket = net.connect({ host: '127.0.0.1', port, timeout: PROBE_TIMEOUT_MS });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', () => resolve(false));
-      return;
-    }
     const request = http.get({ host: '127.0.0.1', port, path: readyPath, headers, agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
       response.resume();
       resolve((response.statusCode ?? 500) < 500);
     });
     request.once('timeout', () => request.destroy());
     request.once('error', () => resolve(false));
-  });
-}
-
-/** True when something accepts connections on 127.0.0.1:`port`. */
-export function isPortInUse(port: number): Promise<boolean> {
-  return probe(port, undefined);
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
