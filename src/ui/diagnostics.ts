@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { parseConfig } from '../engine/config';
 import type { ConfigProblem } from '../engine/spec';
+import { KeyedDebouncer } from './debounce';
 import { Disposable } from './dispose';
 import type { MountsFolders } from './folders';
 import { configUriOf } from './settings';
@@ -13,7 +14,7 @@ const DEBOUNCE_MS = 250;
 
 export class ConfigDiagnostics extends Disposable {
   private readonly collection = this._register(vscode.languages.createDiagnosticCollection('mounts'));
-  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly validation = this._register(new KeyedDebouncer(DEBOUNCE_MS));
 
   constructor(private readonly folders: MountsFolders) {
     super();
@@ -22,7 +23,6 @@ export class ConfigDiagnostics extends Disposable {
     this._register(vscode.workspace.onDidCloseTextDocument((document) => this.showEngineProblems(document.uri)));
     this._register(folders.onDidChangeMounts((folder) => this.showEngineProblems(folder.configUri)));
     this._register(folders.onDidChangeFolders(() => this.refreshAll()));
-    this._register({ dispose: () => this.pending.forEach((timer) => clearTimeout(timer)) });
     this.refreshAll();
   }
 
@@ -35,15 +35,7 @@ export class ConfigDiagnostics extends Disposable {
 
   private validateSoon(document: vscode.TextDocument): void {
     if (!isConfigDocument(document)) return;
-    const key = document.uri.toString();
-    clearTimeout(this.pending.get(key));
-    this.pending.set(
-      key,
-      setTimeout(() => {
-        this.pending.delete(key);
-        this.validateNow(document);
-      }, DEBOUNCE_MS),
-    );
+    this.validation.schedule(document.uri.toString(), () => this.validateNow(document));
   }
 
   private validateNow(document: vscode.TextDocument): void {

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { KeyedDebouncer } from './debounce';
 import { Disposable, disposeAll } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
 import { configUriOf } from './settings';
@@ -14,7 +15,7 @@ const COALESCE_MS = 100;
 
 export class FileWatching extends Disposable {
   private perFolder: vscode.Disposable[] = [];
-  private readonly pendingReloads = new Map<string, NodeJS.Timeout>();
+  private readonly reloads = this._register(new KeyedDebouncer(COALESCE_MS));
 
   constructor(
     private readonly folders: MountsFolders,
@@ -34,12 +35,7 @@ export class FileWatching extends Disposable {
         if (folder) this.configChanged(folder);
       }),
     );
-    this._register({
-      dispose: () => {
-        disposeAll(this.perFolder);
-        this.pendingReloads.forEach((timer) => clearTimeout(timer));
-      },
-    });
+    this._register({ dispose: () => disposeAll(this.perFolder) });
     this.watchFolders();
   }
 
@@ -76,15 +72,7 @@ export class FileWatching extends Disposable {
 
   /** The save event and the watcher both report one save: coalesce them into one reload. */
   private configChanged(folder: MountsFolder): void {
-    const key = folder.configUri.toString();
-    clearTimeout(this.pendingReloads.get(key));
-    this.pendingReloads.set(
-      key,
-      setTimeout(() => {
-        this.pendingReloads.delete(key);
-        void this.reloadConfig(folder);
-      }, COALESCE_MS),
-    );
+    this.reloads.schedule(folder.configUri.toString(), () => void this.reloadConfig(folder));
   }
 
   private async reloadConfig(folder: MountsFolder): Promise<void> {
