@@ -142,32 +142,27 @@ export class Dispatcher {
    * `this.hostname` describe the request; on refusal it has been answered and false is returned.
    */
   private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): boolean {
-    const refuse = (status: number, message: string, headers?: Record<string, string>) => {
-      if (res) sendPage(req, res, { status, message, headers });
-      else if (socket) sendSocketPage(socket, { status, message });
-      return false;
-    };
-    if (req.method === 'CONNECT') return refuse(405, 'This server is not a forward proxy.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
+    // CONNECT never gets here: node:http hands it to handleConnect.
     const problem = checkTarget(req.url ?? '/', this.target);
-    if (problem) return refuse(problem.status, problem.message);
+    if (problem) return refuseRequest(req, res, socket, problem.status, problem.message);
     // RFC 9112 3.2: a second Host is a 400. Node keeps only the first in `headers.host`, but the
     // other stays in `rawHeaders`, where apps (and adapters such as @hono/node-server) read it.
-    if (hasSecondHost(req.rawHeaders)) return refuse(400, 'The request has more than one Host header.');
+    if (hasSecondHost(req.rawHeaders)) return refuseRequest(req, res, socket, 400, 'The request has more than one Host header.');
     const host = req.headers.host;
     // RFC 9112 3.2, as Node's `requireHostHeader` (off, so that this 400 is an engine page); an
     // HTTP/1.0 request without Host is a local tool, since browsers always send one.
-    if (host === undefined && req.httpVersionMinor !== 0) return refuse(400, 'The request has no Host header.');
+    if (host === undefined && req.httpVersionMinor !== 0) return refuseRequest(req, res, socket, 400, 'The request has no Host header.');
     const authority = this.target.authority;
     if (authority !== undefined) {
       // An absolute-form target names its own host (RFC 9112 3.2.2), which routing uses.
       this.hostname = table.hosts.checkHost(authority);
-      if (this.hostname === undefined) return refuse(403, 'This server does not proxy to other hosts.');
+      if (this.hostname === undefined) return refuseRequest(req, res, socket, 403, 'This server does not proxy to other hosts.');
       // The Host header must be ours too: apps and the proxy's X-Forwarded-Host read it, so a
       // foreign one here would be host header poisoning past the allowlist.
-      if (host !== undefined && table.hosts.checkHost(host) === undefined) return refuse(403, hostRefused(host));
+      if (host !== undefined && table.hosts.checkHost(host) === undefined) return refuseRequest(req, res, socket, 403, hostRefused(host));
     } else if (host !== undefined) {
       this.hostname = table.hosts.checkHost(host);
-      if (this.hostname === undefined) return refuse(403, hostRefused(host));
+      if (this.hostname === undefined) return refuseRequest(req, res, socket, 403, hostRefused(host));
     } else {
       this.hostname = undefined;
     }
@@ -178,7 +173,7 @@ export class Dispatcher {
   private fail(entry: MountEntry, req: MountedRequest, res: ServerResponse, error: unknown): void {
     const status = statusOf(error);
     if (status >= 500) {
-      entry.lastError = error instanceof Error ? error.message : String(error);
+      entry.lastError = messageOf(error);
       // A crash in the app is an error with its stack; an upstream that is down or slow is a warning.
       if (status === 500) this.options.logger.error(`${req.method} ${req.originalUrl} failed`, error, entry.spec.name);
       else this.options.logger.warn(`${req.method} ${req.originalUrl}: ${status} ${entry.lastError}`, entry.spec.name);
@@ -218,6 +213,13 @@ function mount(req: IncomingMessage, entry: MountEntry, target: ParsedTarget): M
   const rest = target.pathname.slice(entry.baseUrl.length);
   mounted.url = (rest === '' ? '/' : rest) + target.search;
   return mounted;
+}
+
+/** Answers a refused request or upgrade; false, for `admit` to return. */
+function refuseRequest(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, status: number, message: string): false {
+  if (res) sendPage(req, res, { status, message });
+  else if (socket) sendSocketPage(socket, { status, message });
+  return false;
 }
 
 function hostRefused(host: string): string {
