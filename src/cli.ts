@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Engine, EngineStartError, type MountInfo } from './engine/engine';
 import { formatProblem } from './engine/config';
 import { describeTarget } from './engine/describe';
-import { describeError, type Logger } from './engine/logger';
+import { describeError, errorMessage, type Logger } from './engine/logger';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
 
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`mounts: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`mounts: cannot start: ${errorMessage(error)}\n`);
     return 1;
   }
   process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);

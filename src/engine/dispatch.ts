@@ -7,7 +7,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
 import { HostPolicy } from './hosts';
-import { describeError, type Logger } from './logger';
+import { describeError, errorMessage, type Logger } from './logger';
 import { sendPage, sendSocketPage } from './pages';
 import { PrefixTable } from './router';
 import type { MountSpec, MountsConfig } from './spec';
@@ -173,7 +173,7 @@ export class Dispatcher {
   private fail(entry: MountEntry, req: MountedRequest, res: ServerResponse, error: unknown): void {
     const status = statusOf(error);
     if (status >= 500) {
-      entry.lastError = messageOf(error);
+      entry.lastError = errorMessage(error);
       // A crash in the app is an error with its stack; an upstream that is down or slow is a warning.
       if (status === 500) this.options.logger.error(`${req.method} ${req.originalUrl} failed`, error, entry.spec.name);
       else this.options.logger.warn(`${req.method} ${req.originalUrl}: ${status} ${entry.lastError}`, entry.spec.name);
@@ -184,7 +184,7 @@ export class Dispatcher {
       return;
     }
     const detail = status === 500 ? describeError(error) : (error as { detail?: string }).detail;
-    const message = status === 500 ? `${entry.spec.name} failed while handling ${req.method} ${req.originalUrl}.` : messageOf(error);
+    const message = status === 500 ? `${entry.spec.name} failed while handling ${req.method} ${req.originalUrl}.` : errorMessage(error);
     sendPage(req, res, { status, message, detail });
   }
 
@@ -242,8 +242,4 @@ function hasSecondHost(raw: readonly string[]): boolean {
 function statusOf(error: unknown): number {
   const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

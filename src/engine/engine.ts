@@ -22,7 +22,7 @@ import { formatProblem, readConfig } from './config';
 import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
 import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
-import { silentLogger, type Logger } from './logger';
+import { errorMessage, silentLogger, type Logger } from './logger';
 import { closeServer, destroyUpgraded, listen, type MountsServer } from './listener';
 import type { ConfigProblem, MountSpec, MountsConfig } from './spec';
 
@@ -376,7 +376,7 @@ export class Engine implements Disposable {
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.mountsChanged();
     } catch (error) {
-      this._lastError = error instanceof Error ? error.message : String(error);
+      this._lastError = errorMessage(error);
       this.dispatcher.table = undefined;
       await Promise.allSettled(entries.map((entry) => this.closeEntry(entry)));
       this.setState('stopped');
@@ -419,7 +419,7 @@ export class Engine implements Disposable {
       this.dispatcher.table = undefined;
       if (failures.length) {
         const error = new AggregateError(failures, `${failures.length} part${failures.length === 1 ? '' : 's'} failed to stop`);
-        this._lastError = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('; ');
+        this._lastError = failures.map((failure) => errorMessage(failure)).join('; ');
         this.logger.error(error.message, error);
       }
       this.setState('stopped');
@@ -457,7 +457,7 @@ export class Engine implements Disposable {
       if (result.status === 'fulfilled') entries.push(result.value);
       else {
         const spec = specs[index];
-        const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+        const reason = errorMessage(result.reason);
         errors.push({ id: mountId(spec), message: reason.includes(`"${spec.name}"`) ? reason : `mount "${spec.name}": ${reason}` });
       }
     });

@@ -4,6 +4,7 @@
  * Start/Stop/Restart/Open return what happened, for tests and other extensions.
  */
 import * as vscode from 'vscode';
+import { errorMessage } from '../engine/logger';
 import type { MountSpec } from '../engine/spec';
 import { CONFIG_TEMPLATE } from './configTemplate';
 import { Disposable } from './dispose';
@@ -146,7 +147,7 @@ export class Commands extends Disposable {
       await target.folder.engine.reloadApp(target.id);
       this.log.info(`reloaded ${target.id}`);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       this.log.error(`reloading ${target.id} failed: ${message}`);
       void vscode.window.showErrorMessage(`Mounts: reloading failed: ${message}`);
     }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { EngineStartError } from '../engine/engine';
+import { errorMessage } from '../engine/logger';
 import type { MountsFolder } from './folders';
 import { openConfig, showProblems } from './reveal';
 import * as settings from './settings';
@@ -54,7 +55,7 @@ export class Lifecycle {
   }
 
   private reportStartFailure(folder: MountsFolder, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const where = (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? ` (${folder.folder.name})` : '';
     this.log.error(`start failed${where}: ${message}`);
     if (!(error instanceof EngineStartError)) {
@@ -86,7 +87,7 @@ export class Lifecycle {
       const choice = await vscode.window.showErrorMessage(message, ...Object.keys(actions));
       if (choice) await actions[choice]();
     } catch (error) {
-      this.log.error(`${message}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(`${message}: ${errorMessage(error)}`);
     }
   }
 }

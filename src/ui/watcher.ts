@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { errorMessage } from '../engine/logger';
 import { KeyedDebouncer } from './debounce';
 import { Disposable, disposeAll } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
@@ -85,7 +86,7 @@ export class FileWatching extends Disposable {
       }
       for (const error of result.errors) this.log.error(error);
     } catch (error) {
-      this.log.error(`reloading ${folder.configUri.fsPath} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(`reloading ${folder.configUri.fsPath} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -94,7 +95,7 @@ export class FileWatching extends Disposable {
       const reloaded = await folder.engine.fileChanged(uri.fsPath);
       if (reloaded.length) this.log.info(`${path.basename(uri.fsPath)} changed: reloaded ${reloaded.join(', ')}`);
     } catch (error) {
-      this.log.error(`hot reload after ${uri.fsPath} changed failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(`hot reload after ${uri.fsPath} changed failed: ${errorMessage(error)}`);
     }
   }
 }

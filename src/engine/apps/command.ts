@@ -23,7 +23,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Emitter } from '../events';
-import type { Logger } from '../logger';
+import { errorMessage, type Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
@@ -229,7 +229,7 @@ export class CommandApp implements App {
     this.tail.clear();
     this.setPhase('starting', 'starting');
     void this.launch(run).catch((error: unknown) => {
-      if (run === this.run) this.fail(run, `could not be started: ${error instanceof Error ? error.message : String(error)}`);
+      if (run === this.run) this.fail(run, `could not be started: ${errorMessage(error)}`);
     });
   }
 

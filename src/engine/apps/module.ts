@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
-import { describeError, type Logger } from '../logger';
+import { describeError, errorMessage, type Logger } from '../logger';
 import type { ModuleMountSpec, MountsConfig } from '../spec';
 import { importFresh } from './module/freshImport';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
@@ -447,5 +447,5 @@ function listKeys(record: Record<string, unknown>): string {
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return errorMessage(error).split('\n')[0];
 }
