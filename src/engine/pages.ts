@@ -43,9 +43,20 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Whether the Accept header names text/html itself with a non-zero q (a browser navigation);
+ * `*\/*` alone does not count. Decides HTML pages here and the SPA fallback of static mounts.
+ */
 export function acceptsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
-  return accept !== undefined && accept.includes('text/html');
+  if (accept === undefined) return false;
+  for (const range of accept.split(',')) {
+    const [type, ...params] = range.split(';');
+    if (type.trim().toLowerCase() !== 'text/html') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
 }
 
 /** Writes an engine page; ends the response. Never throws on a response already started. */

@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream';
 // mime-types is the table send and serve-static use.
 import * as mime from 'mime-types';
 import type { Logger } from '../logger';
-import { escapeHtml, PAGE_CSP, sendPage } from '../pages';
+import { acceptsHtml, escapeHtml, PAGE_CSP, sendPage } from '../pages';
 import type { StaticMountSpec } from '../spec';
 import { type App, type AppFactory, type FailRequest, type MountedRequest, readyStatus } from './app';
 import { type CacheEntry, FileCache } from './static/cache';
@@ -230,7 +230,7 @@ export class StaticApp implements App {
 
   /** No file answers the request: the SPA's index.html for a browser navigation, else 404. */
   private async fallBack(req: MountedRequest, res: ServerResponse, pathname: string, fail: FailRequest): Promise<void> {
-    if (this.spec.spa && namesHtml(req.headers.accept)) {
+    if (this.spec.spa && acceptsHtml(req)) {
       const cached = this.cache.get('index.html');
       if (cached !== undefined) {
         if (cached.body !== undefined) this.serveEntry(req, res, cached, undefined);
@@ -545,18 +545,6 @@ function contentTag(body: Buffer): string {
 
 function entryTag(stat: fs.Stats): string {
   return `"${stat.ino.toString(16)}-${stat.size.toString(16)}-${Math.round(stat.mtimeMs * 1000).toString(16)}"`;
-}
-
-/** Whether the Accept header names text/html itself (a browser navigation), not only `*\/*`. */
-function namesHtml(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  for (const range of accept.split(',')) {
-    const [type, ...params] = range.split(';');
-    if (type.trim().toLowerCase() !== 'text/html') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
 }
 
 /** Percent-encodes what may not appear in a URL, keeping valid escapes (the `encodeurl` rule, plus backslash). */
