@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { installHost } from './install';
 import { EXIT, findProcessesWithEnv } from './run';
 
@@ -59,7 +60,11 @@ describe('VS Code test host', function () {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Runs the CLI with the fresh HOME and TMPDIR, then checks it left nothing behind. */
+  /**
+   * Runs the CLI with the fresh HOME and TMPDIR, then checks it left nothing behind.
+   * Output comes back without terminal colours: mocha 12 colours its check marks through
+   * log-symbols whatever its `color` option says, so FORCE_COLOR in CI would add escapes.
+   */
   async function runCli(args: string[]): Promise<CliResult> {
     const tag = `${process.pid}-${Date.now()}`;
     const homeBefore = snapshot(home);
@@ -68,7 +73,7 @@ describe('VS Code test host', function () {
     assert.deepEqual(findProcessesWithEnv(TAG, tag), [], 'no process of the run is left');
     assert.deepEqual(snapshot(home), homeBefore, 'HOME is untouched');
     assert.deepEqual(fs.readdirSync(tmp), [], 'TMPDIR is left empty');
-    return result;
+    return { ...result, stdout: stripVTControlCharacters(result.stdout), stderr: stripVTControlCharacters(result.stderr) };
   }
 
   it('passes: exit 0 and mocha output on stdout', async () => {
