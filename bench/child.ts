@@ -32,6 +32,37 @@ const modes: Record<string, () => Promise<void>> = {
     await serve(http.createServer(app));
   },
 
+  /**
+   * The floor for a correct static answer in Node: node:http sending the file's bytes, read once,
+   * with the six headers the engine's static mount sends (validators, type, length, ranges,
+   * caching). What the engine costs on top of this is its own.
+   */
+  async staticFloor() {
+    const file = String(args.file);
+    const prefix = String(args.prefix);
+    const body = fs.readFileSync(file);
+    const stat = fs.statSync(file);
+    const headers = [
+      'Accept-Ranges', 'bytes',
+      'Cache-Control', 'public, max-age=0',
+      'Last-Modified', stat.mtime.toUTCString(),
+      'ETag', `"${body.length.toString(16)}-${Math.floor(stat.mtimeMs).toString(36)}"`,
+      'Content-Type', 'application/octet-stream',
+      'Content-Length', String(body.length),
+    ];
+    const route = prefix + '/' + path.basename(file);
+    await serve(
+      http.createServer((req, res) => {
+        if (req.url !== route) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, headers);
+        res.end(body);
+      }),
+    );
+  },
+
   /** pillarjs/send, the library under serve-static: what a plain Node static server costs. */
   async send() {
     const send = require('send') as typeof import('send');

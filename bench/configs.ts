@@ -143,6 +143,11 @@ function staticGroup(file: keyof typeof STATIC_FILES): LoadGroup {
         start: async (ctx) => url(await startNginx(ctx.ws.dir, id, `location /s/ { alias ${ctx.ws.files}/; }`)),
       },
       { id: 'engine', label: 'engine, static mount', start: async (ctx) => url(await engine(ctx, ctx.ws.config(id, { mounts: [{ prefix: '/s', static: 'files' }] }))) },
+      {
+        id: 'floor',
+        label: 'bare node:http, same bytes and headers',
+        start: async (ctx) => url(await child('staticFloor', { file: path.join(ctx.ws.files, file), prefix: '/s' })),
+      },
       { id: 'send', label: 'plain send', start: async (ctx) => url(await child('send', { root: ctx.ws.files, prefix: '/s' })) },
     ],
   };
