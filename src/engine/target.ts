@@ -57,13 +57,14 @@ function describe(problem: PathProblem): string {
 }
 
 function pathProblem(pathname: string): PathProblem | undefined {
-  // Fast path: nothing encoded and no dot can be neither malformed nor a dot segment.
   const hasPercent = pathname.includes('%');
-  if (!hasPercent && !pathname.includes('.')) return pathname.includes('\0') ? 'NUL' : undefined;
   if (pathname.includes('\0')) return 'NUL';
+  // Without percent-encoding no segment needs decoding, so a scan finds dot segments without
+  // splitting the path (every file name with an extension comes this way).
+  if (!hasPercent) return hasLiteralDotSegment(pathname) ? 'dot-segment' : undefined;
   for (const segment of pathname.split('/')) {
     let decoded = segment;
-    if (hasPercent && segment.includes('%')) {
+    if (segment.includes('%')) {
       try {
         decoded = decodeURIComponent(segment);
       } catch {
@@ -74,4 +75,14 @@ function pathProblem(pathname: string): PathProblem | undefined {
     if (decoded === '.' || decoded === '..') return 'dot-segment';
   }
   return undefined;
+}
+
+/** True when a '/'-separated segment of `pathname` is exactly '.' or '..'. */
+function hasLiteralDotSegment(pathname: string): boolean {
+  for (let at = pathname.indexOf('/.'); at !== -1; at = pathname.indexOf('/.', at + 1)) {
+    let end = at + 2;
+    if (pathname.charCodeAt(end) === 46 /* . */) end++;
+    if (end === pathname.length || pathname.charCodeAt(end) === 47 /* / */) return true;
+  }
+  return false;
 }

@@ -138,7 +138,7 @@ describe('dispatch', () => {
     });
     after(() => server.stop());
 
-    const bad = ['/a/%00', '/%00x', '/a%zz', '/a/%E0%A4%A', '/%', '/a/./b', '/a/../b', '/..', '/.', '/a/%2e%2e/b', '/a/%2E%2E', '/a/.%2e/b', '/a/%2e/b', '/a/..?x', '/a/b/..'];
+    const bad = ['/a/%00', '/%00x', '/a%zz', '/a/%E0%A4%A', '/%', '/a/./b', '/a/../b', '/..', '/.', '/a/%2e%2e/b', '/a/%2E%2E', '/a/.%2e/b', '/a/%2e/b', '/a/..?x', '/a/b/..', '/./a', '/a/.', '/a/../', '/a/.?x', '/a//../b'];
     for (const path of bad) {
       it(`400 for ${path}`, async () => {
         const raw = await rawHttp(server.port, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
@@ -151,6 +151,7 @@ describe('dispatch', () => {
     });
     it('dots inside a segment are fine', async () => {
       assert.equal((await seen(server, '/a/.well-known/x..y/...')).url, '/a/.well-known/x..y/...');
+      assert.equal((await seen(server, '/.a/..b/...c/x.')).url, '/.a/..b/...c/x.');
     });
     it('%2F is kept as is and does not separate segments', async () => {
       assert.equal((await seen(server, '/a%2F..%2Fb')).url, '/a%2F..%2Fb');
