@@ -65,7 +65,8 @@ export function hostnameOf(hostHeader: string): string | undefined {
   const colon = value.indexOf(':');
   const name = colon === -1 ? value : value.slice(0, colon);
   if (colon !== -1 && !/^\d{1,5}$/.test(value.slice(colon + 1))) return undefined;
-  if (name === '' || !/^[a-z0-9.-]+$/.test(name)) return undefined;
+  // '_' as config.ts's HOST_NAME allows it (container and compose service names).
+  if (name === '' || !/^[a-z0-9_.-]+$/.test(name)) return undefined;
   return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
