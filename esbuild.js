@@ -35,6 +35,9 @@ async function main() {
   } else {
     await ctx.rebuild();
     await ctx.dispose();
+    // The CLI is package.json's "bin": esbuild keeps src/cli.ts's #! line, and the file must be
+    // executable to run as `mounts` from a clone (npm sets the bit itself when it links a bin).
+    if (present.cli) require('node:fs').chmodSync('dist/cli.js', 0o755);
   }
 }
 

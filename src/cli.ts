@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,

@@ -47,6 +47,15 @@ describe('cli', function () {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   });
 
+  it('runs as an executable, as package.json\'s "bin" does', async () => {
+    const child = spawn(CLI, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.match(stdout, /mounts \[serve\] \[PATH\]/);
+  });
+
   it('serves a folder, prints the URL and the mounts, stops on SIGINT with exit 0', async () => {
     const dir = makeWorkspace({
       'mounts.json': JSON.stringify({ mounts: [{ prefix: '/hello', name: 'hello', module: 'hello.js' }, { prefix: '/', static: 'site' }] }),
