@@ -3,8 +3,8 @@
  * validated from its unsaved text (debounced), a closed one shows what the engine last read.
  */
 import * as vscode from 'vscode';
-import { parseConfig } from '../engine/config';
-import type { ConfigProblem } from '../engine/spec';
+import { LineIndex, parseConfig } from '../engine/config';
+import type { ConfigProblem, SourceRange } from '../engine/spec';
 import { KeyedDebouncer } from './debounce';
 import { Disposable } from './dispose';
 import type { MountsFolders } from './folders';
@@ -15,13 +15,15 @@ const DEBOUNCE_MS = 250;
 export class ConfigDiagnostics extends Disposable {
   private readonly collection = this._register(vscode.languages.createDiagnosticCollection('mounts'));
   private readonly validation = this._register(new KeyedDebouncer(DEBOUNCE_MS));
+  /** Per closed config, which read of its text is the latest: an older one finishing later must not win. */
+  private readonly engineReads = new Map<string, number>();
 
   constructor(private readonly folders: MountsFolders) {
     super();
     this._register(vscode.workspace.onDidOpenTextDocument((document) => this.validateNow(document)));
     this._register(vscode.workspace.onDidChangeTextDocument((event) => this.validateSoon(event.document)));
-    this._register(vscode.workspace.onDidCloseTextDocument((document) => this.showEngineProblems(document.uri)));
-    this._register(folders.onDidChangeMounts((folder) => this.showEngineProblems(folder.configUri)));
+    this._register(vscode.workspace.onDidCloseTextDocument((document) => void this.showEngineProblems(document.uri)));
+    this._register(folders.onDidChangeMounts((folder) => void this.showEngineProblems(folder.configUri)));
     this._register(folders.onDidChangeFolders(() => this.refreshAll()));
     this.refreshAll();
   }
@@ -29,7 +31,7 @@ export class ConfigDiagnostics extends Disposable {
   /** Every config: from its open document when there is one, else from the engine. */
   private refreshAll(): void {
     this.collection.clear();
-    for (const folder of this.folders.list()) this.showEngineProblems(folder.configUri);
+    for (const folder of this.folders.list()) void this.showEngineProblems(folder.configUri);
     for (const document of vscode.workspace.textDocuments) this.validateNow(document);
   }
 
@@ -47,23 +49,59 @@ export class ConfigDiagnostics extends Disposable {
     );
   }
 
-  private showEngineProblems(uri: vscode.Uri): void {
-    const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri.toString());
-    if (open && !open.isClosed) return;
+  /**
+   * A config no editor has open: the engine's problems, placed in the file's text on disk. Only
+   * that text knows where a problem spanning several lines ends.
+   */
+  private async showEngineProblems(uri: vscode.Uri): Promise<void> {
+    if (isOpen(uri)) return;
     const folder = this.folders.byConfig(uri);
     if (!folder) {
       this.collection.delete(uri);
       return;
     }
+    const key = uri.toString();
+    const read = (this.engineReads.get(key) ?? 0) + 1;
+    this.engineReads.set(key, read);
+    const problems = folder.engine.problems;
+    const text = problems.length ? await readText(uri) : undefined;
+    // A later call, or the document opening meanwhile, has newer problems to show.
+    if (this.isDisposed || this.engineReads.get(key) !== read || isOpen(uri)) return;
+    const lines = text === undefined ? undefined : new LineIndex(text);
     this.collection.set(
       uri,
-      folder.engine.problems.map((problem) => {
-        // Without the text, a range can only be rebuilt from the line and column.
-        const start = new vscode.Position(problem.line - 1, problem.column - 1);
-        return toDiagnostic(problem, new vscode.Range(start, start.translate(0, problem.length)));
-      }),
+      problems.map((problem) => toDiagnostic(problem, rangeOf(problem, lines))),
     );
   }
+}
+
+function isOpen(uri: vscode.Uri): boolean {
+  const key = uri.toString();
+  return vscode.workspace.textDocuments.some((document) => document.uri.toString() === key && !document.isClosed);
+}
+
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  try {
+    // Keep a byte order mark, as the engine's read does: offsets count it.
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await vscode.workspace.fs.readFile(uri));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where `problem` is. The engine gives its start as a line and column; its end needs the text.
+ * Without the text, or when the file changed since the engine read it (the start no longer
+ * agrees), the range ends on the start's line: the engine reads the changed file and this runs again.
+ */
+function rangeOf(problem: SourceRange, lines: LineIndex | undefined): vscode.Range {
+  const start = new vscode.Position(problem.line - 1, problem.column - 1);
+  const at = lines?.rangeAt(problem.offset, 0);
+  if (!lines || at?.line !== problem.line || at.column !== problem.column) {
+    return new vscode.Range(start, start.translate(0, problem.length));
+  }
+  const end = lines.rangeAt(problem.offset + problem.length, 0);
+  return new vscode.Range(start, new vscode.Position(end.line - 1, end.column - 1));
 }
 
 export function isConfigDocument(document: vscode.TextDocument): boolean {
