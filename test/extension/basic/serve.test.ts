@@ -3,6 +3,7 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { appendPath } from '../../../src/ui/urls';
 import { firstFolder, get, getApi, waitFor } from '../helpers';
 
 // The extension host's own handlers, before mocha adds the one that fails the running test.
@@ -63,14 +64,38 @@ describe('serving', () => {
 
   it('copies a browser URL built from asExternalUri with the mount path kept', async () => {
     const api = await getApi();
+    const port = api.engines()[0].engine.port;
     const helloNode = api.tree.getChildren()[1];
     const url = await vscode.commands.executeCommand<string>('mounts.copyUrl', helloNode);
-    assert.ok(url?.endsWith('/hello/'), url);
     assert.strictEqual(await vscode.env.clipboard.readText(), url);
+    assert.ok(url);
+    const copied = new URL(url);
+    if (vscode.env.uiKind === vscode.UIKind.Web) {
+      // code-server maps the server to its own origin, /proxy/<port>/, and drops the path: the
+      // mount's path comes after the proxy's, not in place of it.
+      assert.strictEqual(copied.pathname, `/proxy/${port}/hello/`);
+      assert.notStrictEqual(Number(copied.port), port, 'the browser goes through code-server, not to the server itself');
+      assert.notStrictEqual(url, api.urlOf('/hello'));
+    } else {
+      // Desktop VS Code (the electron runner) hands a loopback URL back as it is.
+      assert.strictEqual(url, api.urlOf('/hello'));
+    }
     // In this host the external URL goes through code-server's port proxy: it must still reach the app.
     const response = await get(url);
     assert.strictEqual(response.status, 200);
     assert.match(response.body, /^hello from \/hello/);
+  });
+
+  it('appendPath puts the mount path after the forwarding path, keeping the query', () => {
+    const cases: [string, string, string][] = [
+      ['http://127.0.0.1:8443/proxy/4000/', '/hello/', 'http://127.0.0.1:8443/proxy/4000/hello/'],
+      ['http://127.0.0.1:8443/proxy/4000', '/hello/', 'http://127.0.0.1:8443/proxy/4000/hello/'],
+      ['http://127.0.0.1:4000/', '/', 'http://127.0.0.1:4000/'],
+      ['https://host.example/p/?token=1', '/a/b/', 'https://host.example/p/a/b/?token=1'],
+    ];
+    for (const [base, pathname, expected] of cases) {
+      assert.strictEqual(appendPath(vscode.Uri.parse(base), pathname).toString(true), expected, `${base} + ${pathname}`);
+    }
   });
 
   it('hot-reloads a module app when its file changes', async () => {
