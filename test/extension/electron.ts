@@ -21,7 +21,10 @@ async function runSetup(executable: string, setup: Setup): Promise<number> {
   const extensions = path.join(profile, 'extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   // Restricted Mode would ask in a dialog that test runs refuse; without the prompt it stays untrusted.
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ 'security.workspace.trust.startupPrompt': 'never' }));
+  fs.writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify({ 'security.workspace.trust.startupPrompt': 'never', ...setup.userSettings }),
+  );
   try {
     if (setup.vsix) await installVsix(executable, extensions);
     // The packaged run points the development path at the suites' folder (no package.json), so the

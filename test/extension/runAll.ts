@@ -38,6 +38,7 @@ async function runSetup(setup: Setup, host: Awaited<ReturnType<typeof installHos
       installVsix: setup.vsix ? VSIX : undefined,
       workspace,
       restricted: setup.restricted,
+      userSettings: setup.userSettings,
       timeoutMs: TIMEOUT_MS,
       stdout: sink,
       stderr: sink,

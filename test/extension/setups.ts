@@ -22,6 +22,8 @@ export interface Setup {
   readonly restricted?: boolean;
   /** Installs mounts.vsix and runs against the installed copy instead of the source tree. */
   readonly vsix?: boolean;
+  /** The profile's user settings, in place before the window opens (so before activation). */
+  readonly userSettings?: Record<string, unknown>;
 }
 
 export const SETUPS: readonly Setup[] = [
@@ -29,6 +31,7 @@ export const SETUPS: readonly Setup[] = [
   { name: 'restricted mode', tests: path.join(SUITES, 'restricted.js'), fixture: 'basic', open: '.', restricted: true },
   { name: 'multi-root', tests: path.join(SUITES, 'multiroot.js'), fixture: 'multi-root', open: 'multi.code-workspace' },
   { name: 'packaged vsix', tests: path.join(SUITES, 'vsix.js'), fixture: 'basic', open: '.', vsix: true },
+  { name: 'auto start', tests: path.join(SUITES, 'autostart.js'), fixture: 'basic', open: '.', userSettings: { 'mounts.autoStart': true } },
 ];
 
 /** `--only a,b` keeps the setups whose name contains one of the words. */
