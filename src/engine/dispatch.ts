@@ -113,16 +113,17 @@ export class Dispatcher {
     if (!table || !this.admit(table, req, undefined, socket)) return;
     const origin = req.headers.origin;
     if (origin !== undefined && !table.hosts.allowsOrigin(origin, req.socket.localPort ?? 0)) {
-      sendSocketPage(socket, { status: 403, message: `Origin ${origin} may not open a connection here.` });
+      this.refuse(req, undefined, socket, 403, `Origin ${origin} may not open a connection here.`);
       return;
     }
     const route = table.routes.match(this.hostname, this.target.pathname);
     const app = route?.value.app;
     if (!route || !app?.upgrade) {
-      sendSocketPage(socket, { status: 404, message: route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.' });
+      this.refuse(req, undefined, socket, 404, route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.');
       return;
     }
     route.value.requests++;
+    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> ${route.value.spec.name} upgrade`);
     try {
       app.upgrade(mount(req, route.value, this.target), socket, head);
     } catch (error) {
@@ -132,9 +133,9 @@ export class Dispatcher {
   };
 
   /** CONNECT arrives as its own event in node:http: this is not a forward proxy. */
-  readonly handleConnect = (_req: IncomingMessage, socket: Duplex): void => {
+  readonly handleConnect = (req: IncomingMessage, socket: Duplex): void => {
     socket.on('error', () => socket.destroy());
-    sendSocketPage(socket, { status: 405, message: 'This server is not a forward proxy.' });
+    this.refuse(req, undefined, socket, 405, 'This server is not a forward proxy.');
   };
 
   /**
@@ -144,25 +145,25 @@ export class Dispatcher {
   private admit(table: RoutingTable, req: IncomingMessage, res?: ServerResponse, socket?: Duplex): boolean {
     // CONNECT never gets here: node:http hands it to handleConnect.
     const problem = checkTarget(req.url ?? '/', this.target);
-    if (problem) return refuseRequest(req, res, socket, problem.status, problem.message);
+    if (problem) return this.refuse(req, res, socket, problem.status, problem.message);
     // RFC 9112 3.2: a second Host is a 400. Node keeps only the first in `headers.host`, but the
     // other stays in `rawHeaders`, where apps (and adapters such as @hono/node-server) read it.
-    if (hasSecondHost(req.rawHeaders)) return refuseRequest(req, res, socket, 400, 'The request has more than one Host header.');
+    if (hasSecondHost(req.rawHeaders)) return this.refuse(req, res, socket, 400, 'The request has more than one Host header.');
     const host = req.headers.host;
     // RFC 9112 3.2, as Node's `requireHostHeader` (off, so that this 400 is an engine page); an
     // HTTP/1.0 request without Host is a local tool, since browsers always send one.
-    if (host === undefined && req.httpVersionMinor !== 0) return refuseRequest(req, res, socket, 400, 'The request has no Host header.');
+    if (host === undefined && req.httpVersionMinor !== 0) return this.refuse(req, res, socket, 400, 'The request has no Host header.');
     const authority = this.target.authority;
     if (authority !== undefined) {
       // An absolute-form target names its own host (RFC 9112 3.2.2), which routing uses.
       this.hostname = table.hosts.checkHost(authority);
-      if (this.hostname === undefined) return refuseRequest(req, res, socket, 403, 'This server does not proxy to other hosts.');
+      if (this.hostname === undefined) return this.refuse(req, res, socket, 403, 'This server does not proxy to other hosts.');
       // The Host header must be ours too: apps and the proxy's X-Forwarded-Host read it, so a
       // foreign one here would be host header poisoning past the allowlist.
-      if (host !== undefined && table.hosts.checkHost(host) === undefined) return refuseRequest(req, res, socket, 403, hostRefused(host));
+      if (host !== undefined && table.hosts.checkHost(host) === undefined) return this.refuse(req, res, socket, 403, hostRefused(host));
     } else if (host !== undefined) {
       this.hostname = table.hosts.checkHost(host);
-      if (this.hostname === undefined) return refuseRequest(req, res, socket, 403, hostRefused(host));
+      if (this.hostname === undefined) return this.refuse(req, res, socket, 403, hostRefused(host));
     } else {
       this.hostname = undefined;
     }
@@ -194,7 +195,19 @@ export class Dispatcher {
       label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}`,
     }));
     const pathname = (req.url ?? '/').split('?')[0];
+    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> (no mount) 404`);
     sendPage(req, res, { status: 404, message: `No mount matches ${pathname}. Mounted here:`, links });
+  }
+
+  /**
+   * Answers a request or upgrade the engine refuses before routing, with an access line that says
+   * why: these are the requests a developer most wants to see. False, for `admit` to return.
+   */
+  private refuse(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, status: number, message: string): false {
+    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> (refused) ${status} ${message}`);
+    if (res) sendPage(req, res, { status, message });
+    else if (socket) sendSocketPage(socket, { status, message });
+    return false;
   }
 
   private logAccess(req: MountedRequest, res: ServerResponse, entry: MountEntry, started: number): void {
@@ -215,12 +228,6 @@ function mount(req: IncomingMessage, entry: MountEntry, target: ParsedTarget): M
   return mounted;
 }
 
-/** Answers a refused request or upgrade; false, for `admit` to return. */
-function refuseRequest(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, status: number, message: string): false {
-  if (res) sendPage(req, res, { status, message });
-  else if (socket) sendSocketPage(socket, { status, message });
-  return false;
-}
 
 function hostRefused(host: string): string {
   return `Host "${host}" is not allowed. Add it to "allowedHosts" in mounts.json to serve it.`;
