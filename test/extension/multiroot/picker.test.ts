@@ -62,6 +62,7 @@ describe('folder picker (multi-root)', () => {
     const api = await getApi();
     const calls = stubs.replace(vscode.window, 'showQuickPick', choose('beta'));
     await vscode.commands.executeCommand('mounts.stop');
+    assert.strictEqual(calls.length, 1);
     assert.deepStrictEqual(offered(calls[0]), [
       ['All folders', 'alpha, beta', undefined],
       ['alpha', 'serving', config('alpha')],
