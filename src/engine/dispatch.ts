@@ -23,6 +23,8 @@ export interface MountEntry {
   requests: number;
   inflight: number;
   lastError?: string;
+  /** Why the version mounts.json now asks for did not load (this older one keeps serving). */
+  reloadError?: string;
 }
 
 /** Everything a request needs, swapped as one object on reload so routing is atomic. */

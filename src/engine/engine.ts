@@ -24,7 +24,7 @@ import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
 import { errorMessage, silentLogger, type Logger } from './logger';
 import { closeServer, destroyUpgraded, listen, type MountsServer } from './listener';
-import type { ConfigProblem, MountSpec, MountsConfig } from './spec';
+import type { CommandMountSpec, ConfigProblem, MountSpec, MountsConfig } from './spec';
 
 export { EngineStartError, type StartFailure } from './errors';
 
@@ -148,9 +148,9 @@ export class Engine implements Disposable {
       return table.entries.map((entry) => ({
         id: mountId(entry.spec),
         spec: entry.spec,
-        status: entry.app.status,
+        status: entry.reloadError === undefined ? entry.app.status : staleStatus(entry.reloadError),
         requests: entry.requests,
-        lastError: entry.lastError,
+        lastError: entry.reloadError ?? entry.lastError,
         url: this.urlOf(entry.spec),
       }));
     }
@@ -217,17 +217,25 @@ export class Engine implements Disposable {
       return { ok: true, problems, errors: [] };
     }
     const previous = new Map(table.entries.map((entry) => [identity(entry.spec), entry]));
+    // A command on a fixed port can't start while the version it replaces still holds that port:
+    // those old versions stop first (so they cannot be kept should the new one fail to load).
+    const handedOver = commandsHoldingPortsOf(config, table.entries, previous);
+    for (const entry of handedOver) this.logger.info(`stopping the previous version first: port ${(entry.spec as CommandMountSpec).port} is needed again`, entry.spec.name);
+    await Promise.allSettled(handedOver.map((entry) => this.closeEntry(entry, true)));
     const kept = new Map<MountEntry, MountSpec>();
     const { entries, errors } = await this.createEntries(config, (spec) => {
       const same = previous.get(identity(spec));
       if (same) kept.set(same, spec);
       return same;
     });
-    // An added or changed mount that fails to load keeps the version it replaces, when there is one.
-    const failedIds = new Set(errors.map((error) => error.id));
-    const keptOld = table.entries.filter((entry) => !kept.has(entry) && failedIds.has(mountId(entry.spec)));
+    // An added or changed mount that fails to load keeps the version it replaces, when there is one,
+    // and says so: it serves, but not what mounts.json now asks for.
+    const failures = new Map(errors.map((error) => [error.id, error.message]));
+    const keptOld = table.entries.filter((entry) => !kept.has(entry) && !handedOver.includes(entry) && failures.has(mountId(entry.spec)));
+    for (const entry of keptOld) entry.reloadError = failures.get(mountId(entry.spec));
+    for (const entry of kept.keys()) entry.reloadError = undefined;
     const next = [...entries, ...keptOld];
-    const removed = table.entries.filter((entry) => !kept.has(entry) && !keptOld.includes(entry));
+    const removed = table.entries.filter((entry) => !kept.has(entry) && !keptOld.includes(entry) && !handedOver.includes(entry));
 
     // The host is compared as configured, not as resolved ("localhost" must not rebind on every
     // reload); port 0 means any free port, which the current one is.
@@ -536,6 +544,20 @@ export class Engine implements Disposable {
 /** `host` + `prefix`: unique in a valid config and stable across reloads. */
 export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
   return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
+}
+
+/** A mount whose new version failed to load: the tree shows the error, the old version serves. */
+function staleStatus(reason: string): AppStatus {
+  return { state: 'error', reason: `the edit did not load, so the previous version still serves: ${reason}` };
+}
+
+/** Previous command entries that are going away while a new command spec wants their fixed port. */
+function commandsHoldingPortsOf(config: MountsConfig, entries: readonly MountEntry[], previous: ReadonlyMap<string, MountEntry>): MountEntry[] {
+  const staying = new Set(config.mounts.map(identity));
+  const wanted = new Set(
+    config.mounts.filter((spec) => spec.kind === 'command' && spec.port !== 0 && !previous.has(identity(spec))).map((spec) => (spec as CommandMountSpec).port),
+  );
+  return entries.filter((entry) => entry.spec.kind === 'command' && wanted.has(entry.spec.port) && !staying.has(identity(entry.spec)));
 }
 
 /** Everything that, when changed, needs a new app instance. */
