@@ -9,6 +9,7 @@
  *    │                 │ not ready in time                  │ (onRequest)    ▼
  *    └─────────────────┼────────────────────────────────────┘              error ◀─ exit, restart "never"
  *                      └──────────────────────────────────────────────────▶ error
+ *   A restart (the timer from backoff) that exits before ready is one more failure: back to backoff.
  *   reload(): any state ──▶ starting (the old process is gone before the new one starts)
  *   close():  any state ──▶ stopped (resolves when every process of every run is gone)
  *
@@ -29,7 +30,7 @@ import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { LineSplitter, Tail } from './command/output';
-import { locateSupervisor, SupervisedProcess } from './command/process';
+import { locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
 import { waitUntilReady } from './command/readiness';
 import { Backoff, DEFAULT_BACKOFF, describeExit, shouldRestart, type BackoffOptions } from './command/restart';
 import { createForwarder, type Forwarder } from './proxy';
@@ -52,6 +53,11 @@ type Phase = 'idle' | 'starting' | 'ready' | 'backoff' | 'error' | 'stopped' | '
 /** One start of the command. */
 interface Run {
   readonly abort: AbortController;
+  /**
+   * Started by the restart policy: an exit before ready is then one more failure to back off from.
+   * A first start (or one after reload) that fails goes to `error`: its cause wants fixing, not retries.
+   */
+  readonly restarted: boolean;
   /** Set when the engine stops this run on purpose: its exit is then not a failure. */
   stopping: boolean;
   port?: number;
@@ -220,10 +226,10 @@ export class CommandApp implements App {
     return new HttpError(503, `${this.spec.name} is not available: ${this.reason ?? this.phase}.`, this.detail);
   }
 
-  private startRun(): void {
+  private startRun(restarted = false): void {
     clearTimeout(this.restartTimer);
     clearTimeout(this.idleTimer);
-    const run: Run = { abort: new AbortController(), stopping: false };
+    const run: Run = { abort: new AbortController(), restarted, stopping: false };
     this.run = run;
     this.gate ??= new Gate();
     this.tail.clear();
@@ -292,31 +298,38 @@ export class CommandApp implements App {
     // 'exited' is handled by exited().
   }
 
-  private exited(run: Run, exit: Parameters<typeof describeExit>[0]): void {
+  private exited(run: Run, exit: ProcessExit): void {
     if (run !== this.run || run.stopping) return;
     const how = describeExit(exit);
-    if (run.readyAt === undefined) {
-      this.fail(run, exit.error !== undefined ? `could not be started: ${how}` : `exited before it was ready (${how})`);
+    const wasReady = run.readyAt !== undefined;
+    const what = exit.error !== undefined ? `could not be started: ${how}` : wasReady ? `exited (${how})` : `exited before it was ready (${how})`;
+    if (!wasReady && !run.restarted) {
+      this.fail(run, what);
       return;
     }
     this.run = undefined;
-    this.logger.warn(`exited (${how})`, this.spec.name);
+    this.logger.warn(what, this.spec.name);
     if (shouldRestart(this.spec.restart, exit)) {
-      const decision = this.backoff.next(Date.now() - run.readyAt);
+      const decision = this.backoff.next(wasReady ? Date.now() - run.readyAt! : 0);
       if (decision.crashLoop) {
-        this.fail(run, `crash loop: exited ${decision.exits} times in a row soon after starting (last: ${how}); not restarting until it is reloaded`);
+        const seconds = Number((decision.withinMs / 1000).toFixed(1));
+        this.fail(run, `crash loop: exited ${decision.exits} times in ${seconds} s (last: ${how}); not restarting until it is reloaded`);
         return;
       }
       const seconds = decision.delayMs / 1000;
-      this.setPhase('backoff', `exited (${how}); restarting in ${seconds} s`, this.tail.text());
+      this.setPhase('backoff', `${what}; restarting in ${seconds} s`, this.tail.text());
       this.logger.info(`restarting in ${seconds} s (attempt ${decision.attempt})`, this.spec.name);
-      this.restartTimer = setTimeout(() => this.startRun(), decision.delayMs);
+      this.restartTimer = setTimeout(() => this.startRun(true), decision.delayMs);
     } else if (exit.code === 0) {
-      if (this.spec.start === 'onRequest') this.setPhase('idle', `exited (${how}); starts again on the next request`);
-      else this.setPhase('stopped', `exited (${how}); reload it to start it again`, this.tail.text());
+      if (this.spec.start === 'onRequest') this.setPhase('idle', `${what}; starts again on the next request`);
+      else this.setPhase('stopped', `${what}; reload it to start it again`, this.tail.text());
     } else {
-      this.fail(run, `exited (${how}); restart is "${this.spec.restart}"`);
+      this.fail(run, `${what}; restart is "${this.spec.restart}"`);
+      return;
     }
+    // Requests that waited for a restart that failed: the 503 with the reason, not a wait for the next.
+    this.gate?.reject(this.unavailable());
+    this.gate = undefined;
   }
 
   /** The mount is in error: waiting requests get the 503, the editor the reason and the last lines. */
