@@ -147,3 +147,55 @@ export function statusOf(raw: string): number {
 
 /** Loopback port checks: the engine's own (a plain TCP connect and a bind to port 0). */
 export { freePort, isPortInUse as isListening } from '../../src/engine/ports';
+
+/**
+ * Sends a WebSocket upgrade request on a raw connection and returns all the server sent, once the
+ * server has closed the connection; rejects if the server leaves it open for `waitMs` (unlike
+ * `rawHttp`, which resolves on its own timer and so cannot tell a closed socket from a hanging one).
+ */
+export function rawUpgrade(port: number, path: string, headers: Record<string, string> = {}, waitMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the connection was left open after: ${Buffer.concat(chunks).toString('latin1')}`));
+    }, waitMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    socket.on('error', reject);
+    const fields = {
+      Host: `127.0.0.1:${port}`,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      ...headers,
+    };
+    socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`);
+  });
+}
+
+/**
+ * The live processes whose environment holds `MOUNTS_TEST_TAG=<tag>`: give a command mount that env
+ * and this finds everything it started, restarts, grandchildren and orphans included (Linux /proc).
+ */
+export function taggedProcesses(tag: string): number[] {
+  const wanted = `\0MOUNTS_TEST_TAG=${tag}\0`;
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let environ: string;
+    try {
+      environ = fs.readFileSync(`/proc/${name}/environ`, 'latin1');
+    } catch {
+      continue; // Gone meanwhile, or not ours to read.
+    }
+    // A zombie's environment reads empty, so only live processes match.
+    if (`\0${environ}`.includes(wanted)) found.push(Number(name));
+  }
+  return found;
+}

@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { MountedRequest } from '../../src/engine/apps/app';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
 import { silentLogger } from '../../src/engine/logger';
-import { startEngine } from './helpers';
+import { rawUpgrade, startEngine } from './helpers';
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -58,31 +58,6 @@ async function serveForwarder(prefix: string, options: Partial<ForwarderOptions>
       await closeServer(server);
     },
   };
-}
-
-/**
- * Sends an upgrade request on a raw connection and returns all the server sent, once the server has
- * closed the connection; fails if it leaves the connection open.
- */
-function rawUpgrade(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the connection was left open after: ${Buffer.concat(chunks).toString('latin1')}`));
-    }, 3000);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    });
-    socket.on('error', reject);
-    socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
-  });
 }
 
 /** A `ws` echo server that records the upgrade requests it saw. */
