@@ -192,10 +192,12 @@ export class Dispatcher {
   }
 
   private notFound(table: RoutingTable, req: IncomingMessage, res: ServerResponse): void {
-    const links = table.entries.map((entry) => ({
-      href: entry.spec.prefix === '/' ? '/' : `${entry.spec.prefix}/`,
-      label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}`,
-    }));
+    const links = table.entries.map((entry) => {
+      const path = entry.spec.prefix === '/' ? '/' : `${entry.spec.prefix}/`;
+      // A host-bound mount answers only on its own host, so its link must name it.
+      const href = entry.spec.host ? `http://${entry.spec.host}:${req.socket.localPort}${path}` : path;
+      return { href, label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}` };
+    });
     const pathname = (req.url ?? '/').split('?')[0];
     if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> (no mount) 404`);
     sendPage(req, res, { status: 404, message: `No mount matches ${pathname}. Mounted here:`, links });

@@ -16,6 +16,31 @@ async function seen(server: RunningEngine, path: string, headers: Record<string,
 }
 
 describe('dispatch', () => {
+  describe('rule 1: prefixes are normalized at load', () => {
+    let server: RunningEngine;
+    before(async () => {
+      server = await startEngine(
+        { mounts: [{ prefix: '/blog/', module: 'apps/blog.js' }, { prefix: '/', host: 'docs.localhost', module: 'apps/docs.js' }] },
+        { ...echo('blog'), ...echo('docs') },
+      );
+    });
+    after(() => server.stop());
+
+    it('"/blog/" in mounts.json serves /blog, /blog/ and /blog/x with baseUrl /blog', async () => {
+      for (const path of ['/blog', '/blog/', '/blog/x']) {
+        const answer = await seen(server, path);
+        assert.equal(answer.app, 'blog', path);
+        assert.equal(answer.baseUrl, '/blog', path);
+      }
+    });
+    it('the 404 page links a host-bound mount on its own host', async () => {
+      const page = await request({ port: server.port, path: '/nothing', headers: { Accept: 'text/html' } });
+      assert.equal(page.status, 404);
+      assert.match(page.body, /<a href="\/blog\/">/);
+      assert.match(page.body, new RegExp(`<a href="http://docs\\.localhost:${server.port}/">`));
+    });
+  });
+
   describe('rule 2: a prefix matches on a segment boundary only', () => {
     let server: RunningEngine;
     before(async () => {

@@ -75,6 +75,14 @@ describe('security defaults', () => {
         assert.equal(page.headers['x-content-type-options'], 'nosniff');
         assert.match(String(page.headers['content-security-policy']), /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'$/);
       }
+      // CONNECT and refused upgrades are answered on the raw socket, with the same headers.
+      for (const raw of [
+        await rawHttp(server.port, `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`, 500),
+        await rawHttp(server.port, `GET /nothing HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`, 500),
+      ]) {
+        assert.match(raw, /\r\nX-Content-Type-Options: nosniff\r\n/i, raw);
+        assert.match(raw, /\r\nContent-Security-Policy: default-src 'none'/i, raw);
+      }
     });
     it('page bodies escape what the request put in them', async () => {
       const page = await request({ port: server.port, path: '/<script>alert(1)</script>', headers: { Accept: 'text/html', Host: 'localhost' } });
