@@ -9,7 +9,6 @@ import { canStart, canStop } from './state';
 
 export interface ContextKeys {
   readonly 'mounts.hasConfig': boolean;
-  readonly 'mounts.multiRoot': boolean;
   readonly 'mounts.canStart': boolean;
   readonly 'mounts.canStop': boolean;
   readonly 'mounts.hasProblems': boolean;
@@ -18,7 +17,6 @@ export interface ContextKeys {
 export function contextKeys(folders: readonly MountsFolder[]): ContextKeys {
   return {
     'mounts.hasConfig': folders.length > 0,
-    'mounts.multiRoot': folders.length > 1,
     'mounts.canStart': folders.some((folder) => canStart(folder.state)),
     'mounts.canStop': folders.some((folder) => canStop(folder.state)),
     'mounts.hasProblems': folders.some((folder) => folder.engine.problems.length > 0),
