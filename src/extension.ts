@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { Engine } from './engine/engine';
 import { createApi, type MountsApi } from './ui/api';
+import { AppErrorForwarder } from './ui/appErrors';
 import { Commands } from './ui/commands';
 import { ContextKeysUpdater } from './ui/contextKeys';
 import { ConfigDiagnostics } from './ui/diagnostics';
@@ -47,6 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new ConfigDiagnostics(all),
     new FileWatching(all, log),
     new TrustHandler(all, log),
+    new AppErrorForwarder(all, log),
     new Commands(all, lifecycle, log),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('mounts.accessLog')) for (const f of all.list()) f.engine.setAccessLog(settings.accessLog());

@@ -127,6 +127,11 @@ describe('serving', () => {
       await waitFor('the crashing code to answer', async () => (await get(`${api.urlOf('/hello')}crash-later`)).body === 'crash scheduled from /hello');
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.strictEqual(api.state(), 'serving');
+      // The error reaches the Mounts log with its stack, not only the extension host's own log.
+      const logged = api.recentLog().find((line) => line.includes('thrown from an app timer'));
+      assert.ok(logged, `no log line for the app's error in:\n${api.recentLog().slice(-20).join('\n')}`);
+      assert.match(logged, /^\[error\] uncaught error in an app of \S+ \(the server keeps running\): Error: thrown from an app timer/);
+      assert.match(logged, /apps[/\\]hello\.js:2/);
       assert.strictEqual((await get(`${api.urlOf('/docs')}readme.txt`)).body.trim(), 'docs readme');
       // This code runs in the extension host itself: reaching it after the throw shows the host lived.
       assert.strictEqual((await get(`${api.urlOf('/hello')}again`)).body, 'crash scheduled from /hello');
