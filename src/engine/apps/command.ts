@@ -302,7 +302,7 @@ export class CommandApp implements App {
     if (run !== this.run || run.stopping) return;
     const how = describeExit(exit);
     const wasReady = run.readyAt !== undefined;
-    const what = exit.error !== undefined ? `could not be started: ${how}` : wasReady ? `exited (${how})` : `exited before it was ready (${how})`;
+    const what = wasReady ? `exited (${how})` : exit.error !== undefined ? `could not be started: ${how}` : `exited before it was ready (${how})`;
     if (!wasReady && !run.restarted) {
       this.fail(run, what);
       return;

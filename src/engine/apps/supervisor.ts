@@ -14,27 +14,23 @@
  *   engine is SIGKILLed): the group gets SIGTERM, then SIGKILL after a grace period.
  * - When the command exits on its own, what is left of its group (background jobs) is stopped too,
  *   so a restart never finds the old app on its port.
- * - The supervisor exits only once no process of the group is alive; its exit is the engine's proof.
- *   Signal 0 to a group also counts zombies (which init may reap late), so on Linux aliveness is read
- *   from /proc/<pid>/stat.
+ * - The supervisor exits only once no process of the group is alive (`command/group.ts`); its exit
+ *   is the engine's proof.
  *
  * This file is an entry point of its own (esbuild bundles it as dist/supervisor.js; tsc emits it to
- * out/): it imports only `node:*` and types.
+ * out/): it imports only `node:*`, `command/group.ts` and types.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { groupGone, killGroup, signalGroup } from './command/group';
 import type { HostMessage, SupervisorMessage } from './command/protocol';
 
 /** Grace period when the engine vanished: children must not outlive it by more than a moment. */
 const ORPHAN_GRACE_MS = 1000;
 /** Grace period for what is left of the group after the command exited on its own. */
 const LEFTOVER_GRACE_MS = 1000;
-/** After SIGKILL, how long to wait for the kernel before giving up (processes in uninterruptible sleep). */
-const AFTER_KILL_MS = 5000;
 /** How long the command's pipes may stay open after it exited (a background job may hold them). */
 const OUTPUT_DRAIN_MS = 100;
-const POLL_MS = 20;
 const WINDOWS = process.platform === 'win32';
 
 let child: ChildProcess | undefined;
@@ -67,44 +63,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** True while any process of group `pgid` is alive (zombies are not). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    // ESRCH: nothing left, not even a zombie. EPERM: something we cannot signal is in the group.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return true; // No /proc (macOS): signal 0 is all there is.
-  }
-  for (const name of names) {
-    const first = name.charCodeAt(0);
-    if (first < 48 || first > 57) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue; // Exited meanwhile.
-    }
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so parse after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-  }
-  return false;
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 /** Stops the command's whole group: SIGTERM, SIGKILL after `graceMs`; resolves when it is gone. */
 function terminate(graceMs: number): Promise<void> {
   terminating ??= (async () => {
@@ -120,12 +78,7 @@ function terminate(graceMs: number): Promise<void> {
       return;
     }
     signalGroup(pid, 'SIGTERM');
-    const killAt = Date.now() + graceMs;
-    while (groupAlive(pid) && Date.now() < killAt) await delay(POLL_MS);
-    if (!groupAlive(pid)) return;
-    signalGroup(pid, 'SIGKILL');
-    const giveUpAt = Date.now() + AFTER_KILL_MS;
-    while (groupAlive(pid) && Date.now() < giveUpAt) await delay(POLL_MS);
+    if (!(await groupGone(pid, graceMs))) await killGroup(pid);
   })();
   return terminating;
 }

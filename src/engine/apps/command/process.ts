@@ -2,11 +2,13 @@
  * One run of a command, seen from the engine: forks a supervisor (`../supervisor.ts`) that runs the
  * command in its own process group, relays its output and exit, and takes the group down when asked
  * or when the engine itself dies. `gone` resolves when the supervisor has exited, which it does only
- * once no process of the group is alive.
+ * once no process of the group is alive; should the supervisor die abruptly (SIGKILL, the OOM
+ * killer), the engine kills the group itself and `gone` waits until it is gone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { killGroup } from './group';
 import type { HostMessage, SupervisorMessage } from './protocol';
 
 export interface ProcessExit {
@@ -71,10 +73,14 @@ export class SupervisedProcess {
     this.exited = new Promise((resolve) => (resolveExit = resolve));
     this.gone = new Promise((resolve) => {
       // 'close', not 'exit': it comes after the last message on the channel and the end of stderr.
-      this.supervisor.once('close', () => {
+      this.supervisor.once('close', (code: number | null) => {
         this.supervisorGone = true;
         resolveExit({ code: null, signal: null, error: 'the supervisor exited unexpectedly' });
-        resolve();
+        // The supervisor exits 0 only once the group is gone. Killed or crashed, it left the group
+        // running, with nobody else to stop it. (The command's pid is its group id: it was started
+        // detached. Without a pid the command never started.)
+        if (code === 0 || this.pid === undefined || process.platform === 'win32') resolve();
+        else void killGroup(this.pid).then(resolve);
       });
     });
     let supervisorErrors = '';
