@@ -2,7 +2,8 @@
  * File watching. The config file: created or deleted → the set of engines changes; saved while
  * serving → `engine.reload()` (an invalid edit keeps the old mounts serving and shows the errors);
  * saved while stopped → re-read so the tree shows it. Any other file of the folder changing while
- * serving → `engine.fileChanged()`, which hot-reloads the module apps that loaded it.
+ * serving → `engine.fileChanged()`, which hot-reloads the module apps that loaded it; that watcher
+ * exists only while the folder serves, so activation watches nothing but the config files.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,6 +17,8 @@ const COALESCE_MS = 100;
 
 export class FileWatching extends Disposable {
   private perFolder: vscode.Disposable[] = [];
+  /** The whole-folder watcher of each serving folder. */
+  private readonly filesWatchers = new Map<MountsFolder, vscode.Disposable>();
   private readonly reloads = this._register(new KeyedDebouncer(COALESCE_MS));
 
   constructor(
@@ -36,8 +39,32 @@ export class FileWatching extends Disposable {
         if (folder) this.configChanged(folder);
       }),
     );
+    this._register(this.folders.onDidChangeState(() => this.watchServingFolders()));
+    this._register(this.folders.onDidChangeFolders(() => this.watchServingFolders()));
     this._register({ dispose: () => disposeAll(this.perFolder) });
+    this._register({ dispose: () => disposeAll(this.filesWatchers.values()) });
     this.watchFolders();
+  }
+
+  /** Starts watching a folder's files when it starts serving, stops when it stops. */
+  private watchServingFolders(): void {
+    const serving = new Set(this.folders.list().filter((folder) => folder.engine.state === 'started'));
+    for (const [folder, watcher] of this.filesWatchers) {
+      if (serving.has(folder)) continue;
+      watcher.dispose();
+      this.filesWatchers.delete(folder);
+    }
+    for (const folder of serving) {
+      if (!this.filesWatchers.has(folder)) this.filesWatchers.set(folder, this.watchFiles(folder));
+    }
+  }
+
+  private watchFiles(folder: MountsFolder): vscode.Disposable {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder.folder, '**/*'), true);
+    const fileChanged = (uri: vscode.Uri) => {
+      if (uri.toString() !== folder.configUri.toString() && folder.engine.state === 'started') void this.hotReload(folder, uri);
+    };
+    return vscode.Disposable.from(watcher, watcher.onDidChange(fileChanged), watcher.onDidDelete(fileChanged));
   }
 
   private watchFolders(): void {
@@ -48,15 +75,8 @@ export class FileWatching extends Disposable {
       const configWatcher = vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.joinPath(configUri, '..'), path.posix.basename(configUri.path)),
       );
-      const isConfig = (uri: vscode.Uri) => uri.toString() === configUri.toString();
-      const filesWatcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(workspaceFolder, '**/*'), true);
-      const fileChanged = (uri: vscode.Uri) => {
-        const folder = this.folders.get(workspaceFolder.uri);
-        if (!isConfig(uri) && folder?.engine.state === 'started') void this.hotReload(folder, uri);
-      };
       this.perFolder.push(
         configWatcher,
-        filesWatcher,
         configWatcher.onDidCreate(() => void this.folders.scan()),
         configWatcher.onDidDelete(() => void this.folders.scan()),
         configWatcher.onDidChange((uri) => {
@@ -64,8 +84,6 @@ export class FileWatching extends Disposable {
           if (folder) this.configChanged(folder);
           else void this.folders.scan();
         }),
-        filesWatcher.onDidChange(fileChanged),
-        filesWatcher.onDidDelete(fileChanged),
       );
     }
     void this.folders.scan();
