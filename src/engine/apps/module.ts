@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
 import { describeError, errorMessage, type Logger } from '../logger';
-import type { ModuleMountSpec, MountsConfig } from '../spec';
-import { importFresh } from './module/freshImport';
+import type { ModuleMountSpec } from '../spec';
+import { forgetImports, importFresh } from './module/freshImport';
+import { besideEntry, importedFiles, requiredFiles, type LoadedFiles } from './module/loadedFiles';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
@@ -27,13 +28,8 @@ interface Loaded {
   /** Fetch-style handlers report failures through the request (see `fetchHandler`). */
   readonly failsThroughRequest: boolean;
   readonly upgrade: UpgradeHandler | undefined;
-  /**
-   * This version's CommonJS module, held from the moment it loaded: its require graph says which
-   * files it depends on even after another mount's reload evicted them from require.cache, and
-   * it includes what a handler requires lazily later. Undefined for an ES module, whose imports
-   * are not visible from here.
-   */
-  readonly entryModule: NodeJS.Module | undefined;
+  /** What this version loaded from the workspace, including what a handler loads lazily later. */
+  readonly files: LoadedFiles;
   /** The upgraded connections handed to this version, closed with it. */
   readonly sockets: Set<Duplex>;
 }
@@ -59,10 +55,9 @@ let importGeneration = 0;
 /** Files a CommonJS module may require: evicted, and watched while a reload of it failed. */
 const MODULE_FILE = /\.(?:m?js|cjs|json)$/;
 /**
- * Files taken for an ES module's imports: code only. JSON is left out because apps write data
- * files beside their code (a db.json on each POST would reload the app on each POST); an edit to
- * an imported .json then needs an edit of the code, or a restart. Recording the real import set
- * through the resolve hook in freshImport.ts would replace this guess.
+ * Files guessed to be an ES module's imports where the resolve hook cannot report them (see
+ * `dependsOn`): code only. JSON is left out because apps write data files beside their code (a
+ * db.json on each POST would reload the app on each POST).
  */
 const ESM_IMPORT_FILE = /\.(?:m?js|cjs)$/;
 
@@ -70,9 +65,17 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
   const workspace = context.config.dir;
   const mayHaveRequired = besideEntry(spec.module, MODULE_FILE, context.config);
   const mayHaveImported = besideEntry(spec.module, ESM_IMPORT_FILE, context.config);
-  let current = await load(spec, ++importGeneration);
-  /** Set while a reload failed: what that attempt loaded is unknown, so `dependsOn` guesses wider. */
-  let lastReloadFailed = false;
+  const firstGeneration = ++importGeneration;
+  let current = await load(spec, firstGeneration, workspace).catch((error: unknown) => {
+    forgetImports(firstGeneration);
+    throw error;
+  });
+  /**
+   * Set while the last reload failed: what it got as far as loading. That is known in part at
+   * most (an ES module's imports as far as they resolved), so `dependsOn` and the next reload
+   * also guess.
+   */
+  let failedAttempt: LoadedFiles | undefined;
   let status: AppStatus = { state: 'ready' };
   const onDidChangeStatus = new Emitter<AppStatus>();
   const setStatus = (next: AppStatus) => {
@@ -90,14 +93,19 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
   const reloadNow = async (): Promise<void> => {
     if (closed) return;
     let loaded: Loaded;
+    const generation = ++importGeneration;
     try {
-      if (current.entryModule) forgetModules(workspaceRequires(current.entryModule, workspace));
-      // After a failed reload, the files that attempt left in the cache are known only by guess.
-      if (!current.entryModule || lastReloadFailed) forgetModules(mayHaveRequired);
-      loaded = await load(spec, ++importGeneration);
+      forgetModules(current.files.commonJs());
+      if (failedAttempt) forgetModules(failedAttempt.commonJs());
+      // Without the resolve hook the CommonJS files an ES module imported are unknown, and those
+      // a failed attempt left in the cache are known in part at most: a guess for both.
+      if (!current.files.files() || failedAttempt) forgetModules(mayHaveRequired);
+      loaded = await load(spec, generation, workspace);
     } catch (error) {
+      failedAttempt?.dispose();
+      // Nothing for a CommonJS attempt: Node drops a module that threw from require.cache.
+      failedAttempt = importedFiles(generation, workspace);
       if (closed) throw error;
-      lastReloadFailed = true;
       setStatus({ state: 'error', reason: `reload failed, still serving the previous version: ${firstLine(error)}` });
       context.logger.error('reload failed; the previous version keeps serving', error, spec.name);
       throw error;
@@ -108,7 +116,8 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     }
     const replaced = current;
     current = loaded;
-    lastReloadFailed = false;
+    failedAttempt?.dispose();
+    failedAttempt = undefined;
     setStatus({ state: 'ready' });
     context.logger.info(`reloaded ${path.relative(workspace, spec.module)}`, spec.name);
     // The new version serves already: a failing close() of the old one is reported, not undone.
@@ -171,12 +180,14 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     /** True when `file` is the module or something it loaded from the workspace. */
     dependsOn(file: string) {
       if (file === spec.module) return true;
-      if (current.entryModule && workspaceRequires(current.entryModule, workspace).has(file)) return true;
-      // An ES module's imports are not visible from here: a guess.
-      if (!current.entryModule) return mayHaveImported(file);
+      const known = current.files.files();
+      if (known?.has(file) || failedAttempt?.files()?.has(file)) return true;
+      // An ES module on a Node without module hooks (before 20.6): its imports are not visible
+      // from here, so a guess.
+      if (!known) return mayHaveImported(file);
       // A broken mount may also reload for an unrelated file: harmless, and it catches a new file
-      // the failed attempt required, which is in no graph.
-      return lastReloadFailed && mayHaveRequired(file);
+      // the failed attempt loaded, which is in no graph (an import that did not resolve yet).
+      return failedAttempt !== undefined && (current.files.kind === 'esm' ? mayHaveImported : mayHaveRequired)(file);
     },
 
     async close() {
@@ -184,13 +195,14 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       onDidChangeStatus.dispose();
       // A reload in flight closes what it loaded itself (see reloadNow).
       await reloads;
+      failedAttempt?.dispose();
       await closeVersion(current, spec, context.logger);
     },
   };
   return app;
 };
 
-async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> {
+async function load(spec: ModuleMountSpec, generation: number, workspace: string): Promise<Loaded> {
   const { moduleNamespace, entryModule } = await withinLoadTimeout(importModule(spec.module, generation), spec);
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
@@ -200,7 +212,9 @@ async function load(spec: ModuleMountSpec, generation: number): Promise<Loaded> 
     failsThroughRequest: FETCH_HANDLERS.has(handler),
     upgrade: pickUpgrade(exported, moduleNamespace),
     closable: ownerOf('close', exported, moduleNamespace),
-    entryModule,
+    // The CommonJS module is held from the moment it loaded: its require graph says which files it
+    // depends on even after another mount's reload evicted them from require.cache.
+    files: entryModule ? requiredFiles(entryModule, workspace) : importedFiles(generation, workspace),
     sockets: new Set(),
   };
 }
@@ -349,50 +363,6 @@ function forgetModules(files: ReadonlySet<string> | ((file: string) => boolean))
   }
 }
 
-/**
- * What the module at `entry` may have loaded, as far as we can tell: `files` in its folder tree,
- * outside node_modules, dot-folders (.vscode, .git) and the folders a static mount serves (data
- * and assets the app writes or serves, which would reload it in a loop). Also what a reload of an
- * ES module evicts, for the CommonJS files it imported.
- */
-function besideEntry(entry: string, files: RegExp, config: MountsConfig): (file: string) => boolean {
-  const folder = path.dirname(entry) + path.sep;
-  // A static root inside the entry's folder, unless the entry itself is in it.
-  const served = config.mounts
-    .filter((mount) => mount.kind === 'static')
-    .map((mount) => mount.root + path.sep)
-    .filter((root) => root.startsWith(folder) && !entry.startsWith(root));
-  return (file) =>
-    files.test(file) &&
-    file.startsWith(folder) &&
-    !isInNodeModules(file) &&
-    !file.slice(folder.length).split(path.sep).some((segment) => segment.startsWith('.')) &&
-    !served.some((root) => file.startsWith(root));
-}
-
-/**
- * `entry` and the CommonJS modules it required, transitively, that live in the workspace outside
- * node_modules: its own code, which a reload of this mount evicts and nothing else. Walks the
- * module objects, never require.cache, which other mounts' reloads change.
- */
-function workspaceRequires(entry: NodeJS.Module, workspace: string): ReadonlySet<string> {
-  const root = workspace + path.sep;
-  const files = new Set<string>([entry.filename]);
-  const visit = (module: NodeJS.Module) => {
-    for (const child of module.children) {
-      if (files.has(child.filename) || !child.filename.startsWith(root) || isInNodeModules(child.filename)) continue;
-      files.add(child.filename);
-      visit(child);
-    }
-  };
-  visit(entry);
-  return files;
-}
-
-function isInNodeModules(file: string): boolean {
-  return file.includes(`${path.sep}node_modules${path.sep}`);
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
@@ -403,6 +373,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * they go right after close() was called, not after it finished.
  */
 async function closeVersion(version: Loaded, spec: ModuleMountSpec, logger: Logger): Promise<void> {
+  version.files.dispose();
   const closing = closeExport(version.closable, spec, logger);
   for (const socket of version.sockets) socket.destroy();
   version.sockets.clear();
