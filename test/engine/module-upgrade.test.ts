@@ -87,7 +87,8 @@ describe('module mounts: upgrade(req, socket, head) (issue 4)', () => {
       {
         'live.js': echoModule('v1'),
         'plain.js': `module.exports = (req, res) => res.end('plain');`,
-        // In its own folder: any module file beside an ES module counts as its import.
+        // In its own folder: where a Node cannot report an ES module's imports, any module file
+        // beside it counts as one.
         'esm/app.mjs': `
           import ws from ${JSON.stringify(pathToFileURL(require.resolve('ws')).href)};
           const wss = new ws.WebSocketServer({ noServer: true });
