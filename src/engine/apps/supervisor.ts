@@ -9,7 +9,9 @@
  * - The command runs through the platform shell in its own process group. `/bin/sh` (dash) does not
  *   exec the last command of `sh -c`, so killing the shell alone would leave the app running: every
  *   signal goes to the whole group.
- * - Output is read here and relayed over the IPC channel, in order with the `exited` message.
+ * - Output is read here and relayed over the IPC channel, in order with the `exited` message. While
+ *   the channel is backed up, the command's pipes are not read: a command printing faster than the
+ *   engine takes it waits on its writes, as on a slow terminal, instead of filling our memory.
  * - When the IPC channel closes, the engine is gone (the kernel closes the channel even when the
  *   engine is SIGKILLed): the group gets SIGTERM, then SIGKILL after a grace period.
  * - When the command exits on its own, what is left of its group (background jobs) is stopped too,
@@ -21,6 +23,7 @@
  * out/): it imports only `node:*`, `command/group.ts` and types.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { groupGone, killGroup, signalGroup } from './command/group';
 import type { HostMessage, SupervisorMessage } from './command/protocol';
@@ -37,14 +40,25 @@ let child: ChildProcess | undefined;
 let terminating: Promise<void> | undefined;
 let unsent = 0;
 let onAllSent: (() => void) | undefined;
+/** Output streams paused until every message sent so far has been written to the channel. */
+const pausedUntilSent = new Set<Readable>();
 
-function send(message: SupervisorMessage): void {
-  if (!process.connected) return;
+/** False when the channel is backed up: send no more output until it has drained. */
+function send(message: SupervisorMessage): boolean {
+  if (!process.connected) return true;
   unsent++;
   // The engine may vanish at any time: a failed send is not an error here.
-  process.send?.(message, undefined, {}, () => {
-    if (--unsent === 0) onAllSent?.();
+  const more = process.send?.(message, undefined, {}, () => {
+    if (--unsent > 0) return;
+    resumeOutput();
+    onAllSent?.();
   });
+  return more !== false;
+}
+
+function resumeOutput(): void {
+  for (const stream of pausedUntilSent) stream.resume();
+  pausedUntilSent.clear();
 }
 
 /** Resolves when every message has been written to the channel (or after `ms`). */
@@ -132,7 +146,10 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     const decoder = new StringDecoder('utf8');
     readable.on('data', (chunk: Buffer) => {
       const text = decoder.write(chunk);
-      if (text !== '') send({ type: 'output', stream, text });
+      if (text !== '' && !send({ type: 'output', stream, text })) {
+        readable.pause();
+        pausedUntilSent.add(readable);
+      }
     });
     readable.once('close', () => {
       const rest = decoder.end();
@@ -168,6 +185,8 @@ process.on('message', (message: HostMessage) => {
 
 // The engine is gone (it exited, crashed or was SIGKILLed): take the command with us.
 process.on('disconnect', () => {
+  // Nothing will drain now: let the pipes flow (to nowhere) so no write of the command blocks its exit.
+  resumeOutput();
   if (!child) process.exit(0);
   finish(ORPHAN_GRACE_MS);
 });
