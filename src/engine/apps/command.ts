@@ -30,7 +30,7 @@ import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { LineSplitter, Tail } from './command/output';
-import { locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
+import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
 import { waitUntilReady } from './command/readiness';
 import { Backoff, DEFAULT_BACKOFF, describeExit, shouldRestart, type BackoffOptions } from './command/restart';
 import { createForwarder, type Forwarder } from './proxy';
@@ -244,6 +244,7 @@ export class CommandApp implements App {
     // A previous run (reload, restart, idle stop) must be gone first: it may hold the port.
     await Promise.all([...this.living].map((child) => child.gone));
     if (run !== this.run || run.stopping) return;
+    await checkWorkingFolder(spec.cwd);
     const port = spec.port !== 0 ? spec.port : await freePort();
     if (spec.port !== 0 && (await isPortInUse(port))) throw new Error(`port ${port} is already in use by another process`);
     if (run !== this.run || run.stopping) return;

@@ -47,6 +47,21 @@ export function locateSupervisor(): string {
   return found;
 }
 
+/**
+ * Rejects unless `cwd` is a folder, with a message that says so: spawning there would fail with
+ * Node's "spawn /bin/sh ENOENT", which blames the shell.
+ */
+export async function checkWorkingFolder(cwd: string): Promise<void> {
+  let stats: fs.Stats;
+  try {
+    stats = await fs.promises.stat(cwd);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`cwd ${cwd} does not exist`);
+    throw error;
+  }
+  if (!stats.isDirectory()) throw new Error(`cwd ${cwd} is not a folder`);
+}
+
 export class SupervisedProcess {
   /** The command's process id (its shell), which is also its process group id. */
   pid: number | undefined;
