@@ -29,6 +29,7 @@ import { sendSocketPage } from '../pages';
 import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
+import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';
 import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
 import { waitUntilReady } from './command/readiness';
@@ -157,18 +158,21 @@ export class CommandApp implements App {
     if (ready === true) this.forwarder.upgrade(req, socket, head);
     else if (ready instanceof HttpError) sendSocketPage(socket, ready);
     else {
-      socket.pause();
+      const release = holdSocket(socket, head);
       ready.then(
         () => {
-          if (socket.destroyed) return;
+          const held = release();
+          if (held === undefined) return;
           try {
-            this.forwarder.upgrade(req, socket, head);
+            this.forwarder.upgrade(req, socket, held);
           } catch (error) {
             this.logger.error('upgrade failed', error, this.spec.name);
             sendSocketPage(socket, { status: 500, message: 'The app failed to accept the upgrade.' });
           }
         },
-        (error: HttpError) => sendSocketPage(socket, error),
+        (error: HttpError) => {
+          if (release() !== undefined) sendSocketPage(socket, error);
+        },
       );
     }
   }
