@@ -22,6 +22,20 @@ require('node:http')
   .listen(Number(process.env.PORT), process.env.HOST, () => setTimeout(() => process.exit(2), 300));
 `;
 
+/** Listens the first time (then crashes); every later run hangs without listening. */
+const HANGS_ON_RESTART = `
+const fs = require('node:fs');
+if (fs.existsSync('started-once')) {
+  console.error('waiting for the database');
+  setInterval(() => {}, 1000);
+} else {
+  fs.writeFileSync('started-once', '');
+  require('node:http')
+    .createServer((req, res) => res.end('up'))
+    .listen(Number(process.env.PORT), process.env.HOST, () => setTimeout(() => process.exit(2), 300));
+}
+`;
+
 describe('issue: a restarted command that exits before it is ready is retried with back-off', function () {
   this.timeout(30_000);
   let running: RunningEngine | undefined;
@@ -49,5 +63,24 @@ describe('issue: a restarted command that exits before it is ready is retried wi
     const page = await get(`${running.origin}/f/`);
     assert.equal(page.status, 503);
     assert.match(page.body, /database is down/);
+  });
+
+  it('backs off in the same way when a restart hangs without becoming ready', async () => {
+    running = await startEngine(
+      { mounts: [{ prefix: '/h', command: `${NODE} hangs.js`, restart: 'on-failure', readyTimeout: 1 }] },
+      { 'hangs.js': HANGS_ON_RESTART },
+    );
+    const reasons: string[] = [];
+    commandApp(running, '/h').onDidChangeStatus((status) => reasons.push(`${status.state}: ${status.reason ?? ''}`));
+    assert.equal((await get(`${running.origin}/h/`)).body, 'up');
+
+    await waitFor(() => reasons.filter((reason) => reason.includes('restarting in')).length >= 3, 15_000, `three restarts (so far: ${reasons.join(' | ')})`);
+    const backoffs = reasons.filter((reason) => reason.includes('restarting in'));
+    assert.deepEqual(backoffs.slice(0, 3), [
+      'starting: exited (exit code 2); restarting in 0.25 s',
+      'starting: was not ready after 1 s (nothing accepted connections on port ' + /port (\d+)/.exec(backoffs[1])![1] + '); restarting in 0.5 s',
+      'starting: was not ready after 1 s (nothing accepted connections on port ' + /port (\d+)/.exec(backoffs[2])![1] + '); restarting in 1 s',
+    ]);
+    assert.ok(!reasons.some((reason) => reason.startsWith('error:')), reasons.join(' | '));
   });
 });
