@@ -6,7 +6,6 @@
  * upgrades, e.g. for a `ws` server with `noServer: true`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
@@ -15,6 +14,7 @@ import { describeError, errorMessage, type Logger } from '../logger';
 import type { ModuleMountSpec } from '../spec';
 import { forgetImports, importFresh } from './module/freshImport';
 import { besideEntry, importedFiles, requiredFiles, type LoadedFiles } from './module/loadedFiles';
+import { packageType } from './module/packageType';
 import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
@@ -222,7 +222,7 @@ async function load(spec: ModuleMountSpec, generation: number, workspace: string
 async function importModule(file: string, generation: number): Promise<{ moduleNamespace: unknown; entryModule: NodeJS.Module | undefined }> {
   // Decided before loading: from Node 20.19 require() also loads ES modules, which would then skip
   // the fresh import (stale hot reload, no known imports) and refuse a top-level await.
-  if (!(await isEsm(file))) {
+  if (!isEsm(file)) {
     try {
       const moduleNamespace: unknown = require(file);
       return { moduleNamespace, entryModule: require.cache[require.resolve(file)] };
@@ -251,30 +251,10 @@ async function withinLoadTimeout<T>(loading: Promise<T>, spec: ModuleMountSpec):
 }
 
 /** Node's rule: `.mjs`, or `.js` whose nearest package.json says `"type": "module"`. */
-async function isEsm(file: string): Promise<boolean> {
+function isEsm(file: string): boolean {
   if (file.endsWith('.mjs')) return true;
   if (!file.endsWith('.js')) return false;
-  return (await packageType(path.dirname(file))) === 'module';
-}
-
-/** The `type` of the package.json nearest to `folder`, walking up to the filesystem root. */
-async function packageType(folder: string): Promise<unknown> {
-  for (let dir = folder; ; dir = path.dirname(dir)) {
-    let text: string | undefined;
-    try {
-      text = await fs.readFile(path.join(dir, 'package.json'), 'utf8');
-    } catch {
-      // No package.json here (or unreadable, which Node skips too).
-    }
-    if (text !== undefined) {
-      try {
-        return (JSON.parse(text) as { type?: unknown } | null)?.type;
-      } catch {
-        return undefined; // Node reports the broken package.json when it loads the module.
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
+  return packageType(path.dirname(file)) === 'module';
 }
 
 function pickExport(moduleNamespace: unknown, spec: ModuleMountSpec): unknown {
