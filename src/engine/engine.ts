@@ -464,9 +464,7 @@ export class Engine implements Disposable {
     settled.forEach((result, index) => {
       if (result.status === 'fulfilled') entries.push(result.value);
       else {
-        const spec = specs[index];
-        const reason = errorMessage(result.reason);
-        errors.push({ id: mountId(spec), message: reason.includes(`"${spec.name}"`) ? reason : `mount "${spec.name}": ${reason}` });
+        errors.push({ id: mountId(specs[index]), message: describeLoadFailure(config, specs[index], errorMessage(result.reason)) });
       }
     });
     return { entries, errors };
@@ -544,6 +542,16 @@ export class Engine implements Disposable {
 /** `host` + `prefix`: unique in a valid config and stable across reloads. */
 export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
   return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
+}
+
+/**
+ * A mount that cannot load, said the way config problems are: where it is in mounts.json and which
+ * field, then why (`mounts.json:4:5: mounts[0].static "/s": folder … does not exist`).
+ */
+function describeLoadFailure(config: MountsConfig, spec: MountSpec, reason: string): string {
+  // Apps name the mount themselves ('static mount "docs": …'); the location says it here.
+  const why = reason.replace(/^(?:\w+ )?mount "[^"]*": /, '');
+  return formatProblem({ file: config.file, ...spec.range, field: `mounts[${spec.index}].${spec.kind}`, message: `mounts[${spec.index}].${spec.kind} "${spec.name}": ${why}` });
 }
 
 /** A mount whose new version failed to load: the tree shows the error, the old version serves. */

@@ -82,11 +82,15 @@ describe('cli', function () {
     assert.match(cli.stderr, /mounts\.json:4:/);
   });
 
-  it('exits 2 when an app cannot load', async () => {
-    const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/x', module: 'x.js' }] }), 'x.js': 'module.exports = 7;' });
+  it('exits 2 when apps cannot load, naming each one\'s line and field in mounts.json', async () => {
+    const config = `{\n  "port": 0,\n  "mounts": [\n    { "prefix": "/x", "module": "x.js" },\n    { "prefix": "/s", "static": "nope" },\n    { "prefix": "/m", "module": "missing.js" }\n  ]\n}\n`;
+    const dir = makeWorkspace({ 'mounts.json': config, 'x.js': 'module.exports = 7;' });
     const cli = run([], dir);
     assert.equal(await cli.exited, 2);
-    assert.match(cli.stderr, /exports a number/);
+    assert.match(cli.stderr, /^mounts\.json:4:5: mounts\[0\]\.module "\/x": module .*x\.js exports a number/m);
+    assert.match(cli.stderr, /^mounts\.json:5:5: mounts\[1\]\.static "\/s": folder .*nope does not exist$/m);
+    assert.match(cli.stderr, /^mounts\.json:6:5: mounts\[2\]\.module "\/m": module .*missing\.js does not exist$/m);
+    assert.doesNotMatch(cli.stderr, /Require stack/);
   });
 
   it('exits 1 with a clear message when the port is in use', async () => {

@@ -28,7 +28,7 @@ describe('issue: a module load that never settles fails after the load timeout',
     const logs: string[] = [];
     const engine = new Engine({ configFile: path.join(dir, 'mounts.json'), logger: recordingLogger(logs), stopGracePeriod: 500 });
     await assert.rejects(engine.start(), (error: Error) => {
-      assert.match(error.message, /mount "\/stuck": module .*stuck\.mjs did not finish loading within 0\.3 s: a top-level await that never settles\?/);
+      assert.match(error.message, /mounts\.json:1:\d+: mounts\[0\]\.module "\/stuck": module .*stuck\.mjs did not finish loading within 0\.3 s: a top-level await that never settles\?/);
       return true;
     });
     await engine.stop();

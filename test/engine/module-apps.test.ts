@@ -238,6 +238,6 @@ describe('module shapes and failures (rules 8 and 9)', () => {
 
   it('a module that fails to load fails the start with its error', async () => {
     await assert.rejects(startEngine({ mounts: [{ prefix: '/x', module: 'x.js' }] }, { 'x.js': 'throw new Error("top-level failure")' }), /top-level failure/);
-    await assert.rejects(startEngine({ mounts: [{ prefix: '/x', module: 'missing.js' }] }), /Cannot find module/);
+    await assert.rejects(startEngine({ mounts: [{ prefix: '/x', module: 'missing.js' }] }), /mounts\.json:\d+:\d+: mounts\[0\]\.module "\/x": module .*missing\.js does not exist/);
   });
 });

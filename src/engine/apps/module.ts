@@ -5,6 +5,7 @@
  * An `upgrade(req, socket, head)` beside the handler (on the export or the module) takes WebSocket
  * upgrades, e.g. for a `ws` server with `noServer: true`.
  */
+import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -203,6 +204,8 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
 };
 
 async function load(spec: ModuleMountSpec, generation: number, workspace: string): Promise<Loaded> {
+  // Node's own "Cannot find module … Require stack: dist/cli.js" points at us, not at mounts.json.
+  if (!fs.existsSync(spec.module)) throw new Error(`${describeFile(spec)} does not exist`);
   const { moduleNamespace, entryModule } = await withinLoadTimeout(importModule(spec.module, generation), spec);
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
