@@ -216,9 +216,30 @@ export class Engine implements Disposable {
       this.mountsChanged();
       return { ok: true, problems, errors: [] };
     }
+    // The address first, while nothing has been created or stopped: a rebind that fails leaves the
+    // mounts exactly as they were. The host is compared as configured, not as resolved ("localhost"
+    // must not rebind on every reload); port 0 means any free port, which the current one is.
+    const port = this.effectivePort(config);
+    if (this.effectiveHost(config) !== this.listening?.host || (port !== 0 && port !== this.port)) {
+      try {
+        await this.rebind(config);
+      } catch (error) {
+        const message = error instanceof EngineStartError ? error.message : String(error);
+        if (!this.server?.listening) {
+          // Neither the new address nor the old one could be had: stopped, never half-started.
+          await this.doStop();
+        }
+        this._lastError = message;
+        this.mountsChanged();
+        return { ok: false, problems, errors: [message] };
+      }
+      // The old mounts answer on the new address until the new table is ready: allow its name.
+      this.dispatcher.table = buildRoutingTable(table.config, table.entries, this.effectiveHost(config));
+    }
     const previous = new Map(table.entries.map((entry) => [identity(entry.spec), entry]));
     // A command on a fixed port can't start while the version it replaces still holds that port:
-    // those old versions stop first (so they cannot be kept should the new one fail to load).
+    // those old versions stop first. (A command app's creation does not fail, so there is no
+    // failed load for which the stopped version would have to be kept; its run reports errors.)
     const handedOver = commandsHoldingPortsOf(config, table.entries, previous);
     for (const entry of handedOver) this.logger.info(`stopping the previous version first: port ${(entry.spec as CommandMountSpec).port} is needed again`, entry.spec.name);
     await Promise.allSettled(handedOver.map((entry) => this.closeEntry(entry, true)));
@@ -237,25 +258,6 @@ export class Engine implements Disposable {
     const next = [...entries, ...keptOld];
     const removed = table.entries.filter((entry) => !kept.has(entry) && !keptOld.includes(entry) && !handedOver.includes(entry));
 
-    // The host is compared as configured, not as resolved ("localhost" must not rebind on every
-    // reload); port 0 means any free port, which the current one is.
-    const port = this.effectivePort(config);
-    const rebind = this.effectiveHost(config) !== this.listening?.host || (port !== 0 && port !== this.port);
-    if (rebind) {
-      try {
-        await this.rebind(config);
-      } catch (error) {
-        const message = error instanceof EngineStartError ? error.message : String(error);
-        await Promise.allSettled(entries.filter((entry) => !kept.has(entry)).map((entry) => this.closeEntry(entry)));
-        if (!this.server?.listening) {
-          // Neither the new address nor the old one could be had: stopped, never half-started.
-          await this.doStop();
-        }
-        this._lastError = message;
-        this.mountsChanged();
-        return { ok: false, problems, errors: [message] };
-      }
-    }
     // Only now, with nothing left to fail, do kept mounts take their new labels.
     for (const [entry, spec] of kept) entry.spec = spec;
     this._config = config;

@@ -18,7 +18,7 @@ function rssMb(pid: number): number {
 }
 
 /** A logger that costs about what a real one does per line (an editor channel is slower still). */
-function countingLogger(): Logger & { lines: number } {
+function countingLogger(): Logger & { lines: number; last: string } {
   const logger = {
     lines: 0,
     last: '',
@@ -64,5 +64,17 @@ describe('issue: a command printing as fast as it can grew the supervisor withou
     }
     assert.ok(logger.lines > 10_000, `output still reached the log (${logger.lines} lines)`);
     assert.ok(peak < 100, `supervisor RSS peaked at ${peak.toFixed(0)} MB`);
+  });
+
+  it('reports the exit only after the last output, even while the channel is backed up', async () => {
+    // 200 000 lines then a crash message: the logger's cost per line backs the channel up, so the
+    // pipes are paused when the command exits. Its last words must still come before the exit.
+    const print = `let s = ''; for (let i = 0; i < 200000; i++) s += 'line ' + i + ' padding padding\\n'; process.stdout.write(s + 'FINAL: database is down\\n'); process.exitCode = 1;`;
+    const logger = countingLogger();
+    const slow = { ...logger, info(message: string) { logger.info(message); const until = process.hrtime.bigint() + 10_000n; while (process.hrtime.bigint() < until); } };
+    running = await startEngine({ mounts: [{ prefix: '/c', command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(print)}`, restart: 'never' }] }, {}, { logger: slow });
+    const status = await waitFor(() => statusOf(running!, '/c').state === 'error' && statusOf(running!, '/c'), 25_000, 'the exit');
+    assert.match(status.detail ?? '', /FINAL: database is down$/);
+    assert.equal(logger.last, 'FINAL: database is down');
   });
 });

@@ -3,11 +3,15 @@
  * - a command mount on a fixed port, edited in mounts.json, failed to start ("port … is already
  *   in use") because its previous version was closed only after the new one had started;
  * - a changed mount whose new version failed to load kept serving the old version, but its status
- *   said nothing: the tree showed it healthy while mounts.json asked for something else.
+ *   said nothing: the tree showed it healthy while mounts.json asked for something else;
+ * - with both at once (an edited fixed-port command and a new engine port that is busy), the
+ *   command was stopped for its port, the rebind failed, and the mount stayed dead for good.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort, get, startEngine, type RunningEngine } from './helpers';
 import { SERVER, statusOf, waitFor } from './fixtures/command/helpers';
 
@@ -60,5 +64,31 @@ describe('issue: reloads that replace a mount', function () {
     assert.equal(healed.status.state, 'ready');
     assert.equal(healed.lastError, undefined);
     assert.ok(fs.existsSync(path.join(server.dir, 'good.js')));
+  });
+
+  it('a reload whose new address is busy leaves a fixed-port command serving as before', async () => {
+    const port = await freePort();
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const mount = (version: string) => ({ prefix: '/p', command: SERVER, port, env: { FROM_CONFIG: version } });
+      running = await startEngine({ mounts: [mount('1')] });
+      const server = running;
+      const version = async () => JSON.parse((await get(`${server.origin}/p/env`)).body).FROM_CONFIG as string;
+      assert.equal(await version(), '1');
+
+      server.writeConfig({ port: (blocker.address() as AddressInfo).port, mounts: [mount('2')] });
+      const result = await server.engine.reload();
+      assert.equal(result.ok, false);
+      assert.match(result.errors.join(), /is in use/);
+      assert.equal(await version(), '1');
+      assert.equal(statusOf(server, '/p').state, 'ready');
+
+      server.writeConfig({ mounts: [mount('1')] });
+      assert.equal((await server.engine.reload()).ok, true);
+      assert.equal(await version(), '1');
+    } finally {
+      blocker.close();
+    }
   });
 });

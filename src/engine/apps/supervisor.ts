@@ -146,7 +146,9 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     const decoder = new StringDecoder('utf8');
     readable.on('data', (chunk: Buffer) => {
       const text = decoder.write(chunk);
-      if (text !== '' && !send({ type: 'output', stream, text })) {
+      // Once the command has exited, what is left in the pipes is bounded and is its last words
+      // (often the crash message): read it all before `exited` is reported, backed up or not.
+      if (text !== '' && !send({ type: 'output', stream, text }) && exit === undefined) {
         readable.pause();
         pausedUntilSent.add(readable);
       }
@@ -170,6 +172,7 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
   });
   spawned.once('exit', (code, signal) => {
     exit = { code, signal };
+    resumeOutput();
     // Normally the pipes close right after; a background job holding them must not delay the news.
     setTimeout(report, OUTPUT_DRAIN_MS).unref();
   });

@@ -139,7 +139,8 @@ export class SupervisedProcess {
    */
   stop(graceMs: number): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.supervisorGone) return;
+      // A supervisor that died abruptly leaves the group to us: `gone` resolves once it is killed.
+      if (this.supervisorGone) return this.gone;
       this.post({ type: 'stop', graceMs });
       let timer: NodeJS.Timeout | undefined;
       const hung = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs + SUPERVISOR_SLACK_MS)));

@@ -42,13 +42,22 @@ interface NodeModuleHooks {
 const LOADER_THREAD_HOOKS = `
 const markImport = ${markImport.toString()};
 let imports;
+// Each file is reported once per generation: a handler's lazy import() runs on every request, and
+// the engine drains the port only when a file changes.
+const reported = new Set();
 export function initialize(data) {
   imports = data.imports;
 }
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
   const marked = markImport(context.parentURL, result.url);
-  if (marked.generation !== undefined) imports.postMessage([marked.generation, result.url]);
+  if (marked.generation !== undefined) {
+    const key = marked.generation + ' ' + result.url;
+    if (!reported.has(key)) {
+      reported.add(key);
+      imports.postMessage([marked.generation, result.url]);
+    }
+  }
   return { ...result, url: marked.url };
 }
 `;
