@@ -12,6 +12,8 @@ import { describeError } from '../engine/logger';
 import { Disposable } from './dispose';
 import type { MountsFolders } from './folders';
 
+const REJECTION_GRACE_MS = 1000;
+
 export class AppErrorForwarder extends Disposable {
   constructor(
     private readonly folders: MountsFolders,
@@ -19,13 +21,31 @@ export class AppErrorForwarder extends Disposable {
   ) {
     super();
     const onException = (error: unknown) => this.forward(error, 'uncaught error');
-    const onRejection = (reason: unknown) => this.forward(reason, 'unhandled promise rejection');
+    // As the extension host does, a rejection counts as unhandled only if no handler comes within a second.
+    const pending = new Map<Promise<unknown>, NodeJS.Timeout>();
+    const onRejection = (reason: unknown, promise: Promise<unknown>) => {
+      pending.set(
+        promise,
+        setTimeout(() => {
+          pending.delete(promise);
+          this.forward(reason, 'unhandled promise rejection');
+        }, REJECTION_GRACE_MS),
+      );
+    };
+    const onHandled = (promise: Promise<unknown>) => {
+      clearTimeout(pending.get(promise));
+      pending.delete(promise);
+    };
     process.on('uncaughtException', onException);
     process.on('unhandledRejection', onRejection);
+    process.on('rejectionHandled', onHandled);
     this._register({
       dispose: () => {
         process.off('uncaughtException', onException);
         process.off('unhandledRejection', onRejection);
+        process.off('rejectionHandled', onHandled);
+        for (const timer of pending.values()) clearTimeout(timer);
+        pending.clear();
       },
     });
   }
@@ -38,9 +58,16 @@ export class AppErrorForwarder extends Disposable {
   }
 }
 
-/** True when a frame of `stack` is a file under `dir`, as a CommonJS path or an ES module URL. */
+/**
+ * True when a frame of `stack` is a file of the workspace's own code under `dir`, as a CommonJS
+ * path or an ES module URL. Frames in the folder's node_modules do not count: other extensions load
+ * packages from there too (a formatter, a linter), and their errors are not an app's.
+ */
 export function stackRunsThrough(stack: string, dir: string): boolean {
   const asPath = dir.endsWith(path.sep) ? dir : dir + path.sep;
   const asUrl = pathToFileURL(asPath).href;
-  return stack.includes(asPath) || stack.includes(asUrl);
+  return stack.split('\n').some((frame) => {
+    const at = frame.includes(asPath) ? frame.indexOf(asPath) + asPath.length : frame.includes(asUrl) ? frame.indexOf(asUrl) + asUrl.length : -1;
+    return at !== -1 && !frame.slice(at).includes('node_modules');
+  });
 }

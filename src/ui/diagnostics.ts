@@ -55,14 +55,15 @@ export class ConfigDiagnostics extends Disposable {
    */
   private async showEngineProblems(uri: vscode.Uri): Promise<void> {
     if (isOpen(uri)) return;
+    const key = uri.toString();
+    // Counted before anything else, so a read still in flight for this file never lands after this.
+    const read = (this.engineReads.get(key) ?? 0) + 1;
+    this.engineReads.set(key, read);
     const folder = this.folders.byConfig(uri);
     if (!folder) {
       this.collection.delete(uri);
       return;
     }
-    const key = uri.toString();
-    const read = (this.engineReads.get(key) ?? 0) + 1;
-    this.engineReads.set(key, read);
     const problems = folder.engine.problems;
     const text = problems.length ? await readText(uri) : undefined;
     // A later call, or the document opening meanwhile, has newer problems to show.
