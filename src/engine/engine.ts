@@ -78,6 +78,7 @@ export class Engine implements Disposable {
 
   private _lastError: string | undefined;
   private _problems: readonly ConfigProblem[] = [];
+  private _appProblems: readonly ConfigProblem[] = [];
   private _config: MountsConfig | undefined;
   private server: MountsServer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -118,6 +119,14 @@ export class Engine implements Disposable {
   /** Problems of mounts.json as last read. */
   get problems(): readonly ConfigProblem[] {
     return this._problems;
+  }
+
+  /**
+   * Mounts of a valid mounts.json whose apps could not be created at the last start or reload (a
+   * missing folder or module, a module that throws or exports the wrong thing), placed in the file.
+   */
+  get appProblems(): readonly ConfigProblem[] {
+    return this._appProblems;
   }
 
   /** The config as last read successfully. */
@@ -213,6 +222,8 @@ export class Engine implements Disposable {
     const table = this.dispatcher.table;
     if (this._state !== 'started' || !table) {
       this._config = config;
+      // Found at the last start in a file that has changed since: the next start finds them again.
+      this._appProblems = [];
       this.mountsChanged();
       return { ok: true, problems, errors: [] };
     }
@@ -251,6 +262,7 @@ export class Engine implements Disposable {
     });
     // An added or changed mount that fails to load keeps the version it replaces, when there is one,
     // and says so: it serves, but not what mounts.json now asks for.
+    this._appProblems = errors.map((error) => error.problem);
     const failures = new Map(errors.map((error) => [error.id, error.message]));
     const keptOld = table.entries.filter((entry) => !kept.has(entry) && !handedOver.includes(entry) && failures.has(mountId(entry.spec)));
     for (const entry of keptOld) entry.reloadError = failures.get(mountId(entry.spec));
@@ -375,6 +387,7 @@ export class Engine implements Disposable {
       this._config = config;
       const created = await this.createEntries(config, () => undefined);
       entries = created.entries;
+      this._appProblems = created.errors.map((error) => error.problem);
       if (created.errors.length) {
         throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
       }
@@ -445,7 +458,7 @@ export class Engine implements Disposable {
   private async createEntries(
     config: MountsConfig,
     reuse: (spec: MountSpec) => MountEntry | undefined,
-  ): Promise<{ entries: MountEntry[]; errors: { id: string; message: string }[] }> {
+  ): Promise<{ entries: MountEntry[]; errors: LoadFailure[] }> {
     const specs = config.mounts;
     const settled = await Promise.allSettled(
       specs.map(async (spec): Promise<MountEntry> => {
@@ -462,11 +475,12 @@ export class Engine implements Disposable {
       }),
     );
     const entries: MountEntry[] = [];
-    const errors: { id: string; message: string }[] = [];
+    const errors: LoadFailure[] = [];
     settled.forEach((result, index) => {
       if (result.status === 'fulfilled') entries.push(result.value);
       else {
-        errors.push({ id: mountId(specs[index]), message: describeLoadFailure(config, specs[index], errorMessage(result.reason)) });
+        const problem = loadProblem(config, specs[index], errorMessage(result.reason));
+        errors.push({ id: mountId(specs[index]), problem, message: formatProblem(problem) });
       }
     });
     return { entries, errors };
@@ -546,14 +560,22 @@ export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
   return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
 }
 
+/** A mount whose app could not be created, as a problem of mounts.json and as one line. */
+interface LoadFailure {
+  readonly id: string;
+  readonly problem: ConfigProblem;
+  readonly message: string;
+}
+
 /**
  * A mount that cannot load, said the way config problems are: where it is in mounts.json and which
  * field, then why (`mounts.json:4:5: mounts[0].static "/s": folder … does not exist`).
  */
-function describeLoadFailure(config: MountsConfig, spec: MountSpec, reason: string): string {
+function loadProblem(config: MountsConfig, spec: MountSpec, reason: string): ConfigProblem {
   // Apps name the mount themselves ('static mount "docs": …'); the location says it here.
   const why = reason.replace(/^(?:\w+ )?mount "[^"]*": /, '');
-  return formatProblem({ file: config.file, ...spec.range, field: `mounts[${spec.index}].${spec.kind}`, message: `mounts[${spec.index}].${spec.kind} "${spec.name}": ${why}` });
+  const field = `mounts[${spec.index}].${spec.kind}`;
+  return { file: config.file, ...spec.range, field, message: `${field} "${spec.name}": ${why}` };
 }
 
 /** A mount whose new version failed to load: the tree shows the error, the old version serves. */

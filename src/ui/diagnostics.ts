@@ -1,6 +1,7 @@
 /**
  * Problems of mounts.json in the Problems panel, as the user types: an open config document is
- * validated from its unsaved text (debounced), a closed one shows what the engine last read.
+ * validated from its unsaved text (debounced), a closed one shows what the engine last read. Both
+ * also show the mounts whose apps did not load at the last start or reload, at their place.
  */
 import * as vscode from 'vscode';
 import { LineIndex, parseConfig } from '../engine/config';
@@ -23,7 +24,8 @@ export class ConfigDiagnostics extends Disposable {
     this._register(vscode.workspace.onDidOpenTextDocument((document) => this.validateNow(document)));
     this._register(vscode.workspace.onDidChangeTextDocument((event) => this.validateSoon(event.document)));
     this._register(vscode.workspace.onDidCloseTextDocument((document) => void this.showEngineProblems(document.uri)));
-    this._register(folders.onDidChangeMounts((folder) => void this.showEngineProblems(folder.configUri)));
+    this._register(folders.onDidChangeMounts((folder) => this.refresh(folder.configUri)));
+    this._register(folders.onDidChangeState((folder) => this.refresh(folder.configUri)));
     this._register(folders.onDidChangeFolders(() => this.refreshAll()));
     this.refreshAll();
   }
@@ -35,6 +37,13 @@ export class ConfigDiagnostics extends Disposable {
     for (const document of vscode.workspace.textDocuments) this.validateNow(document);
   }
 
+  /** One config after the engine read it or tried its apps: from its open document, else the engine. */
+  private refresh(configUri: vscode.Uri): void {
+    const document = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === configUri.toString() && !candidate.isClosed);
+    if (document) this.validateNow(document);
+    else void this.showEngineProblems(configUri);
+  }
+
   private validateSoon(document: vscode.TextDocument): void {
     if (!isConfigDocument(document)) return;
     this.validation.schedule(document.uri.toString(), () => this.validateNow(document));
@@ -43,9 +52,13 @@ export class ConfigDiagnostics extends Disposable {
   private validateNow(document: vscode.TextDocument): void {
     if (!isConfigDocument(document) || document.isClosed) return;
     const { problems } = parseConfig(document.getText(), document.uri.fsPath);
+    // Apps that did not load were found in the saved file: their places hold while nothing is unsaved.
+    const appProblems = document.isDirty ? [] : (this.folders.byConfig(document.uri)?.engine.appProblems ?? []);
     this.collection.set(
       document.uri,
-      problems.map((problem) => toDiagnostic(problem, new vscode.Range(document.positionAt(problem.offset), document.positionAt(problem.offset + problem.length)))),
+      [...problems, ...appProblems].map((problem) =>
+        toDiagnostic(problem, new vscode.Range(document.positionAt(problem.offset), document.positionAt(problem.offset + problem.length))),
+      ),
     );
   }
 
@@ -64,7 +77,7 @@ export class ConfigDiagnostics extends Disposable {
       this.collection.delete(uri);
       return;
     }
-    const problems = folder.engine.problems;
+    const problems = [...folder.engine.problems, ...folder.engine.appProblems];
     const text = problems.length ? await readText(uri) : undefined;
     // A later call, or the document opening meanwhile, has newer problems to show.
     if (this.isDisposed || this.engineReads.get(key) !== read || isOpen(uri)) return;

@@ -56,10 +56,16 @@ describe('issue: reloads that replace a mount', function () {
     assert.equal(info.status.state, 'error');
     assert.match(info.status.reason!, /previous version still serves: .*exports a number/);
     assert.match(info.lastError!, /exports a number/);
+    // The same, placed in mounts.json for the editor's Problems panel.
+    const [problem] = server.engine.appProblems;
+    assert.equal(problem.field, 'mounts[0].module');
+    assert.match(problem.message, /^mounts\[0\]\.module "\/m": module .*bad\.js exports a number/);
+    assert.equal(JSON.parse(fs.readFileSync(server.file, 'utf8').slice(problem.offset, problem.offset + problem.length)).module, 'bad.js');
 
     // Put back: the mark goes, without a new version.
     server.writeConfig({ mounts: [{ prefix: '/m', module: 'good.js' }] });
     assert.equal((await server.engine.reload()).ok, true);
+    assert.deepEqual(server.engine.appProblems, []);
     const healed = server.engine.mounts().find((mount) => mount.id === '/m')!;
     assert.equal(healed.status.state, 'ready');
     assert.equal(healed.lastError, undefined);

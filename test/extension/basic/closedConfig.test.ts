@@ -4,7 +4,7 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { getApi, waitFor } from '../helpers';
+import { firstFolder, getApi, waitFor } from '../helpers';
 
 describe('problems of a closed mounts.json', () => {
   let configFile: vscode.Uri;
@@ -46,5 +46,27 @@ describe('problems of a closed mounts.json', () => {
     assert.strictEqual(diagnostic.range.end.line - diagnostic.range.start.line, 2);
     assert.match(diagnostic.message, /^port must be an integer/);
     assert.strictEqual(diagnostic.code, 'port');
+  });
+
+  it('a mount whose app cannot load is a problem at its place, and goes when the file is fixed', async () => {
+    const api = await getApi();
+    const broken = original.replace('"module": "apps/hello.js"', '"module": "apps/missing.js"');
+    fs.writeFileSync(configFile.fsPath, broken);
+    await waitFor('the engine to read the edit', () => api.engines()[0].engine.config?.mounts.some((mount) => mount.kind === 'module' && mount.module.endsWith('missing.js')));
+    assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), false);
+    const diagnostic = await waitFor('a diagnostic for the app', () =>
+      vscode.languages.getDiagnostics(configFile).find((d) => d.source === 'mounts' && d.code === 'mounts[1].module'),
+    );
+    assert.match(diagnostic.message, /^mounts\[1\]\.module "hello": module .*missing\.js does not exist$/);
+    const mountAt = broken.indexOf('{ "prefix": "/hello"');
+    assert.strictEqual(diagnostic.range.start.line, broken.slice(0, mountAt).split('\n').length - 1);
+    assert.strictEqual(diagnostic.range.start.character, mountAt - (broken.lastIndexOf('\n', mountAt) + 1));
+
+    fs.writeFileSync(configFile.fsPath, original);
+    await waitFor('the diagnostic to go', () => vscode.languages.getDiagnostics(configFile).every((d) => d.source !== 'mounts'));
+    // Leave it stopped without an error, as the suites after this one expect.
+    await waitFor('the engine to read the fix', () => api.engines()[0].engine.config?.mounts.some((mount) => mount.kind === 'module' && mount.module.endsWith('hello.js')));
+    assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), true);
+    await vscode.commands.executeCommand('mounts.stop', firstFolder().uri);
   });
 });
