@@ -94,4 +94,26 @@ describe('editing mounts.json', () => {
     await waitFor('the problems to clear', () => api.engines()[0].engine.problems.length === 0);
     await waitFor('the diagnostics to clear', () => vscode.languages.getDiagnostics(document.uri).every((d) => d.source !== 'mounts'));
   });
+
+  it('saving an edit whose app cannot load marks that mount in the open file; the old version serves', async () => {
+    const api = await getApi();
+    const port = api.engines()[0].engine.port;
+    const saved = document.getText();
+    await replaceText(document, saved.replace('"module": "apps/hello.js"', '"module": "apps/missing.js"'));
+    assert.ok(await document.save());
+    const diagnostic = await waitFor('a diagnostic for the app', () =>
+      vscode.languages.getDiagnostics(document.uri).find((d) => d.source === 'mounts' && /^mounts\[\d+\]\.module$/.test(String(d.code))),
+    );
+    assert.match(diagnostic.message, /"hello": module .*missing\.js does not exist$/);
+    assert.strictEqual(document.lineAt(diagnostic.range.start.line).text.includes('"/hello"'), true);
+    assert.strictEqual((await get(`http://127.0.0.1:${port}/hello`)).status, 200);
+    // Unsaved text may move things: the app's problem waits for the next save.
+    await replaceText(document, `// a comment that moves every line\n${document.getText()}`);
+    await waitFor('the app problem to wait for the save', () =>
+      vscode.languages.getDiagnostics(document.uri).every((d) => !/module$/.test(String(d.code))),
+    );
+    await replaceText(document, saved);
+    assert.ok(await document.save());
+    await waitFor('the diagnostics to clear', () => vscode.languages.getDiagnostics(document.uri).every((d) => d.source !== 'mounts'));
+  });
 });
