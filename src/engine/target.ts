@@ -26,7 +26,8 @@ export function checkTarget(target: string, into: ParsedTarget): TargetProblem |
   let authority: string | undefined;
   let rest = target;
   if (target.charCodeAt(0) !== 47 /* / */) {
-    const absolute = /^http:\/\/([^/?#]*)([^#]*)$/i.exec(target);
+    // https too: this server speaks plain HTTP, but the authority is what must pass the Host check.
+    const absolute = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(target);
     if (!absolute) return { status: 400, message: 'The request target is not a path.' };
     authority = absolute[1];
     rest = absolute[2] || '/';

@@ -46,8 +46,12 @@ describe('security defaults', () => {
         assert.equal(statusOf(await rawHttp(server.port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 403, target);
       }
     });
-    it('https:// and other schemes in the target are 400', async () => {
-      assert.equal(statusOf(await rawHttp(server.port, `GET https://example.com/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 400);
+    it('https:// targets pass the same Host check (403 for other hosts); other schemes and * are 400', async () => {
+      for (const target of ['https://example.com/', 'HTTPS://127.0.0.2/a']) {
+        assert.equal(statusOf(await rawHttp(server.port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 403, target);
+      }
+      assert.equal(statusOf(await rawHttp(server.port, `GET https://localhost:${server.port}/a HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 200);
+      assert.equal(statusOf(await rawHttp(server.port, `GET ftp://example.com/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 400);
       assert.equal(statusOf(await rawHttp(server.port, `GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)), 400);
     });
     it('CONNECT tunnels are refused', async () => {
