@@ -302,7 +302,7 @@ export class CommandApp implements App {
         // A restart that hangs is one more failure, as one that exits is: stop it and back off.
         this.logger.warn(`${what}; stopping it`, spec.name);
         void this.stopRun(run);
-        this.backOff(what, 'not ready in time', 0, 'failed');
+        this.backOff(run, what, 'not ready in time', 0, 'failed');
       } else {
         this.fail(run, `${what}; it was stopped`);
         void this.stopRun(run);
@@ -323,16 +323,16 @@ export class CommandApp implements App {
     this.run = undefined;
     this.logger.warn(what, this.spec.name);
     if (shouldRestart(this.spec.restart, exit)) {
-      this.backOff(what, how, wasReady ? Date.now() - run.readyAt! : 0);
+      this.backOff(run, what, how, wasReady ? Date.now() - run.readyAt! : 0);
       return;
-    } else if (exit.code === 0) {
-      if (this.spec.start === 'onRequest') this.setPhase('idle', `${what}; starts again on the next request`);
-      else this.setPhase('stopped', `${what}; reload it to start it again`, this.tail.text());
-    } else {
+    }
+    if (exit.code !== 0) {
       this.fail(run, `${what}; restart is "${this.spec.restart}"`);
       return;
     }
-    // Requests that waited for a restart that failed: the 503 with the reason, not a wait for the next.
+    if (this.spec.start === 'onRequest') this.setPhase('idle', `${what}; starts again on the next request`);
+    else this.setPhase('stopped', `${what}; reload it to start it again`, this.tail.text());
+    // Requests that waited for a start that ended: the 503 with the reason, not a wait for the next.
     this.gate?.reject(this.unavailable());
     this.gate = undefined;
   }
@@ -343,19 +343,17 @@ export class CommandApp implements App {
    * a wait for the next one. `uptimeMs` is how long it had been ready (0: never); `failed` says
    * how the crash loop reads ('exited' when every failure was an exit).
    */
-  private backOff(what: string, how: string, uptimeMs: number, failed: 'exited' | 'failed' = 'exited'): void {
-    this.run = undefined;
+  private backOff(run: Run, what: string, how: string, uptimeMs: number, failed: 'exited' | 'failed' = 'exited'): void {
     const decision = this.backoff.next(uptimeMs);
     if (decision.crashLoop) {
       const seconds = Number((decision.withinMs / 1000).toFixed(1));
-      this.setPhase('error', `crash loop: ${failed} ${decision.exits} times in ${seconds} s (last: ${how}); not restarting until it is reloaded`, this.tail.text());
-      this.logger.error(this.reason!, undefined, this.spec.name);
-    } else {
-      const seconds = decision.delayMs / 1000;
-      this.setPhase('backoff', `${what}; restarting in ${seconds} s`, this.tail.text());
-      this.logger.info(`restarting in ${seconds} s (attempt ${decision.attempt})`, this.spec.name);
-      this.restartTimer = setTimeout(() => this.startRun(true), decision.delayMs);
+      this.fail(run, `crash loop: ${failed} ${decision.exits} times in ${seconds} s (last: ${how}); not restarting until it is reloaded`);
+      return;
     }
+    const seconds = decision.delayMs / 1000;
+    this.setPhase('backoff', `${what}; restarting in ${seconds} s`, this.tail.text());
+    this.logger.info(`restarting in ${seconds} s (attempt ${decision.attempt})`, this.spec.name);
+    this.restartTimer = setTimeout(() => this.startRun(true), decision.delayMs);
     this.gate?.reject(this.unavailable());
     this.gate = undefined;
   }
