@@ -125,7 +125,7 @@ export class Dispatcher {
       return;
     }
     route.value.requests++;
-    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> ${route.value.spec.name} upgrade`);
+    this.logUnrouted(req, `${route.value.spec.name} upgrade`);
     try {
       app.upgrade(mount(req, route.value, this.target), socket, head);
     } catch (error) {
@@ -199,7 +199,7 @@ export class Dispatcher {
       return { href, label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}` };
     });
     const pathname = (req.url ?? '/').split('?')[0];
-    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> (no mount) 404`);
+    this.logUnrouted(req, '(no mount) 404');
     sendPage(req, res, { status: 404, message: `No mount matches ${pathname}. Mounted here:`, links });
   }
 
@@ -208,10 +208,15 @@ export class Dispatcher {
    * why: these are the requests a developer most wants to see. False, for `admit` to return.
    */
   private refuse(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, status: number, message: string): false {
-    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> (refused) ${status} ${message}`);
+    this.logUnrouted(req, `(refused) ${status} ${message}`);
     if (res) sendPage(req, res, { status, message });
     else if (socket) sendSocketPage(socket, { status, message });
     return false;
+  }
+
+  /** The access line of a request no app answers over a response of its own (refused, unrouted, upgraded). */
+  private logUnrouted(req: IncomingMessage, outcome: string): void {
+    if (this.options.accessLog()) this.options.logger.access(`${req.method} ${req.url} -> ${outcome}`);
   }
 
   private logAccess(req: MountedRequest, res: ServerResponse, entry: MountEntry, started: number): void {
