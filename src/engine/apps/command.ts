@@ -33,16 +33,11 @@ import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';
 import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
 import { waitUntilReady } from './command/readiness';
-import { Backoff, DEFAULT_BACKOFF, describeExit, shouldRestart, type BackoffOptions } from './command/restart';
+import { Backoff, describeExit, shouldRestart } from './command/restart';
 import { createForwarder, type Forwarder } from './proxy';
 
-export interface CommandAppOptions {
-  readonly backoff?: BackoffOptions;
-  /** Milliseconds between SIGTERM and SIGKILL when stopping. */
-  readonly killGraceMs?: number;
-}
-
-const DEFAULT_KILL_GRACE_MS = 2000;
+/** Milliseconds between SIGTERM and SIGKILL when stopping. */
+const KILL_GRACE_MS = 2000;
 /** Lines of output kept for error pages and the editor. */
 const TAIL_LINES = 20;
 const LOOPBACK = '127.0.0.1';
@@ -96,8 +91,7 @@ export class CommandApp implements App {
   private readonly living = new Set<SupervisedProcess>();
   private readonly tail = new Tail(TAIL_LINES);
   private readonly forwarder: Forwarder;
-  private readonly backoff: Backoff;
-  private readonly killGraceMs: number;
+  private readonly backoff = new Backoff();
   private restartTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Requests in flight and open tunnels: an onRequest command is idle only when this is 0. */
@@ -107,11 +101,8 @@ export class CommandApp implements App {
   constructor(
     private readonly spec: CommandMountSpec,
     private readonly logger: Logger,
-    options: CommandAppOptions = {},
   ) {
     locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
-    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
-    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.forwarder = createForwarder({
       name: spec.name,
       target: () => (this.phase === 'ready' && this.run?.port !== undefined ? `http://${LOOPBACK}:${this.run.port}` : undefined),
@@ -201,7 +192,7 @@ export class CommandApp implements App {
       this.gate?.reject(new HttpError(503, `${this.spec.name} is stopping.`));
       this.gate = undefined;
       this.setPhase('closed', 'stopped');
-      const results = await Promise.allSettled([...[...this.living].map((child) => child.stop(this.killGraceMs)), this.forwarder.close()]);
+      const results = await Promise.allSettled([...[...this.living].map((child) => child.stop(KILL_GRACE_MS)), this.forwarder.close()]);
       this._onDidChangeStatus.dispose();
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -239,7 +230,7 @@ export class CommandApp implements App {
     this.tail.clear();
     this.setPhase('starting', 'starting');
     void this.launch(run).catch((error: unknown) => {
-      if (run === this.run) this.fail(run, `could not be started: ${errorMessage(error)}`);
+      if (run === this.run) this.fail(`could not be started: ${errorMessage(error)}`);
     });
   }
 
@@ -302,9 +293,9 @@ export class CommandApp implements App {
         // A restart that hangs is one more failure, as one that exits is: stop it and back off.
         this.logger.warn(`${what}; stopping it`, spec.name);
         void this.stopRun(run);
-        this.backOff(run, what, 'not ready in time', 0, 'failed');
+        this.backOff(what, 'not ready in time', 0, 'failed');
       } else {
-        this.fail(run, `${what}; it was stopped`);
+        this.fail(`${what}; it was stopped`);
         void this.stopRun(run);
       }
     }
@@ -317,17 +308,17 @@ export class CommandApp implements App {
     const wasReady = run.readyAt !== undefined;
     const what = wasReady ? `exited (${how})` : exit.error !== undefined ? `could not be started: ${how}` : `exited before it was ready (${how})`;
     if (!wasReady && !run.restarted) {
-      this.fail(run, what);
+      this.fail(what);
       return;
     }
     this.run = undefined;
     this.logger.warn(what, this.spec.name);
     if (shouldRestart(this.spec.restart, exit)) {
-      this.backOff(run, what, how, wasReady ? Date.now() - run.readyAt! : 0);
+      this.backOff(what, how, wasReady ? Date.now() - run.readyAt! : 0);
       return;
     }
     if (exit.code !== 0) {
-      this.fail(run, `${what}; restart is "${this.spec.restart}"`);
+      this.fail(`${what}; restart is "${this.spec.restart}"`);
       return;
     }
     if (this.spec.start === 'onRequest') this.setPhase('idle', `${what}; starts again on the next request`);
@@ -343,11 +334,11 @@ export class CommandApp implements App {
    * a wait for the next one. `uptimeMs` is how long it had been ready (0: never); `failed` says
    * how the crash loop reads ('exited' when every failure was an exit).
    */
-  private backOff(run: Run, what: string, how: string, uptimeMs: number, failed: 'exited' | 'failed' = 'exited'): void {
+  private backOff(what: string, how: string, uptimeMs: number, failed: 'exited' | 'failed' = 'exited'): void {
     const decision = this.backoff.next(uptimeMs);
     if (decision.crashLoop) {
       const seconds = Number((decision.withinMs / 1000).toFixed(1));
-      this.fail(run, `crash loop: ${failed} ${decision.exits} times in ${seconds} s (last: ${how}); not restarting until it is reloaded`);
+      this.fail(`crash loop: ${failed} ${decision.exits} times in ${seconds} s (last: ${how}); not restarting until it is reloaded`);
       return;
     }
     const seconds = decision.delayMs / 1000;
@@ -359,8 +350,7 @@ export class CommandApp implements App {
   }
 
   /** The mount is in error: waiting requests get the 503, the editor the reason and the last lines. */
-  private fail(run: Run, reason: string): void {
-    if (run === this.run && run.readyAt !== undefined) this.run = undefined;
+  private fail(reason: string): void {
     this.setPhase('error', reason, this.tail.text());
     this.logger.error(reason, undefined, this.spec.name);
     this.gate?.reject(this.unavailable());
@@ -372,7 +362,7 @@ export class CommandApp implements App {
     run.stopping = true;
     run.abort.abort();
     if (this.run === run) this.run = undefined;
-    return run.process?.stop(this.killGraceMs) ?? Promise.resolve();
+    return run.process?.stop(KILL_GRACE_MS) ?? Promise.resolve();
   }
 
   /** `readyPath` is a path of the app as mounted, mapped like a request: with the prefix unless stripped. */

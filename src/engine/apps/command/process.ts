@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killGroup } from './group';
+import { killGroup, signalGroup } from './group';
 import type { HostMessage, SupervisorMessage } from './protocol';
 
 export interface ProcessExit {
@@ -74,14 +74,13 @@ export class SupervisedProcess {
   private supervisorGone = false;
 
   constructor(options: ProcessOptions) {
-    const { ELECTRON_RUN_AS_NODE: _electron, ...hostEnv } = process.env;
     // In the desktop editor process.execPath is Electron: fork() with ELECTRON_RUN_AS_NODE runs it as
     // Node. execArgv is cleared so the host's --inspect flags do not follow (they would clash on ports).
     this.supervisor = fork(locateSupervisor(), [], {
       detached: process.platform !== 'win32',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       execArgv: [],
-      env: { ...hostEnv, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       serialization: 'json',
     });
     let resolveExit!: (exit: ProcessExit) => void;
@@ -147,14 +146,7 @@ export class SupervisedProcess {
       const timedOut = await Promise.race([this.gone.then(() => false), hung]);
       clearTimeout(timer);
       if (!timedOut) return;
-      for (const pid of [this.pid, this.supervisor.pid]) {
-        if (pid === undefined) continue;
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
+      for (const pid of [this.pid, this.supervisor.pid]) if (pid !== undefined) signalGroup(pid, 'SIGKILL');
       await this.gone;
     })();
     return this.stopping;
