@@ -193,7 +193,7 @@ export class Dispatcher {
 
   private notFound(table: RoutingTable, req: IncomingMessage, res: ServerResponse): void {
     const links = table.entries.map((entry) => {
-      const path = entry.spec.prefix === '/' ? '/' : `${entry.spec.prefix}/`;
+      const path = `${entry.baseUrl}/`;
       // A host-bound mount answers only on its own host, so its link must name it.
       const href = entry.spec.host ? `http://${entry.spec.host}:${req.socket.localPort}${path}` : path;
       return { href, label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}` };

@@ -391,9 +391,9 @@ export class Engine implements Disposable {
       if (created.errors.length) {
         throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
       }
-      this.dispatcher.table = buildRoutingTable(config, entries, this.effectiveHost(config));
       const host = this.effectiveHost(config);
       const port = this.effectivePort(config);
+      this.dispatcher.table = buildRoutingTable(config, entries, host);
       this.adopt(await this.listen(host, port), host, port);
       this.setState('started');
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);

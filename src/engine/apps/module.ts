@@ -23,7 +23,6 @@ type UpgradeHandler = (req: MountedRequest, socket: Duplex, head: Buffer) => unk
 
 interface Loaded {
   readonly handler: Handler;
-  readonly exported: unknown;
   /** What has the close() to call on stop: the export, else the module beside it, else nothing. */
   readonly closable: unknown;
   /** Fetch-style handlers report failures through the request (see `fetchHandler`). */
@@ -210,7 +209,6 @@ async function load(spec: ModuleMountSpec, generation: number, workspace: string
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
   return {
-    exported,
     handler,
     failsThroughRequest: FETCH_HANDLERS.has(handler),
     upgrade: pickUpgrade(exported, moduleNamespace),

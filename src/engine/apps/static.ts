@@ -421,7 +421,6 @@ export class StaticApp implements App {
       etag,
       lastModified,
       lastModifiedTime: Math.floor(stat.mtimeMs / 1000) * 1000,
-      contentType,
       body,
       dependsOn,
       headers: [

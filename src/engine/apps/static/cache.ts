@@ -35,7 +35,6 @@ export interface CacheEntry {
   readonly lastModifiedTime: number;
   /** The 200 response headers, as a flat `[name, value, ...]` list for `writeHead`. */
   readonly headers: readonly string[];
-  readonly contentType: string;
   /** The whole file when it is small enough to keep; undefined for files streamed from disk. */
   readonly body: Buffer | undefined;
   /** Paths (relative, slash-separated) whose change invalidates this entry. */
