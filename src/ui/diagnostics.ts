@@ -8,7 +8,7 @@ import { LineIndex, parseConfig } from '../engine/config';
 import type { ConfigProblem, SourceRange } from '../engine/spec';
 import { KeyedDebouncer } from './debounce';
 import { Disposable } from './dispose';
-import type { MountsFolders } from './folders';
+import type { MountsFolder, MountsFolders } from './folders';
 import { configUriOf } from './settings';
 
 const DEBOUNCE_MS = 250;
@@ -18,14 +18,16 @@ export class ConfigDiagnostics extends Disposable {
   private readonly validation = this._register(new KeyedDebouncer(DEBOUNCE_MS));
   /** Per closed config, which read of its text is the latest: an older one finishing later must not win. */
   private readonly engineReads = new Map<string, number>();
+  /** Per config, the engine's problem lists it last showed. */
+  private readonly shownFromEngine = new Map<string, { readonly problems: readonly ConfigProblem[]; readonly appProblems: readonly ConfigProblem[] }>();
 
   constructor(private readonly folders: MountsFolders) {
     super();
     this._register(vscode.workspace.onDidOpenTextDocument((document) => this.validateNow(document)));
     this._register(vscode.workspace.onDidChangeTextDocument((event) => this.validateSoon(event.document)));
     this._register(vscode.workspace.onDidCloseTextDocument((document) => void this.showEngineProblems(document.uri)));
-    this._register(folders.onDidChangeMounts((folder) => this.refresh(folder.configUri)));
-    this._register(folders.onDidChangeState((folder) => this.refresh(folder.configUri)));
+    // Every change of the engine's problems comes with a mounts event (a failed start's too).
+    this._register(folders.onDidChangeMounts((folder) => this.refresh(folder)));
     this._register(folders.onDidChangeFolders(() => this.refreshAll()));
     this.refreshAll();
   }
@@ -37,11 +39,20 @@ export class ConfigDiagnostics extends Disposable {
     for (const document of vscode.workspace.textDocuments) this.validateNow(document);
   }
 
-  /** One config after the engine read it or tried its apps: from its open document, else the engine. */
-  private refresh(configUri: vscode.Uri): void {
-    const document = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === configUri.toString() && !candidate.isClosed);
+  /**
+   * One config after a mounts event: from its open document, else the engine. Most mounts events
+   * are request counters and app states; the engine replaces its problem lists on every read, so
+   * the same lists as last time mean there is nothing new to show.
+   */
+  private refresh(folder: MountsFolder): void {
+    const key = folder.configUri.toString();
+    const { problems, appProblems } = folder.engine;
+    const shown = this.shownFromEngine.get(key);
+    if (shown?.problems === problems && shown.appProblems === appProblems) return;
+    this.shownFromEngine.set(key, { problems, appProblems });
+    const document = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === key && !candidate.isClosed);
     if (document) this.validateNow(document);
-    else void this.showEngineProblems(configUri);
+    else void this.showEngineProblems(folder.configUri);
   }
 
   private validateSoon(document: vscode.TextDocument): void {
