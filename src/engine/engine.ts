@@ -572,10 +572,9 @@ interface LoadFailure {
  * field, then why (`mounts.json:4:5: mounts[0].static "/s": folder … does not exist`).
  */
 function loadProblem(config: MountsConfig, spec: MountSpec, reason: string): ConfigProblem {
-  // Apps name the mount themselves ('static mount "docs": …'); the location says it here.
-  const why = reason.replace(/^(?:\w+ )?mount "[^"]*": /, '');
+  // Apps say only what is wrong; which mount, and where it is, is said here.
   const field = `mounts[${spec.index}].${spec.kind}`;
-  return { file: config.file, ...spec.range, field, message: `${field} "${spec.name}": ${why}` };
+  return { file: config.file, ...spec.range, field, message: `${field} "${spec.name}": ${reason}` };
 }
 
 /** A mount whose new version failed to load: the tree shows the error, the old version serves. */

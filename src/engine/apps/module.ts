@@ -390,7 +390,7 @@ async function closeExport(closable: unknown, spec: ModuleMountSpec, logger: Log
 }
 
 function describeFile(spec: ModuleMountSpec): string {
-  return `mount "${spec.name}": module ${spec.module}`;
+  return `module ${spec.module}`;
 }
 
 function listKeys(record: Record<string, unknown>): string {

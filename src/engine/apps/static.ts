@@ -68,15 +68,15 @@ export async function createStaticAppWith(
   try {
     root = await fs.promises.realpath(spec.root);
     if (!(await fs.promises.stat(root)).isDirectory()) {
-      throw new Error(`static mount "${spec.name}": ${spec.root} is not a folder`);
+      throw new Error(`${spec.root} is not a folder`);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new Error(`static mount "${spec.name}": folder ${spec.root} does not exist`);
+      throw new Error(`folder ${spec.root} does not exist`);
     }
     if (code !== undefined) {
-      throw new Error(`static mount "${spec.name}": cannot open folder ${spec.root}: ${code}`);
+      throw new Error(`cannot open folder ${spec.root}: ${code}`);
     }
     throw error;
   }
