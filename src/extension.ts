@@ -51,7 +51,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new AppErrorForwarder(all, log),
     new Commands(all, lifecycle, log),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('mounts.accessLog')) for (const f of all.list()) f.engine.setAccessLog(settings.accessLog());
+      if (!event.affectsConfiguration('mounts.accessLog')) return;
+      const accessLog = settings.accessLog();
+      for (const f of all.list()) f.engine.setAccessLog(accessLog);
     }),
   );
 

@@ -62,8 +62,9 @@ export function createApi(
     state: (folder) => find(folder)?.state,
     mounts: (folder) => find(folder)?.engine.mounts() ?? [],
     urlOf: (mountId, folder) => {
-      const mount = find(folder)?.engine.mounts().find((candidate) => candidate.id === mountId);
-      return mount && find(folder)?.engine.urlOf(mount.spec);
+      const engine = find(folder)?.engine;
+      const mount = engine?.mounts().find((candidate) => candidate.id === mountId);
+      return mount && engine?.urlOf(mount.spec);
     },
     onDidChangeState,
     stopAll: () => folders.stopAll(),

@@ -62,9 +62,8 @@ function renderMount({ folder, mount }: MountNode): vscode.TreeItem {
   const { spec, status } = mount;
   const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.None);
   item.id = `mount:${folder.folder.uri.toString()}#${mount.id}`;
-  const where = spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
   // The name defaults to the prefix; saying it twice tells nothing.
-  const label = spec.name === where ? '' : `${where} `;
+  const label = spec.name === mount.id ? '' : `${mount.id} `;
   // A command's process is part of its state: which one runs, and where it listens.
   const child = describeProcess(status);
   item.description = `${label}→ ${describeTarget(spec, path.dirname(folder.configUri.fsPath))} · ${describeMountState(status)}${child ? ` (${child})` : ''}`;
@@ -107,7 +106,7 @@ function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownStrin
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escape(spec.name)}** — $(${KIND_ICONS[spec.kind]}) ${spec.kind} mount\n\n`);
   const rows: [string, string | undefined][] = [
-    ['Prefix', `\`${spec.host ? `${spec.host}${spec.prefix}` : spec.prefix}\``],
+    ['Prefix', `\`${mount.id}\``],
     ['Target', `\`${describeTarget(spec, path.dirname(folder.configUri.fsPath))}\``],
     ['State', escape(describeMountState(status))],
     ['URL', mount.url],
