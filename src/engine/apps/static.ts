@@ -192,8 +192,7 @@ export class StaticApp implements App {
     const target = trailingSlash ? [...segments, 'index.html'] : segments;
     const cached = this.cache.get(target.join('/'));
     if (cached !== undefined) {
-      if (cached.body !== undefined) this.serveEntry(req, res, cached, undefined);
-      else await this.serveLargeHit(req, res, cached, fail);
+      await this.serveHit(req, res, cached, fail);
       return;
     }
 
@@ -228,13 +227,21 @@ export class StaticApp implements App {
     await this.fallBack(req, res, pathname, fail);
   }
 
+  /**
+   * A cache hit: from memory, or streamed from disk for a file too large to keep. (`handle` has
+   * this inline, without the promise, for the hot path.)
+   */
+  private async serveHit(req: MountedRequest, res: ServerResponse, entry: CacheEntry, fail: FailRequest): Promise<void> {
+    if (entry.body !== undefined) this.serveEntry(req, res, entry, undefined);
+    else await this.serveLargeHit(req, res, entry, fail);
+  }
+
   /** No file answers the request: the SPA's index.html for a browser navigation, else 404. */
   private async fallBack(req: MountedRequest, res: ServerResponse, pathname: string, fail: FailRequest): Promise<void> {
     if (this.spec.spa && acceptsHtml(req)) {
       const cached = this.cache.get('index.html');
       if (cached !== undefined) {
-        if (cached.body !== undefined) this.serveEntry(req, res, cached, undefined);
-        else await this.serveLargeHit(req, res, cached, fail);
+        await this.serveHit(req, res, cached, fail);
         return;
       }
       const index = await this.resolve(['index.html']);
