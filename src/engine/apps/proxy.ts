@@ -46,7 +46,7 @@ import type { Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
-import { connectionTokens, HOP_BY_HOP, RESPONSE_DROPPED } from './proxy/hopByHop';
+import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
 import { destroyAndWait, destroyQuietly, Tunnels } from './proxy/tunnel';
 
 export interface ForwarderOptions {
@@ -294,19 +294,9 @@ class ProxyForwarder implements Forwarder {
 
   /** The response headers for the client, in one pass over the upstream's `rawHeaders`. */
   responseHeaders(exchange: Exchange, response: http.IncomingMessage): string[] {
-    const raw = response.rawHeaders;
-    const extra = connectionTokens(response.headers.connection);
-    const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i];
-      const lower = name.toLowerCase();
-      if (RESPONSE_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
-      let value = raw[i + 1];
-      if (lower === 'location') value = this.publicLocation(exchange, value);
-      else if (lower === 'set-cookie') value = this.publicCookie(exchange, value);
-      out.push(name, value);
-    }
-    return out;
+    return relayedHeaders(response, (lower, value) =>
+      lower === 'location' ? this.publicLocation(exchange, value) : lower === 'set-cookie' ? this.publicCookie(exchange, value) : value,
+    );
   }
 
   /** The public path for an upstream path, or undefined when the mount cannot reach it. */

@@ -1,4 +1,5 @@
 /** Hop-by-hop headers: what a proxy never passes on, in either direction. */
+import type { IncomingMessage } from 'node:http';
 
 /** RFC 9110 7.6.1, plus the legacy ones that behave the same way. Lower case. */
 export const HOP_BY_HOP: readonly string[] = [
@@ -14,7 +15,24 @@ export const HOP_BY_HOP: readonly string[] = [
 ];
 
 /** Response headers never relayed to the client (besides those `Connection` names). */
-export const RESPONSE_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
+const RESPONSE_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
+
+/**
+ * The upstream response's headers a proxy relays, as a flat `[name, value, ...]` list in their
+ * order: hop-by-hop ones and those its `Connection` names are dropped. `rewrite` may change a
+ * value, given the lower-case name.
+ */
+export function relayedHeaders(response: IncomingMessage, rewrite?: (lowerName: string, value: string) => string): string[] {
+  const raw = response.rawHeaders;
+  const extra = connectionTokens(response.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (RESPONSE_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
+    out.push(raw[i], rewrite === undefined ? raw[i + 1] : rewrite(lower, raw[i + 1]));
+  }
+  return out;
+}
 
 /** Extra header names a `Connection` header declares hop-by-hop; undefined in the common case. */
 export function connectionTokens(connection: string | undefined): Set<string> | undefined {

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger';
 import { sendSocketPage } from '../../pages';
-import { connectionTokens, RESPONSE_DROPPED } from './hopByHop';
+import { relayedHeaders } from './hopByHop';
 
 // How long a closing tunnel may take to flush to a peer that does not read before it is cut.
 const TUNNEL_LINGER_MS = 5000;
@@ -118,14 +118,9 @@ export class Tunnels {
       // The upstream refused the upgrade: relay its answer, then close.
       response.on('error', () => socket.destroy());
       socket.once('close', () => response.destroy());
-      const raw = response.rawHeaders;
-      const extra = connectionTokens(response.headers.connection);
+      const headers = relayedHeaders(response);
       let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
-      for (let i = 0; i < raw.length; i += 2) {
-        const lower = raw[i].toLowerCase();
-        if (RESPONSE_DROPPED.has(lower) || (extra !== undefined && extra.has(lower))) continue;
-        text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-      }
+      for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
       // Without Content-Length the body ends with the connection.
       socket.write(`${text}Connection: close\r\n\r\n`);
       response.pipe(socket);
