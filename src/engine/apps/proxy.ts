@@ -203,25 +203,29 @@ class ProxyForwarder implements Forwarder {
     });
   }
 
-  private currentUpstream(): Upstream | undefined {
+  /** The upstream to send to now, or the error to answer with; `what` it would not accept yet. */
+  private currentUpstream(what: 'requests' | 'connections'): Upstream | HttpError {
     const target = this.options.target;
-    if (typeof target === 'string') return this.upstream;
-    const url = target();
-    if (url === undefined) return undefined;
-    if (this.upstream?.url !== url) this.upstream = parseUpstream(url);
-    return this.upstream;
+    if (this.closed) return this.notReady(what);
+    if (typeof target === 'string') return this.upstream ?? this.notReady(what);
+    try {
+      const url = target();
+      if (url === undefined) return this.notReady(what);
+      if (this.upstream?.url !== url) this.upstream = parseUpstream(url);
+      return this.upstream;
+    } catch (error) {
+      return new HttpError(502, `${this.options.name}: ${(error as Error).message}`);
+    }
+  }
+
+  private notReady(what: 'requests' | 'connections'): HttpError {
+    return new HttpError(503, `${this.options.name} is not ready to accept ${what}.`);
   }
 
   handle(req: MountedRequest, res: http.ServerResponse, fail: FailRequest): void {
-    let upstream: Upstream | undefined;
-    try {
-      upstream = this.closed ? undefined : this.currentUpstream();
-    } catch (error) {
-      fail(new HttpError(502, `${this.options.name}: ${(error as Error).message}`));
-      return;
-    }
-    if (upstream === undefined) {
-      fail(new HttpError(503, `${this.options.name} is not ready to accept requests.`));
+    const upstream = this.currentUpstream('requests');
+    if (upstream instanceof HttpError) {
+      fail(upstream);
       return;
     }
     const exchange = new Exchange(
@@ -358,15 +362,9 @@ class ProxyForwarder implements Forwarder {
 
   upgrade(req: MountedRequest, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyQuietly);
-    let upstream: Upstream | undefined;
-    try {
-      upstream = this.closed ? undefined : this.currentUpstream();
-    } catch (error) {
-      sendSocketPage(socket, { status: 502, message: `${this.options.name}: ${(error as Error).message}` });
-      return;
-    }
-    if (upstream === undefined) {
-      sendSocketPage(socket, { status: 503, message: `${this.options.name} is not ready to accept connections.` });
+    const upstream = this.currentUpstream('connections');
+    if (upstream instanceof HttpError) {
+      sendSocketPage(socket, { status: upstream.status, message: upstream.message });
       return;
     }
     this.tunnels.connect({
