@@ -189,8 +189,7 @@ export class CommandApp implements App {
       clearTimeout(this.idleTimer);
       const run = this.run;
       if (run) void this.stopRun(run);
-      this.gate?.reject(new HttpError(503, `${this.spec.name} is stopping.`));
-      this.gate = undefined;
+      this.releaseWaiting(new HttpError(503, `${this.spec.name} is stopping.`));
       this.setPhase('closed', 'stopped');
       const results = await Promise.allSettled([...[...this.living].map((child) => child.stop(KILL_GRACE_MS)), this.forwarder.close()]);
       this._onDidChangeStatus.dispose();
@@ -283,8 +282,7 @@ export class CommandApp implements App {
       run.readyAt = Date.now();
       this.logger.info(`ready on port ${port}`, spec.name);
       this.setPhase('ready', undefined);
-      this.gate?.resolve();
-      this.gate = undefined;
+      this.releaseWaiting();
       this.armIdleTimer();
     } else if (outcome === 'timeout') {
       const waitedFor = spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`;
@@ -324,8 +322,7 @@ export class CommandApp implements App {
     if (this.spec.start === 'onRequest') this.setPhase('idle', `${what}; starts again on the next request`);
     else this.setPhase('stopped', `${what}; reload it to start it again`, this.tail.text());
     // Requests that waited for a start that ended: the 503 with the reason, not a wait for the next.
-    this.gate?.reject(this.unavailable());
-    this.gate = undefined;
+    this.releaseWaiting(this.unavailable());
   }
 
   /**
@@ -345,15 +342,20 @@ export class CommandApp implements App {
     this.setPhase('backoff', `${what}; restarting in ${seconds} s`, this.tail.text());
     this.logger.info(`restarting in ${seconds} s (attempt ${decision.attempt})`, this.spec.name);
     this.restartTimer = setTimeout(() => this.startRun(true), decision.delayMs);
-    this.gate?.reject(this.unavailable());
-    this.gate = undefined;
+    this.releaseWaiting(this.unavailable());
   }
 
   /** The mount is in error: waiting requests get the 503, the editor the reason and the last lines. */
   private fail(reason: string): void {
     this.setPhase('error', reason, this.tail.text());
     this.logger.error(reason, undefined, this.spec.name);
-    this.gate?.reject(this.unavailable());
+    this.releaseWaiting(this.unavailable());
+  }
+
+  /** Lets the requests waiting for a start go on to the app, or answers them with `error`. */
+  private releaseWaiting(error?: HttpError): void {
+    if (error === undefined) this.gate?.resolve();
+    else this.gate?.reject(error);
     this.gate = undefined;
   }
 
