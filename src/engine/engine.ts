@@ -15,6 +15,7 @@
  * port is free and every app (and child process) is gone.
  */
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
 import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { createRefusedApp, refusedStatus } from './apps/refused';
@@ -602,6 +603,3 @@ function browserHost(bound: string): string {
   return bound.includes(':') ? `[${bound}]` : bound;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

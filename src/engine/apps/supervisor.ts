@@ -25,6 +25,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { setTimeout as delay } from 'node:timers/promises';
 import { groupGone, killGroup, signalGroup } from './command/group';
 import type { HostMessage, SupervisorMessage } from './command/protocol';
 
@@ -73,9 +74,6 @@ function allSent(ms: number): Promise<void> {
   });
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Stops the command's whole group: SIGTERM, SIGKILL after `graceMs`; resolves when it is gone. */
 function terminate(graceMs: number): Promise<void> {
