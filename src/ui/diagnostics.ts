@@ -50,7 +50,7 @@ export class ConfigDiagnostics extends Disposable {
     const shown = this.shownFromEngine.get(key);
     if (shown?.problems === problems && shown.appProblems === appProblems) return;
     this.shownFromEngine.set(key, { problems, appProblems });
-    const document = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === key && !candidate.isClosed);
+    const document = openDocument(folder.configUri);
     if (document) this.validateNow(document);
     else void this.showEngineProblems(folder.configUri);
   }
@@ -78,7 +78,7 @@ export class ConfigDiagnostics extends Disposable {
    * that text knows where a problem spanning several lines ends.
    */
   private async showEngineProblems(uri: vscode.Uri): Promise<void> {
-    if (isOpen(uri)) return;
+    if (openDocument(uri)) return;
     const key = uri.toString();
     // Counted before anything else, so a read still in flight for this file never lands after this.
     const read = (this.engineReads.get(key) ?? 0) + 1;
@@ -91,7 +91,7 @@ export class ConfigDiagnostics extends Disposable {
     const problems = [...folder.engine.problems, ...folder.engine.appProblems];
     const text = problems.length ? await readText(uri) : undefined;
     // A later call, or the document opening meanwhile, has newer problems to show.
-    if (this.isDisposed || this.engineReads.get(key) !== read || isOpen(uri)) return;
+    if (this.isDisposed || this.engineReads.get(key) !== read || openDocument(uri)) return;
     const lines = text === undefined ? undefined : new LineIndex(text);
     this.collection.set(
       uri,
@@ -100,9 +100,9 @@ export class ConfigDiagnostics extends Disposable {
   }
 }
 
-function isOpen(uri: vscode.Uri): boolean {
+function openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
   const key = uri.toString();
-  return vscode.workspace.textDocuments.some((document) => document.uri.toString() === key && !document.isClosed);
+  return vscode.workspace.textDocuments.find((document) => document.uri.toString() === key && !document.isClosed);
 }
 
 async function readText(uri: vscode.Uri): Promise<string | undefined> {
