@@ -94,9 +94,11 @@ export class Engine implements Disposable {
   private readonly dispatcher: Dispatcher;
   private readonly statusSubscriptions = new Map<MountEntry, Disposable>();
   private mountsChangedScheduled = false;
+  private readonly gracePeriod: number;
 
   constructor(private readonly options: EngineOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.gracePeriod = options.stopGracePeriod ?? 3000;
     this.restricted = options.restricted ?? false;
     this.accessLog = options.accessLog ?? true;
     this.portOverride = options.port;
@@ -412,7 +414,7 @@ export class Engine implements Disposable {
   private async doStop(): Promise<void> {
     if (this._state === 'stopped') return;
     this.setState('stopping');
-    const grace = this.options.stopGracePeriod ?? 3000;
+    const grace = this.gracePeriod;
     const failures: unknown[] = [];
     let deadline: NodeJS.Timeout | undefined;
     const work = (async () => {
@@ -490,7 +492,7 @@ export class Engine implements Disposable {
   /** Closes an entry's app; with `drain`, first waits for its in-flight requests (up to the grace period). */
   private async closeEntry(entry: MountEntry, drain = false): Promise<void> {
     if (drain) {
-      const until = Date.now() + (this.options.stopGracePeriod ?? 3000);
+      const until = Date.now() + this.gracePeriod;
       while (entry.inflight > 0 && Date.now() < until) await delay(25);
     }
     this.statusSubscriptions.get(entry)?.dispose();
@@ -523,7 +525,7 @@ export class Engine implements Disposable {
       this.logger.info(`now listening at ${this.url}`);
       return;
     }
-    if (old) void closeServer(old, this.options.stopGracePeriod ?? 3000).catch((error) => this.logger.error('closing the old listener failed', error));
+    if (old) void closeServer(old, this.gracePeriod).catch((error) => this.logger.error('closing the old listener failed', error));
     this.logger.info(`now listening at ${this.url}`);
   }
 
