@@ -1,4 +1,4 @@
-// Bundles the CLI, the extension and the command supervisor. User app modules are loaded from the
+// Bundles the CLI, the extension, the engine process the extension starts and the command supervisor. User app modules are loaded from the
 // workspace at run time and are never bundled; 'vscode' is provided by the editor.
 const esbuild = require('esbuild');
 
@@ -9,6 +9,7 @@ const entryPoints = {
   cli: 'src/cli.ts',
   extension: 'src/extension.ts',
   supervisor: 'src/engine/apps/supervisor.ts',
+  engineProcess: 'src/engineProcess/main.ts',
 };
 
 async function main() {

@@ -7,10 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Engine, EngineStartError, type MountInfo } from './engine/engine';
-import { formatProblem } from './engine/config';
-import { describeTarget } from './engine/describe';
-import { describeError, errorMessage, type Logger } from './engine/logger';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, type Logger, type MountInfo } from './engine/index';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
 

@@ -1,0 +1,15 @@
+/**
+ * The engine's one public surface. The CLI and the engine process import from here only; the
+ * editor (src/ui) imports only types from here and reaches a running engine through the engine
+ * process's client (src/engineProcess/client.ts).
+ */
+export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './engine';
+export { formatProblem, LineIndex, parseConfig, readConfig, type ConfigResult } from './config';
+export { describeTarget } from './describe';
+export { describeError, errorMessage, silentLogger, type Logger } from './logger';
+export { Emitter, type Disposable, type Event } from './events';
+export { refusedStatus } from './apps/refused';
+export { RUNS_WORKSPACE_CODE } from './apps/kinds';
+export { Backoff, type RestartDecision } from './apps/command/restart';
+export type { AppState, AppStatus } from './apps/app';
+export type { CommandMountSpec, ConfigProblem, ModuleMountSpec, MountKind, MountSpec, MountsConfig, ProxyMountSpec, SourceRange, StaticMountSpec } from './spec';

@@ -1,0 +1,177 @@
+/**
+ * The engine process: one folder's engine, hosted beside the editor on the user's Node and driven
+ * over the IPC channel of `fork()` (`protocol.ts`). The editor's client (`client.ts`) starts it;
+ * this is plain Node and never imports 'vscode'. User app code runs here, never in the editor.
+ *
+ * - Requests run in arrival order against one Engine; each is answered after the pending batch, so
+ *   the client holds the state a request led to when its promise resolves.
+ * - What the engine reports is batched (every FLUSH_MS at most): its snapshot when it changed, log
+ *   lines, app errors. Access-log lines beyond MAX_ACCESS_LINES per batch are counted, not sent.
+ * - An error an app throws outside a request is reported and the engine keeps serving, as the CLI does.
+ * - When the IPC channel closes, the editor is gone (the kernel closes it even when the extension
+ *   host is SIGKILLed): the engine stops and the process exits within PARENT_GONE_EXIT_MS. Command
+ *   supervisors see this process go the same way and end their commands.
+ *
+ * This file is an entry point of its own (esbuild bundles it as dist/engineProcess.js; tsc emits it
+ * to out/): it imports only `node:*`, the engine's public entry and the protocol's types.
+ */
+import * as inspector from 'node:inspector';
+import { describeError, Engine, EngineStartError, errorMessage, type Logger } from '../engine/index';
+import type { AppError, ClientMessage, EngineMessage, EngineProcessOptions, EngineRequest, EngineSnapshot, LogLine, WireError } from './protocol';
+
+/** At most this often a batch: four a second keeps the editor's share of a load near nothing. */
+const FLUSH_MS = 250;
+/** Access lines per batch; a person reads a few hundred lines a second at most, a load makes tens of thousands. */
+const MAX_ACCESS_LINES = 100;
+/** Other lines per batch (a command printing in a loop); errors are never dropped. */
+const MAX_OTHER_LINES = 1000;
+/** The editor is gone: the engine gets this long to stop before the process exits anyway. */
+const PARENT_GONE_EXIT_MS = 1500;
+
+const options = JSON.parse(process.argv[2] ?? '{}') as EngineProcessOptions;
+
+let log: LogLine[] = [];
+let appErrors: AppError[] = [];
+let accessLines = 0;
+let linesDropped = 0;
+let lastSnapshotJson = '';
+let flushTimer: NodeJS.Timeout | undefined;
+
+function send(message: EngineMessage, done?: () => void): void {
+  if (!process.connected) {
+    done?.();
+    return;
+  }
+  // The editor may vanish at any moment: a failed send is not an error here.
+  process.send?.(message, undefined, {}, () => done?.());
+}
+
+function push(line: LogLine): void {
+  const access = line.level === 'access';
+  if (access ? accessLines >= MAX_ACCESS_LINES : line.level !== 'error' && log.length - accessLines >= MAX_OTHER_LINES) {
+    linesDropped++;
+  } else {
+    log.push(line);
+    if (access) accessLines++;
+  }
+  scheduleFlush();
+}
+
+const logger: Logger = {
+  info: (message, source) => push({ level: 'info', message, source }),
+  warn: (message, source) => push({ level: 'warn', message, source }),
+  error: (message, error, source) => push({ level: 'error', message, source, error: error === undefined ? undefined : describeError(error) }),
+  access: (message) => push({ level: 'access', message }),
+};
+
+const engine = new Engine({
+  configFile: options.configFile,
+  logger,
+  restricted: options.restricted,
+  accessLog: options.accessLog,
+  port: options.port,
+});
+
+function snapshot(): EngineSnapshot {
+  return {
+    state: engine.state,
+    lastError: engine.lastError,
+    problems: engine.problems,
+    appProblems: engine.appProblems,
+    config: engine.config,
+    mounts: engine.mounts(),
+    port: engine.port,
+    url: engine.url,
+  };
+}
+
+function scheduleFlush(): void {
+  flushTimer ??= setTimeout(flush, FLUSH_MS);
+}
+
+/** Sends what is pending in one message: the snapshot if it changed, the lines, the app errors. */
+function flush(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  const current = snapshot();
+  const json = JSON.stringify(current);
+  const changed = json !== lastSnapshotJson;
+  if (!changed && log.length === 0 && appErrors.length === 0 && linesDropped === 0) return;
+  lastSnapshotJson = json;
+  send({ type: 'batch', snapshot: changed ? current : undefined, log, linesDropped, appErrors });
+  log = [];
+  appErrors = [];
+  accessLines = 0;
+  linesDropped = 0;
+}
+
+engine.onDidChangeState(scheduleFlush);
+engine.onDidChangeMounts(scheduleFlush);
+
+function toWire(error: unknown): WireError {
+  if (error instanceof EngineStartError) return { name: error.name, message: error.message, reason: error.reason, problems: error.problems };
+  return { name: error instanceof Error ? error.name : 'Error', message: errorMessage(error) };
+}
+
+async function perform(request: EngineRequest): Promise<unknown> {
+  switch (request.type) {
+    case 'start':
+      return engine.start();
+    case 'stop':
+      return engine.stop();
+    case 'reloadConfig':
+      return engine.reload();
+    case 'reloadApp':
+      return engine.reloadApp(request.id);
+    case 'fileChanged':
+      return engine.fileChanged(request.file);
+    case 'setRestricted':
+      return engine.setRestricted(request.restricted);
+    case 'setAccessLog':
+      return engine.setAccessLog(request.enabled);
+    case 'debug':
+      if (!inspector.url()) inspector.open(0, '127.0.0.1');
+      return inspector.url();
+  }
+}
+
+async function answer(id: number, request: EngineRequest): Promise<void> {
+  let message: EngineMessage;
+  try {
+    message = { type: 'response', id, ok: true, result: await perform(request) };
+  } catch (error) {
+    message = { type: 'response', id, ok: false, error: toWire(error) };
+  }
+  flush();
+  // A stopped engine has nothing left to host: the process ends once the answer is on its way.
+  send(message, request.type === 'stop' ? () => process.exit(0) : undefined);
+}
+
+process.on('message', (message: ClientMessage) => {
+  if (message.type === 'ping') send({ type: 'pong', seq: message.seq });
+  else void answer(message.id, message.request);
+});
+
+let leaving = false;
+function leave(): void {
+  if (leaving) return;
+  leaving = true;
+  setTimeout(() => process.exit(1), PARENT_GONE_EXIT_MS).unref();
+  void engine.stop().finally(() => process.exit(0));
+}
+process.on('disconnect', leave);
+process.on('SIGTERM', leave);
+process.on('SIGINT', leave);
+process.on('SIGHUP', leave);
+
+// An app's stray asynchronous throw must not take every mount down: it is reported, with its stack.
+process.on('uncaughtException', (error) => {
+  appErrors.push({ kind: 'uncaught error', error: describeError(error) });
+  scheduleFlush();
+});
+process.on('unhandledRejection', (reason) => {
+  appErrors.push({ kind: 'unhandled promise rejection', error: describeError(reason) });
+  scheduleFlush();
+});
+
+send({ type: 'hello', pid: process.pid, nodeVersion: process.version, execPath: process.execPath, inspectorUrl: inspector.url() });
