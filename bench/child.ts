@@ -121,6 +121,49 @@ const modes: Record<string, () => Promise<void>> = {
     ready(engine.port!);
   },
 
+  /**
+   * A plain-Node stand-in for the editor: the engine in its own process, started by the editor's
+   * client on this Node, serving; this process only consumes the client's events (as the tree and
+   * the log would) and reports `READY <port>` of the engine process's server.
+   */
+  async client() {
+    const client = newClient(Boolean(args.accessLog));
+    await client.start();
+    process.once('SIGTERM', () => {
+      client.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    ready(client.port!);
+  },
+
+  /**
+   * Start through the client, from the start call until the port answers `args.path` with 200,
+   * `args.repeats` times (each start forks a new engine process; the first is cold), and stop of
+   * the idle engine until the port is free and the process has exited.
+   */
+  async clientLifecycle() {
+    const starts: number[] = [];
+    const stops: number[] = [];
+    for (let i = 0; i < Number(args.repeats); i++) {
+      const client = newClient(false);
+      client.setPortOverride(0);
+      const t0 = performance.now();
+      await client.start();
+      const status = await getStatus(client.port!, String(args.path), false);
+      starts.push(performance.now() - t0);
+      if (status !== 200) throw new Error(`GET ${String(args.path)} answered ${status}`);
+      const { pid, port } = client;
+      const t1 = performance.now();
+      await client.stop();
+      stops.push(performance.now() - t1);
+      if (fs.existsSync(`/proc/${pid}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))) throw new Error(`engine process ${pid} still runs after stop()`);
+      if (await getStatus(port!, '/', false).then(() => true, () => false)) throw new Error(`port ${port} still answers after stop()`);
+    }
+    print({ coldStart: starts[0], warmStarts: starts.slice(1), stops });
+  },
+
   /** The WebSocket upstream: echoes every message. */
   async wsEcho() {
     const { WebSocketServer } = await import('ws');
@@ -234,6 +277,23 @@ const modes: Record<string, () => Promise<void>> = {
     print({ cycles, warmup, fdWarm, fdEnd: openFds(), rssWarm, rssEnd: process.memoryUsage.rss(), ms });
   },
 };
+
+/** The editor's client of an engine process on this Node; its events are consumed as the editor would. */
+function newClient(accessLog: boolean) {
+  const { EngineClient } = require('../src/engineProcess/client') as typeof import('../src/engineProcess/client');
+  let consumed = 0;
+  const count = () => void consumed++;
+  const client = new EngineClient({
+    configFile: String(args.configFile),
+    runtime: async () => ({ execPath: process.execPath, version: process.version, env: {}, source: 'path' }),
+    accessLog,
+    logger: { info: count, warn: count, error: count, access: count },
+  });
+  client.onDidChangeMounts(() => {
+    for (const mount of client.mounts()) consumed += mount.requests > 0 ? 0 : 1;
+  });
+  return client;
+}
 
 /** Loaded only by the modes that need it, so the reference servers never load the engine. */
 function loadEngine(): typeof import('../src/engine/engine') {

@@ -19,6 +19,8 @@ export interface Running {
   readonly url: string;
   readonly expectLength?: number;
   readonly processes: readonly Started[];
+  /** A plain-Node stand-in for the editor whose own CPU (not its children's) is reported. */
+  readonly editorPid?: number;
 }
 
 export interface LoadConfig {
@@ -82,7 +84,7 @@ const dispatch: LoadGroup = {
   load: 'http',
   unit: 'req/s',
   baseline: 'bare',
-  targets: { api: { kind: 'ratio', min: 0.95 }, cli: { kind: 'ratio', min: 0.95 } },
+  targets: { api: { kind: 'ratio', min: 0.95 }, cli: { kind: 'ratio', min: 0.95 }, process: { kind: 'ratio', min: 0.95 } },
   configs: [
     { id: 'bare', label: 'bare node:http', start: async (ctx) => hello(await child('bare', { handler: ctx.ws.handler }), '/app/hello') },
     {
@@ -100,6 +102,22 @@ const dispatch: LoadGroup = {
           readyPattern: /Mounts serving http:\/\/[^:]+:(\d+)\//,
         });
         return hello(server, '/app/hello');
+      },
+    },
+    {
+      id: 'process',
+      label: "engine process started by the editor's client",
+      start: async (ctx) => {
+        const editor = await child('client', { configFile: ctx.ws.config('dispatch-process', { mounts: [{ prefix: '/app', module: 'hello.js' }] }) });
+        return { ...hello(editor, '/app/hello'), editorPid: editor.child.pid };
+      },
+    },
+    {
+      id: 'processLog',
+      label: "engine process started by the editor's client, access log on (the editor's default)",
+      start: async (ctx) => {
+        const editor = await child('client', { accessLog: true, configFile: ctx.ws.config('dispatch-process-log', { mounts: [{ prefix: '/app', module: 'hello.js' }] }) });
+        return { ...hello(editor, '/app/hello'), editorPid: editor.child.pid };
       },
     },
     { id: 'express', label: "express 5 use('/app', sub)", start: async (ctx) => hello(await child('express', { handler: ctx.ws.handler }), '/app/hello') },

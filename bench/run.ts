@@ -107,6 +107,7 @@ async function main(): Promise<number> {
             else {
               row.values.push(result.rate);
               row.cpu.push(result.cpu);
+              if (result.editorCpu !== undefined) of(`editor/${config.id}`).values.push(result.editorCpu);
             }
             log(
               `round ${round + 1} ${group.id}/${config.id}: ${typeof result === 'string' ? `missing (${result})` : `${result.rate.toFixed(0)} ${group.unit}, ${result.cpu.toFixed(1)} µs server CPU each`}`,
@@ -117,7 +118,10 @@ async function main(): Promise<number> {
           }
         }
       }
-      if (selected('lifecycle')) await measureLifecycle(ws, options, of, log);
+      if (selected('lifecycle')) {
+        await measureLifecycle(ws, options, of, log);
+        await measureClientLifecycle(options, of, log);
+      }
     }
     if (selected('rss')) await measureRss(ctx, options, of('rss/engine'), log);
     if (selected('fds')) await measureCycles(ws, options, of('fds/engine'), log);
@@ -152,7 +156,7 @@ async function main(): Promise<number> {
  * per request: on a shared machine that is far steadier than the rate, which also measures the
  * neighbours.
  */
-async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, options: Options): Promise<{ rate: number; cpu: number } | string> {
+async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, options: Options): Promise<{ rate: number; cpu: number; editorCpu?: number } | string> {
   const running = await config.start(ctx);
   const pids = running.processes.map((server) => server.child.pid!);
   try {
@@ -160,10 +164,13 @@ async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, o
       await checkAnswer(running);
       if (options.warmup) await wrk(running.url, options.warmup);
       const before = cpuSeconds(pids);
+      const editorBefore = running.editorPid === undefined ? 0 : ownCpuSeconds(running.editorPid);
       const result = await wrk(running.url, options.duration);
       const cpu = ((cpuSeconds(pids) - before) / result.requests) * 1e6;
+      // Percent of one core over the load: the stand-in's own CPU, not its engine process's.
+      const editorCpu = running.editorPid === undefined ? undefined : ((ownCpuSeconds(running.editorPid) - editorBefore) / options.duration) * 100;
       if (result.errors) throw new Error(`wrk: ${result.errors} in ${result.requests} requests`);
-      return { rate: result.rate, cpu };
+      return { rate: result.rate, cpu, editorCpu };
     }
     try {
       // The ws client measures after its own warm-up: take the servers' CPU over its whole run.
@@ -235,6 +242,27 @@ async function measureLifecycle(ws: Workspace, options: Options, of: (key: strin
       of(key).error = firstLines(error);
       log(`lifecycle ${kind}: FAILED ${of(key).error}`);
     }
+  }
+}
+
+/**
+ * Start and stop through the editor's client: the engine in its own process, serving the demo
+ * workspace (examples/demo, on a free port), from the start call until the port answers; stop until
+ * the port is free and the process has exited.
+ */
+async function measureClientLifecycle(options: Options, of: (key: string) => Samples, log: (line: string) => void): Promise<void> {
+  if (of('lifecycle/client-start').error) return;
+  try {
+    const configFile = path.join(__dirname, '..', '..', 'examples', 'demo', 'mounts.json');
+    const out = await run('server', process.execPath, [CHILD, 'clientLifecycle', JSON.stringify({ configFile, repeats: options.smoke ? 2 : 5, path: '/' })]);
+    const result = JSON.parse(lastLines(out, 1)) as { coldStart: number; warmStarts: number[]; stops: number[] };
+    of('lifecycle/client-start').values.push(result.coldStart);
+    of('lifecycle/client-start-warm').values.push(median(result.warmStarts));
+    of('lifecycle/client-stop').values.push(...result.stops);
+    log(`lifecycle client: cold start ${result.coldStart.toFixed(1)} ms, warm ${median(result.warmStarts).toFixed(1)} ms, stop ${median(result.stops).toFixed(1)} ms`);
+  } catch (error) {
+    of('lifecycle/client-start').error = firstLines(error);
+    log(`lifecycle client: FAILED ${of('lifecycle/client-start').error}`);
   }
 }
 
@@ -333,10 +361,17 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
     ['lifecycle/start-static', 'start to listening, 100 static mounts (cold)', { kind: 'below', max: 50 }],
     ['lifecycle/start-static-warm', 'start to listening, 100 static mounts (warm)', undefined],
     ['lifecycle/stop', 'stop, idle engine (one idle keep-alive connection)', { kind: 'below', max: 50 }],
+    ['lifecycle/client-start', 'start through the client, engine process, demo workspace (cold)', { kind: 'below', max: 250 }],
+    ['lifecycle/client-start-warm', 'start through the client, engine process, demo workspace (warm)', undefined],
+    ['lifecycle/client-stop', 'stop through the client, idle engine process, until exited and the port is free', { kind: 'below', max: 100 }],
   ];
   for (const [key, label, target] of lifecycle) {
     const s = get(key);
     if (s) rows.push(row('Lifecycle', label, 'ms', s, target));
+  }
+  for (const config of LOAD_GROUPS.flatMap((group) => group.configs)) {
+    const s = get(`editor/${config.id}`);
+    if (s) rows.push(row('Editor', `CPU of a plain-Node editor stand-in consuming events: ${config.label}`, '% core', s, { kind: 'below', max: 2 }));
   }
   const rss = get('rss/engine');
   if (rss) rows.push(row('Memory', `RSS growth over ${options.requests.toLocaleString('en')} requests`, '%', rss, { kind: 'within', percent: 10 }));
@@ -395,6 +430,13 @@ function cpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of wanted) ticks += stats.get(pid)?.ticks ?? 0;
   return ticks / CLOCK_TICKS;
+}
+
+/** User + system CPU seconds of `pid` alone (its threads, not its children). */
+function ownCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** USER_HZ: 100 on every Linux build that matters here. */

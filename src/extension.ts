@@ -1,17 +1,18 @@
 /**
- * Composition root: builds one engine per workspace folder with a mounts.json, and the UI that
- * adapts them. Activation reads the configs and nothing else; a server starts only on request or
- * with `mounts.autoStart`.
+ * Composition root: one engine client per workspace folder with a mounts.json, and the UI that
+ * adapts them. Each served folder's engine runs in its own process on the user's Node
+ * (`mounts.node`); the extension host runs no app code. Activation reads the configs and nothing
+ * else; a server starts only on request or with `mounts.autoStart`.
  */
 import * as vscode from 'vscode';
-import { Engine } from './engine/engine';
+import { EngineClient } from './engineProcess/client';
 import { createApi, type MountsApi } from './ui/api';
 import { AppErrorForwarder } from './ui/appErrors';
 import { Commands } from './ui/commands';
 import { ContextKeysUpdater } from './ui/contextKeys';
 import { ConfigDiagnostics } from './ui/diagnostics';
 import { MountsFolders } from './ui/folders';
-import { Lifecycle } from './ui/lifecycle';
+import { CrashNotifier, Lifecycle } from './ui/lifecycle';
 import { ChannelLogger, createLogChannel } from './ui/log';
 import * as settings from './ui/settings';
 import { MountsStatusBar } from './ui/statusBar';
@@ -27,8 +28,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
 
   folders = new MountsFolders(
     (configFile, folder) =>
-      new Engine({
+      new EngineClient({
         configFile,
+        runtime: () => settings.nodeRuntime(folder),
         logger: new ChannelLogger(log, () => ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? folder.name : undefined)),
         restricted: isRestricted(),
         accessLog: settings.accessLog(),
@@ -42,13 +44,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
   const statusBar = new MountsStatusBar(all);
   context.subscriptions.push(
     tree,
-    createTreeView(tree),
+    createTreeView(tree, all),
     statusBar,
     new ContextKeysUpdater(all),
     new ConfigDiagnostics(all),
     new FileWatching(all, log),
     new TrustHandler(all, log),
     new AppErrorForwarder(all, log),
+    new CrashNotifier(all, lifecycle),
     new Commands(all, lifecycle, log),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;
@@ -64,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
   return createApi(all, tree, () => statusBar.model, log);
 }
 
-/** Resolves when every engine has stopped and its port is free. */
+/** Resolves when every engine process has stopped and exited, and its port is free. */
 export function deactivate(): Promise<void> | undefined {
   return folders?.stopAll();
 }

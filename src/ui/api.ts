@@ -6,11 +6,13 @@
  *   api.urlOf('/blog');                 // 'http://127.0.0.1:8080/blog/' while serving
  *   api.onDidChangeState(({ folder, state }) => ...);
  *   api.recentLog();                    // ['[info] [blog] listening on 40123', ...]
+ *   api.engines()[0].engine.pid;        // the folder's engine process, where its apps run
  *
  * URLs are the server's own (loopback); `mounts.copyUrl` gives the browser's (port-forwarded) one.
  */
 import type * as vscode from 'vscode';
-import type { Engine, MountInfo } from '../engine/engine';
+import type { MountInfo } from '../engine/index';
+import type { EngineClient } from '../engineProcess/client';
 import type { MountsFolders } from './folders';
 import type { StatusModel } from './statusBar';
 import type { FolderState } from './state';
@@ -23,8 +25,11 @@ export interface MountsStateChange {
 
 export interface MountsApi {
   readonly version: 1;
-  /** Workspace folders that have a config, each with its engine. */
-  engines(): { readonly folder: vscode.Uri; readonly configFile: vscode.Uri; readonly engine: Engine }[];
+  /**
+   * Workspace folders that have a config, each with its engine as the editor sees it: the client of
+   * the folder's engine process (state, mounts, problems, port, the process's pid and Node).
+   */
+  engines(): { readonly folder: vscode.Uri; readonly configFile: vscode.Uri; readonly engine: EngineClient }[];
   /** The state of `folder`'s server (default: the first folder with a config); undefined without one. */
   state(folder?: vscode.Uri): FolderState | undefined;
   /** The mounts of `folder` (default: the first) with their live status. */

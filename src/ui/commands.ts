@@ -4,8 +4,8 @@
  * Start/Stop/Restart/Open return what happened, for tests and other extensions.
  */
 import * as vscode from 'vscode';
-import { errorMessage } from '../engine/logger';
-import type { MountSpec } from '../engine/spec';
+import type { MountSpec } from '../engine/index';
+import { errorMessage } from '../engineProcess/client';
 import { CONFIG_TEMPLATE } from './configTemplate';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
@@ -34,6 +34,7 @@ export class Commands extends Disposable {
       'mounts.createConfig': (arg) => this.createConfig(arg),
       'mounts.showLog': () => this.log.show(),
       'mounts.reloadApp': (arg) => this.reloadApp(arg),
+      'mounts.debug': (arg) => this.debug(arg),
       'mounts.revealTarget': (arg) => (isMountNode(arg) ? revealTarget(arg.folder, arg.mount.spec) : undefined),
       'mounts.revealInConfig': (arg) => (isMountNode(arg) ? openConfig(arg.folder, arg.mount.spec.range) : undefined),
       'mounts.statusBarClicked': () => this.statusBarClicked(),
@@ -61,7 +62,7 @@ export class Commands extends Disposable {
   }
 
   async restart(arg?: unknown): Promise<boolean> {
-    const running = this.folders.list().filter((f) => f.state === 'serving');
+    const running = this.folders.list().filter((f) => f.state === 'serving' || f.state === 'unresponsive');
     const targets = await pickFolders(this.folders, arg, running.length ? running : this.folders.list(), 'Restart which folder?', true);
     const results = await Promise.all(targets.map((folder) => this.lifecycle.restart(folder)));
     return targets.length > 0 && results.every(Boolean);
@@ -70,6 +71,18 @@ export class Commands extends Disposable {
   async startOnFreePort(arg?: unknown): Promise<boolean> {
     const [folder] = await pickFolders(this.folders, arg, this.folders.list().filter((f) => canStart(f.state)), 'Start which folder on a free port?', false);
     return folder ? this.lifecycle.startOnFreePort(folder) : false;
+  }
+
+  /** (Re)starts a folder's engine process with the inspector and attaches the debugger; resolves true when attached. */
+  async debug(arg?: unknown): Promise<boolean> {
+    const all = this.folders.list();
+    if (all.length === 0) {
+      this.offerCreate();
+      return false;
+    }
+    const serving = all.filter((f) => f.state === 'serving');
+    const [folder] = await pickFolders(this.folders, arg, serving.length ? serving : all, 'Debug which folder?', false);
+    return folder ? this.lifecycle.debug(folder) : false;
   }
 
   /** Opens the server root (or a mount) in the browser; resolves with the URL opened. */
@@ -156,10 +169,11 @@ export class Commands extends Disposable {
   /** Stopped: start. Running: offer what one does with a running server. */
   private async statusBarClicked(): Promise<void> {
     const all = this.folders.list();
-    if (all.some((folder) => folder.state === 'serving')) {
+    if (all.some((folder) => folder.state === 'serving' || folder.state === 'unresponsive')) {
       const actions: Record<string, () => unknown> = {
         '$(globe) Open in Browser': () => this.openInBrowser(),
         '$(debug-restart) Restart': () => this.restart(),
+        '$(debug-alt) Debug': () => this.debug(),
         '$(debug-stop) Stop': () => this.stop(),
         '$(output) Show Log': () => this.log.show(),
       };

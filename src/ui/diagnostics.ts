@@ -4,8 +4,8 @@
  * also show the mounts whose apps did not load at the last start or reload, at their place.
  */
 import * as vscode from 'vscode';
-import { LineIndex, parseConfig } from '../engine/config';
-import type { ConfigProblem, SourceRange } from '../engine/spec';
+import type { ConfigProblem, SourceRange } from '../engine/index';
+import { LineIndex, parseConfig } from '../engineProcess/client';
 import { KeyedDebouncer } from './debounce';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';

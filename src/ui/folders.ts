@@ -4,19 +4,27 @@
  * files come and go; an engine whose folder or file goes away is stopped and disposed.
  */
 import * as vscode from 'vscode';
-import type { Engine } from '../engine/engine';
+import type { AppError, EngineClient, EngineCrash } from '../engineProcess/client';
 import { Disposable } from './dispose';
 import { configUriOf } from './settings';
 import { folderState, type FolderState } from './state';
 
-/** Builds an engine; given by the composition root, so the UI never constructs engine parts. */
-export type EngineFactory = (configFile: string, folder: vscode.WorkspaceFolder) => Engine;
+/** Builds a folder's engine client; given by the composition root, so the UI never constructs engine parts. */
+export type EngineFactory = (configFile: string, folder: vscode.WorkspaceFolder) => EngineClient;
 
 export interface MountsFolder {
   readonly folder: vscode.WorkspaceFolder;
   readonly configUri: vscode.Uri;
-  readonly engine: Engine;
+  /** The folder's engine, reached through its process's client. */
+  readonly engine: EngineClient;
   readonly state: FolderState;
+}
+
+interface FolderEvents {
+  state(entry: MountsFolder): void;
+  mounts(entry: MountsFolder): void;
+  appError(event: { readonly folder: MountsFolder; readonly error: AppError }): void;
+  crash(event: { readonly folder: MountsFolder; readonly crash: EngineCrash }): void;
 }
 
 class Entry implements MountsFolder {
@@ -25,13 +33,14 @@ class Entry implements MountsFolder {
   constructor(
     readonly folder: vscode.WorkspaceFolder,
     readonly configUri: vscode.Uri,
-    readonly engine: Engine,
-    onState: (entry: Entry) => void,
-    onMounts: (entry: Entry) => void,
+    readonly engine: EngineClient,
+    events: FolderEvents,
   ) {
     this.subscriptions.push(
-      engine.onDidChangeState(() => onState(this)),
-      engine.onDidChangeMounts(() => onMounts(this)),
+      engine.onDidChangeState(() => events.state(this)),
+      engine.onDidChangeMounts(() => events.mounts(this)),
+      engine.onAppError((error) => events.appError({ folder: this, error })),
+      engine.onDidCrash((crash) => events.crash({ folder: this, crash })),
     );
   }
 
@@ -64,6 +73,12 @@ export class MountsFolders extends Disposable {
   private readonly _onDidChangeMounts = this._register(new vscode.EventEmitter<MountsFolder>());
   /** A folder's mounts, their status or its config problems changed. */
   readonly onDidChangeMounts = this._onDidChangeMounts.event;
+  private readonly _onAppError = this._register(new vscode.EventEmitter<{ readonly folder: MountsFolder; readonly error: AppError }>());
+  /** An app of a folder threw outside any request; its engine keeps serving. */
+  readonly onAppError = this._onAppError.event;
+  private readonly _onDidCrash = this._register(new vscode.EventEmitter<{ readonly folder: MountsFolder; readonly crash: EngineCrash }>());
+  /** A folder's engine process ended without being asked to. */
+  readonly onDidCrash = this._onDidCrash.event;
 
   constructor(private readonly createEngine: EngineFactory) {
     super();
@@ -145,8 +160,12 @@ export class MountsFolders extends Disposable {
         folder,
         configUri,
         this.createEngine(configUri.fsPath, folder),
-        (e) => this._onDidChangeState.fire(e),
-        (e) => this._onDidChangeMounts.fire(e),
+        {
+          state: (e) => this._onDidChangeState.fire(e),
+          mounts: (e) => this._onDidChangeMounts.fire(e),
+          appError: (e) => this._onAppError.fire(e),
+          crash: (e) => this._onDidCrash.fire(e),
+        },
       );
       this.entries.set(key, entry);
       added.push(entry);

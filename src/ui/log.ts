@@ -7,7 +7,8 @@
  * command's output reached the log.
  */
 import * as vscode from 'vscode';
-import { describeError, type Logger } from '../engine/logger';
+import type { Logger } from '../engine/index';
+import { describeError } from '../engineProcess/client';
 
 /** How many messages `recentLog()` keeps. */
 export const RECENT_LOG_SIZE = 500;

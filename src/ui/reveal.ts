@@ -1,6 +1,6 @@
 /** Opening things for people: the config file at a range, a mount's module or folder. */
 import * as vscode from 'vscode';
-import type { MountSpec, SourceRange } from '../engine/spec';
+import type { MountSpec, SourceRange } from '../engine/index';
 import type { MountsFolder } from './folders';
 
 /** Opens the config file, selecting `range` (offsets into the file) when given. */

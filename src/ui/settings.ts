@@ -1,5 +1,6 @@
 /** The extension's settings, read where they are needed so a change applies without a reload. */
 import * as vscode from 'vscode';
+import { resolveNode, type NodeRuntime } from '../engineProcess/client';
 
 export const DEFAULT_CONFIG_FILE = 'mounts.json';
 
@@ -26,4 +27,21 @@ export function openBrowserOnStart(): boolean {
 
 export function accessLog(): boolean {
   return section().get<boolean>('accessLog', true);
+}
+
+/** Resolved runtimes by setting and PATH: asking a Node for its version costs a process start. */
+const runtimes = new Map<string, Promise<NodeRuntime>>();
+
+/** The Node that runs a folder's engine process: `mounts.node`, else `node` on the PATH, else the editor's. */
+export function nodeRuntime(folder: vscode.WorkspaceFolder): Promise<NodeRuntime> {
+  const setting = section(folder).get<string>('node')?.trim() ?? '';
+  const key = `${setting}\0${process.env.PATH ?? ''}`;
+  let runtime = runtimes.get(key);
+  if (!runtime) {
+    runtime = resolveNode(setting);
+    runtimes.set(key, runtime);
+    // A failure is asked again next time: the user may be fixing the setting or installing Node.
+    runtime.catch(() => runtimes.delete(key));
+  }
+  return runtime;
 }

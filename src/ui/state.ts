@@ -1,16 +1,17 @@
 /**
- * The words the UI uses for states. An engine that failed to start is back in 'stopped' with a
- * `lastError`: people call that an error, so the UI does too.
+ * The words the UI uses for states. An engine that failed to start, or whose process crashed, is
+ * back in 'stopped' with a `lastError`: people call that an error, so the UI does too. A serving
+ * engine whose process stopped answering its heartbeat is 'unresponsive' ("not responding").
  */
-import type { AppStatus } from '../engine/apps/app';
-import type { Engine } from '../engine/engine';
+import type { AppStatus } from '../engine/index';
+import type { EngineClient } from '../engineProcess/client';
 
-export type FolderState = 'stopped' | 'starting' | 'serving' | 'stopping' | 'error';
+export type FolderState = 'stopped' | 'starting' | 'serving' | 'stopping' | 'error' | 'unresponsive';
 
-export function folderState(engine: Pick<Engine, 'state' | 'lastError'>): FolderState {
+export function folderState(engine: Pick<EngineClient, 'state' | 'lastError' | 'responsive'>): FolderState {
   switch (engine.state) {
     case 'started':
-      return 'serving';
+      return engine.responsive ? 'serving' : 'unresponsive';
     case 'starting':
     case 'stopping':
       return engine.state;
@@ -25,7 +26,12 @@ export function canStart(state: FolderState): boolean {
 }
 
 export function canStop(state: FolderState): boolean {
-  return state === 'serving' || state === 'starting';
+  return state === 'serving' || state === 'starting' || state === 'unresponsive';
+}
+
+/** How a folder's state reads: `not responding` rather than the context-key word. */
+export function describeFolderState(state: FolderState): string {
+  return state === 'unresponsive' ? 'not responding' : state;
 }
 
 /**

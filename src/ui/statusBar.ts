@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
-import type { FolderState } from './state';
+import { describeFolderState, type FolderState } from './state';
 
 export interface StatusModel {
   /** The most telling state over all folders: error, then starting/stopping, then serving. */
@@ -21,8 +21,9 @@ const ICONS: Record<FolderState, string> = {
   serving: '$(radio-tower)',
   stopping: '$(loading~spin)',
   error: '$(error)',
+  unresponsive: '$(warning)',
 };
-const PRECEDENCE: FolderState[] = ['error', 'starting', 'stopping', 'serving', 'stopped'];
+const PRECEDENCE: FolderState[] = ['error', 'unresponsive', 'starting', 'stopping', 'serving', 'stopped'];
 
 export function statusModel(folders: readonly MountsFolder[]): StatusModel {
   const states = folders.map((folder) => folder.state);
@@ -34,22 +35,29 @@ export function statusModel(folders: readonly MountsFolder[]): StatusModel {
     const count = serving.reduce((sum, folder) => sum + folder.engine.mounts().length, 0);
     text += ` ${ports} (${count} mount${count === 1 ? '' : 's'})`;
   } else if (state !== 'stopped') {
-    text += ` ${state}`;
+    text += ` ${describeFolderState(state)}`;
   }
   const lines = folders.map((folder) => {
     const name = folders.length > 1 ? `${folder.folder.name}: ` : '';
-    if (folder.state === 'serving') return `${name}serving ${folder.engine.mounts().length} mounts at ${folder.engine.url}`;
+    const runtime = folder.engine.runtime;
+    const on = runtime ? ` on Node ${runtime.version}` : '';
+    if (folder.state === 'serving') return `${name}serving ${folder.engine.mounts().length} mounts at ${folder.engine.url}${on}`;
     if (folder.state === 'error') return `${name}error: ${folder.engine.lastError ?? 'unknown'}`;
-    return `${name}${folder.state}`;
+    return `${name}${describeFolderState(folder.state)}`;
   });
-  const hint = state === 'serving' ? 'Click for actions' : state === 'stopped' || state === 'error' ? 'Click to start' : '';
+  const hint = state === 'serving' || state === 'unresponsive' ? 'Click for actions' : state === 'stopped' || state === 'error' ? 'Click to start' : '';
   return { state, text, tooltip: [...lines, hint].filter(Boolean).join('\n'), visible: folders.length > 0 };
 }
 
 export function renderStatusBar(item: vscode.StatusBarItem, model: StatusModel): void {
   item.text = model.text;
   item.tooltip = model.tooltip;
-  item.backgroundColor = model.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  item.backgroundColor =
+    model.state === 'error'
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : model.state === 'unresponsive'
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
   item.command = 'mounts.statusBarClicked';
   if (model.visible) item.show();
   else item.hide();

@@ -47,6 +47,17 @@ export class MountsTreeProvider extends Disposable implements vscode.TreeDataPro
   }
 }
 
-export function createTreeView(provider: MountsTreeProvider): vscode.TreeView<TreeNode> {
-  return vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: false });
+/**
+ * The view. With one folder there is no folder item to carry its tooltip: the view's own
+ * description says which Node serves it (several folders: each folder item's tooltip does).
+ */
+export function createTreeView(provider: MountsTreeProvider, folders: MountsFolders): vscode.Disposable & { readonly view: vscode.TreeView<TreeNode> } {
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: false });
+  const render = () => {
+    const all = folders.list();
+    const runtime = all.length === 1 && all[0].engine.pid !== undefined ? all[0].engine.runtime : undefined;
+    view.description = runtime ? `Node ${runtime.version}` : undefined;
+  };
+  const subscription = folders.onDidChangeState(render);
+  return { view, dispose: () => vscode.Disposable.from(subscription, view).dispose() };
 }

@@ -5,11 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeTarget } from '../engine/describe';
-import type { MountInfo } from '../engine/engine';
-import type { MountKind } from '../engine/spec';
+import { describeRuntime, describeTarget, type MountInfo, type MountKind } from '../engineProcess/client';
 import type { MountsFolder } from './folders';
-import { describeMountState, describeProcess, mountStateWord } from './state';
+import { describeFolderState, describeMountState, describeProcess, mountStateWord } from './state';
 
 export type TreeNode = FolderNode | MountNode | ProblemsNode;
 
@@ -51,11 +49,23 @@ function renderFolder({ folder }: FolderNode): vscode.TreeItem {
   const item = new vscode.TreeItem(folder.folder.name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = `folder:${folder.folder.uri.toString()}`;
   const url = folder.engine.url;
-  item.description = folder.state === 'serving' && url ? `serving at ${url}` : folder.state;
-  item.iconPath = new vscode.ThemeIcon(folder.state === 'error' ? 'error' : 'root-folder');
+  item.description = folder.state === 'serving' && url ? `serving at ${url}` : describeFolderState(folder.state);
+  item.iconPath = new vscode.ThemeIcon(folder.state === 'error' ? 'error' : folder.state === 'unresponsive' ? 'warning' : 'root-folder');
   item.contextValue = `mountsFolder.${folder.state}`;
-  item.tooltip = folder.engine.lastError ? `${folder.configUri.fsPath}\n${folder.engine.lastError}` : folder.configUri.fsPath;
+  item.tooltip = folderTooltip(folder);
   return item;
+}
+
+/** The config, which Node serves it (and which process), and what went wrong last, with the crash's last lines. */
+export function folderTooltip(folder: MountsFolder): string {
+  const { engine } = folder;
+  const lines = [folder.configUri.fsPath];
+  if (engine.runtime) lines.push(`${describeRuntime(engine.runtime)}${engine.pid === undefined ? '' : `, engine process ${engine.pid}`}`);
+  if (engine.inspectorUrl) lines.push(`debuggable: inspector at ${engine.inspectorUrl}`);
+  if (folder.state === 'unresponsive') lines.push('The engine process has not answered for 5 s. Restart ends it and starts a new one.');
+  if (engine.lastError) lines.push(engine.lastError);
+  if (engine.crash?.lastLines.length) lines.push('Last lines:', ...engine.crash.lastLines);
+  return lines.join('\n');
 }
 
 function renderMount({ folder, mount }: MountNode): vscode.TreeItem {

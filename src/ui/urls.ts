@@ -4,7 +4,7 @@
  * with a forwarding URL that drops the path.
  */
 import * as vscode from 'vscode';
-import type { MountSpec } from '../engine/spec';
+import type { MountSpec } from '../engine/index';
 import type { MountsFolder } from './folders';
 
 /** Where a browser reaches the folder's server (no mount) or one mount; undefined when stopped. */

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { errorMessage } from '../engine/logger';
+import { errorMessage } from '../engineProcess/client';
 import { KeyedDebouncer } from './debounce';
 import { Disposable, disposeAll } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';

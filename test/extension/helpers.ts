@@ -37,9 +37,9 @@ export interface Response {
 }
 
 /** A real GET over loopback, no keep-alive (so a stopped server's port frees at once). */
-export function get(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<Response> {
+export function get(url: string, headers: http.OutgoingHttpHeaders = {}, timeout = 5000): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers, timeout: 5000 }, (res) => {
+    const req = http.get(url, { agent: false, headers, timeout }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
@@ -102,4 +102,20 @@ export function isAlive(pid: number): boolean {
   // `pid (comm) S ...`: comm may hold spaces and parentheses, the state follows the last ')'.
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
+}
+
+/** Live engine processes serving `configFile`, from the process table (their command line names both). */
+export function engineProcesses(configFile: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    if (cmdline.includes('engineProcess.js') && cmdline.includes(JSON.stringify(configFile).slice(1, -1)) && isAlive(Number(name))) found.push(Number(name));
+  }
+  return found;
 }

@@ -49,8 +49,8 @@ describe('command mounts', () => {
     // Requests wait for the process to listen, so the first one already reaches it.
     const pid = await serverPid();
     assert.ok(isAlive(pid), `the server process ${pid} runs`);
-    const status = cmdStatus(api);
-    assert.strictEqual(status.state, 'ready');
+    // The engine process reports in batches: the state follows within a moment.
+    const status = await waitFor('the command to be ready', () => (cmdStatus(api).state === 'ready' ? cmdStatus(api) : undefined));
     assert.ok(status.pid !== undefined && isAlive(status.pid), `the command's process ${status.pid} runs`);
     assert.ok(status.port !== undefined && status.port > 0);
   });

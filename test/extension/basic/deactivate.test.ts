@@ -1,15 +1,18 @@
-// Runs last: deactivate() resolves when every engine has stopped, every port is free and every
-// command mount's process is gone.
+// Runs last: deactivate() resolves when every engine has stopped, every port is free, every
+// command mount's process is gone and no engine process is left.
 import * as assert from 'node:assert';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, firstFolder, get, getApi, isAlive, isListening } from '../helpers';
+import { engineProcesses, EXTENSION_ID, firstFolder, get, getApi, isAlive, isListening } from '../helpers';
 
 describe('deactivation', () => {
   it('deactivate() stops every engine, frees every port and ends every command', async () => {
     const api = await getApi();
     assert.strictEqual(await vscode.commands.executeCommand('mounts.start', firstFolder().uri), true);
     const ports = api.engines().map((entry) => entry.engine.port!);
+    const configFile = api.engines()[0].configFile.fsPath;
+    const enginePid = api.engines()[0].engine.pid!;
+    assert.deepStrictEqual(engineProcesses(configFile), [enginePid], 'one engine process serves the folder');
     for (const port of ports) assert.ok(await isListening(port));
     // Answering means the command's process is ready, with its pid and port known.
     assert.strictEqual((await get(api.urlOf('/cmd')!)).status, 200);
@@ -25,5 +28,6 @@ describe('deactivation', () => {
     assert.strictEqual(isAlive(pid), false, `the command process ${pid} ended`);
     assert.strictEqual(await isListening(childPort), false, `the command's port ${childPort} is free`);
     assert.strictEqual(api.state(), 'stopped');
+    assert.deepStrictEqual(engineProcesses(configFile), [], 'no engine process is left in the process table');
   });
 });

@@ -6,7 +6,7 @@ import type { StatusModel } from '../../../src/ui/statusBar';
 import { getApi } from '../helpers';
 import { Stubs } from '../stubs';
 
-const ACTIONS = ['$(globe) Open in Browser', '$(debug-restart) Restart', '$(debug-stop) Stop', '$(output) Show Log'];
+const ACTIONS = ['$(globe) Open in Browser', '$(debug-restart) Restart', '$(debug-alt) Debug', '$(debug-stop) Stop', '$(output) Show Log'];
 
 /** The status bar as it was at each state change during `run`. */
 async function statusDuring(run: () => Thenable<unknown>): Promise<StatusModel[]> {
@@ -36,19 +36,19 @@ describe('status bar', () => {
     assert.strictEqual(api.state(), 'stopped');
     const seen = await statusDuring(() => vscode.commands.executeCommand('mounts.statusBarClicked'));
     assert.strictEqual(api.state(), 'serving');
-    const { port, url } = api.engines()[0].engine;
+    const { port, url, runtime } = api.engines()[0].engine;
     assert.deepStrictEqual(seen, [
       { state: 'starting', text: '$(loading~spin) Mounts starting', tooltip: 'starting', visible: true },
       {
         state: 'serving',
         text: `$(radio-tower) Mounts :${port} (5 mounts)`,
-        tooltip: `serving 5 mounts at ${url}\nClick for actions`,
+        tooltip: `serving 5 mounts at ${url} on Node ${runtime!.version}\nClick for actions`,
         visible: true,
       },
     ]);
   });
 
-  it('a click while serving offers Open in Browser, Restart, Stop and Show Log', async () => {
+  it('a click while serving offers Open in Browser, Restart, Debug, Stop and Show Log', async () => {
     const api = await getApi();
     const calls = stubs.replace(vscode.window, 'showQuickPick', () => Promise.resolve(undefined));
     await vscode.commands.executeCommand('mounts.statusBarClicked');

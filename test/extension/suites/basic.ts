@@ -8,6 +8,7 @@ export function run(): Promise<void> {
     'activation.test.js',
     'closedConfig.test.js',
     'serve.test.js',
+    'engineProcess.test.js',
     'statusBar.test.js',
     'contextKeys.test.js',
     'accessLog.test.js',
