@@ -288,6 +288,8 @@ function newClient(accessLog: boolean) {
     runtime: async () => ({ execPath: process.execPath, version: process.version, env: {}, source: 'path' }),
     accessLog,
     logger: { info: count, warn: count, error: count, access: count },
+    // The bundle the extension ships, not tsc's many files: what the editor really starts.
+    script: path.join(__dirname, '..', '..', 'dist', 'engineProcess.js'),
   });
   client.onDidChangeMounts(() => {
     for (const mount of client.mounts()) consumed += mount.requests > 0 ? 0 : 1;

@@ -52,6 +52,9 @@ describe('the engine process', () => {
       'the log says which Node serves',
     );
     assert.ok(api.statusBar().tooltip.includes(`on Node ${runtime.version}`), api.statusBar().tooltip);
+    // The app was loaded and answered, yet the extension host never loaded a file of the workspace.
+    const workspace = firstFolder().uri.fsPath + path.sep;
+    assert.deepStrictEqual(Object.keys(require.cache).filter((loaded) => loaded.startsWith(workspace)), []);
   });
 
   it('keeps the extension host responsive while an app busy-loops for 3 s', async () => {
