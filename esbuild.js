@@ -23,7 +23,8 @@ async function main() {
     platform: 'node',
     target: 'node20',
     outdir: 'dist',
-    external: ['vscode'],
+    // A native addon with a prebuilt binary per platform: loaded from node_modules, never bundled.
+    external: ['vscode', '@parcel/watcher'],
     // jsonc-parser's UMD build (its "main") breaks when bundled (microsoft/node-jsonc-parser#57).
     mainFields: ['module', 'main'],
     minify: production,

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, type Logger, type MountInfo } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, watchFolder, type FolderWatch, type Logger, type MountInfo, type ReloadResult } from './engine/index';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
 
@@ -67,13 +67,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mounts: cannot start: ${errorMessage(error)}\n`);
     return 1;
   }
+  let watcher: FolderWatch | undefined;
+  if (values.watch) {
+    try {
+      watcher = await watch(engine);
+    } catch (error) {
+      process.stderr.write(`[mounts] cannot watch ${path.dirname(engine.configFile)} for changes: ${errorMessage(error)}\n`);
+    }
+  }
+  // Printed once watching is in place: a change made after the URL shows is seen.
   process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
-  const watcher = values.watch ? watch(engine) : undefined;
+  if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
 
   return new Promise((resolve) => {
     const shutdown = (signal: string) => {
       process.stdout.write(`\n${signal}: stopping...\n`);
-      watcher?.close();
+      void watcher?.close().catch(() => undefined);
       engine.stop().then(
         () => resolve(0),
         (error) => {
@@ -115,31 +124,59 @@ function terminalLogger(): Logger {
   };
 }
 
-/** --watch: mounts.json changes reload the config; other workspace files hot-reload module apps. */
-function watch(engine: Engine): fs.FSWatcher {
-  const dir = path.dirname(engine.configFile);
+/**
+ * --watch: mounts.json changes reload the config; other workspace files hot-reload module apps.
+ * Changes are applied one batch at a time, in order; a burst within 50 ms is one batch.
+ */
+async function watch(engine: Engine): Promise<FolderWatch> {
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  const flush = async () => {
+  let applying: Promise<void> = Promise.resolve();
+  const apply = async () => {
     const files = [...pending];
     pending.clear();
     for (const file of files) {
-      if (file === engine.configFile) {
-        const result = await engine.reload();
-        if (!result.ok) process.stderr.write(`mounts.json not applied; still serving the previous mounts:\n${[...result.problems.map(formatProblem), ...result.errors].join('\n')}\n`);
-      } else {
-        await engine.fileChanged(file);
-      }
+      if (file === engine.configFile) reportReload(await engine.reload());
+      else await engine.fileChanged(file);
     }
   };
-  const watcher = fs.watch(dir, { recursive: true }, (_event, name) => {
-    if (!name || name.split(path.sep).includes('node_modules')) return;
-    pending.add(path.join(dir, name.toString()));
+  const schedule = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => void flush(), 50);
-  });
-  watcher.on('error', (error) => process.stderr.write(`[mounts] file watching stopped: ${error.message}\n`));
-  return watcher;
+    timer = setTimeout(() => {
+      applying = applying.then(apply).catch((error) => {
+        process.stderr.write(`[mounts] applying a change failed: ${describeError(error)}\n`);
+      });
+    }, 50);
+  };
+  return watchFolder(
+    path.dirname(engine.configFile),
+    (files) => {
+      for (const file of files) pending.add(file);
+      schedule();
+    },
+    (error) => process.stderr.write(`[mounts] file watching failed: ${error.message}\n`),
+  );
+}
+
+/** Says what a reload of mounts.json did, when it did not simply apply. */
+function reportReload(result: ReloadResult): void {
+  const details = [...result.problems.map(formatProblem), ...result.errors].join('\n');
+  switch (result.outcome) {
+    case 'applied':
+      return;
+    case 'not applied':
+      process.stderr.write(`mounts.json not applied; still serving the previous mounts:\n${details}\n`);
+      return;
+    case 'partly applied':
+      process.stderr.write(
+        `mounts.json applied, except for ${result.errors.length === 1 ? 'this mount, which' : `these ${result.errors.length} mounts, which`} could not load ` +
+          `(a changed mount keeps serving its previous version; an added one is not served):\n${details}\n`,
+      );
+      return;
+    case 'stopped':
+      process.stderr.write(`mounts.json not applied, and the previous address could not be listened on again: stopped serving:\n${details}\n`);
+      return;
+  }
 }
 
 if (require.main === module) {

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseTree, ParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createScanner, parseTree, ParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 import type {
   CommandMountSpec,
   ConfigProblem,
@@ -199,6 +199,28 @@ const SYNTAX_MESSAGES: Partial<Record<ParseErrorCode, string>> = {
   [ParseErrorCode.InvalidCharacter]: 'invalid character in string',
 };
 
+/** mounts.json itself needs 4 levels (root, mounts, a mount, env); far below any stack limit. */
+const NEEDED_NESTING = 4;
+const MAX_NESTING = 64;
+
+/**
+ * The offset of the first `{` or `[` that opens level `max + 1`, or undefined. A token scan with
+ * a counter, so no depth of input can exhaust the stack; strings and comments are skipped by the
+ * scanner, so brackets inside them do not count.
+ */
+function bracketBeyondDepth(text: string, max: number): number | undefined {
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      if (++depth > max) return scanner.getTokenOffset();
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return undefined;
+}
+
 interface Property {
   readonly key: Node;
   readonly value: Node;
@@ -225,6 +247,12 @@ class Validator {
     const errors: ParseError[] = [];
     // A byte order mark is not JSON; blank it rather than strip it so offsets stay true.
     const source = this.text.startsWith('\uFEFF') ? ` ${this.text.slice(1)}` : this.text;
+    // jsonc-parser builds the tree recursively: a deep enough file overflows the stack.
+    const tooDeep = bracketBeyondDepth(source, MAX_NESTING);
+    if (tooDeep !== undefined) {
+      this.report(tooDeep, 1, '', `the file is nested more than ${MAX_NESTING} levels deep; mounts.json needs ${NEEDED_NESTING}`);
+      return undefined;
+    }
     const root = parseTree(source, errors, { allowTrailingComma: true });
     if (!root && errors.every((e) => e.error === ParseErrorCode.ValueExpected && e.offset === source.length)) {
       this.report(0, 0, '', 'the file is empty; expected an object with "mounts"');

@@ -151,6 +151,14 @@ export class Dispatcher {
     // RFC 9112 3.2: a second Host is a 400. Node keeps only the first in `headers.host`, but the
     // other stays in `rawHeaders`, where apps (and adapters such as @hono/node-server) read it.
     if (hasSecondHost(req.rawHeaders)) return this.refuse(req, res, socket, 400, 'The request has more than one Host header.');
+    const framing = framingNamedInConnection(req.headers.connection);
+    if (framing !== undefined) {
+      // A hop-by-hop list that names the message's framing or its Host asks the next hop to drop
+      // them while the body still follows: the way a second request is smuggled past a proxy.
+      this.options.logger.warn(`refused ${req.method} ${req.url} from ${req.socket.remoteAddress}: its Connection header names ${framing}`);
+      // Closed after the answer: nothing more read from this connection can be trusted.
+      return this.refuse(req, res, socket, 400, `The Connection header may not name ${framing}.`, { Connection: 'close' });
+    }
     const host = req.headers.host;
     // RFC 9112 3.2, as Node's `requireHostHeader` (off, so that this 400 is an engine page); an
     // HTTP/1.0 request without Host is a local tool, since browsers always send one.
@@ -207,9 +215,16 @@ export class Dispatcher {
    * Answers a request or upgrade the engine refuses before routing, with an access line that says
    * why: these are the requests a developer most wants to see. False, for `admit` to return.
    */
-  private refuse(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, status: number, message: string): false {
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse | undefined,
+    socket: Duplex | undefined,
+    status: number,
+    message: string,
+    headers?: Readonly<Record<string, string>>,
+  ): false {
     this.logUnrouted(req, `(refused) ${status} ${message}`);
-    if (res) sendPage(req, res, { status, message });
+    if (res) sendPage(req, res, { status, message, headers });
     else if (socket) sendSocketPage(socket, { status, message });
     return false;
   }
@@ -253,6 +268,19 @@ function hasSecondHost(raw: readonly string[]): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The first of Content-Length, Transfer-Encoding or Host named in `Connection`, or undefined. The
+ * common values skip the split: this runs for every request.
+ */
+export function framingNamedInConnection(connection: string | undefined): string | undefined {
+  if (connection === undefined || connection.length < 4 || connection === 'keep-alive' || connection === 'close' || connection === 'Upgrade') return undefined;
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === 'content-length' || name === 'transfer-encoding' || name === 'host') return token.trim();
+  }
+  return undefined;
 }
 
 function statusOf(error: unknown): number {

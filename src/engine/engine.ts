@@ -60,6 +60,12 @@ export interface MountInfo {
 
 export interface ReloadResult {
   readonly ok: boolean;
+  /**
+   * What the reload did: all of mounts.json applied; applied but for the mounts in `errors`; none of
+   * it (invalid, or the new address could not be had; the previous mounts serve); or the engine
+   * stopped (neither the new address nor the old one could be had).
+   */
+  readonly outcome: 'applied' | 'partly applied' | 'not applied' | 'stopped';
   readonly problems: readonly ConfigProblem[];
   /** App load failures of added or changed mounts (the old version keeps serving). */
   readonly errors: readonly string[];
@@ -220,7 +226,7 @@ export class Engine implements Disposable {
     this._problems = problems;
     if (!config) {
       this.mountsChanged();
-      return { ok: false, problems, errors: [] };
+      return { ok: false, outcome: 'not applied', problems, errors: [] };
     }
     const table = this.dispatcher.table;
     if (this._state !== 'started' || !table) {
@@ -228,7 +234,7 @@ export class Engine implements Disposable {
       // Found at the last start in a file that has changed since: the next start finds them again.
       this._appProblems = [];
       this.mountsChanged();
-      return { ok: true, problems, errors: [] };
+      return { ok: true, outcome: 'applied', problems, errors: [] };
     }
     // The address first, while nothing has been created or stopped: a rebind that fails leaves the
     // mounts exactly as they were. The host is compared as configured, not as resolved ("localhost"
@@ -239,13 +245,14 @@ export class Engine implements Disposable {
         await this.rebind(config);
       } catch (error) {
         const message = error instanceof EngineStartError ? error.message : String(error);
-        if (!this.server?.listening) {
+        const stopped = !this.server?.listening;
+        if (stopped) {
           // Neither the new address nor the old one could be had: stopped, never half-started.
           await this.doStop();
         }
         this._lastError = message;
         this.mountsChanged();
-        return { ok: false, problems, errors: [message] };
+        return { ok: false, outcome: stopped ? 'stopped' : 'not applied', problems, errors: [message] };
       }
       // The old mounts answer on the new address until the new table is ready: allow its name.
       this.dispatcher.table = buildRoutingTable(table.config, table.entries, this.effectiveHost(config));
@@ -280,7 +287,7 @@ export class Engine implements Disposable {
     this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
     this.mountsChanged();
     await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
-    return { ok: errors.length === 0, problems, errors: errors.map((error) => error.message) };
+    return { ok: errors.length === 0, outcome: errors.length === 0 ? 'applied' : 'partly applied', problems, errors: errors.map((error) => error.message) };
   }
 
   /** Hot-reloads one module app, or restarts one command app. `id` is `MountInfo.id`. */

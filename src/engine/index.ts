@@ -6,6 +6,7 @@
 export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './engine';
 export { formatProblem, LineIndex, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
+export { watchFolder, type FolderWatch } from './folderWatch';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { Emitter, type Disposable, type Event } from './events';
 export { refusedStatus } from './apps/refused';

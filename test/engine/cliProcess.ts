@@ -1,0 +1,41 @@
+/** The CLI as a user runs it: the bundled dist/cli.js in a real child process. */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as path from 'node:path';
+
+export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+export interface CliRun {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `node dist/cli.js ...args`; with `shell`, runs that bash line instead (e.g. to set ulimit first). */
+export function runCli(args: string[], options: { cwd?: string; shell?: string } = {}): CliRun {
+  const spawnOptions: SpawnOptions = { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] };
+  const child = options.shell === undefined ? spawn(process.execPath, [CLI, ...args], spawnOptions) : spawn('bash', ['-c', options.shell], spawnOptions);
+  const result: CliRun = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (chunk) => (result.stdout += chunk));
+  child.stderr!.on('data', (chunk) => (result.stderr += chunk));
+  return result;
+}
+
+/** Polls `predicate` (output read so far, a counter) until it holds; fails naming `what` was missing. */
+export async function waitFor(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The port of the `Mounts serving http://127.0.0.1:N/` line, NaN before it. */
+export function servingPort(output: string): number {
+  return Number(/Mounts serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)?.[1]);
+}
