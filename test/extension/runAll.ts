@@ -1,27 +1,36 @@
 /**
- * Runs every extension suite in the real VS Code host, offline (test/host: code-server + headless
- * Chromium), one host launch per workspace setup, two at a time, each setup's output printed
- * whole when it ends. Exit code 0 only when every suite passed.
+ * Runs every extension suite in each real VS Code host (test/host/hosts.ts: the oldest and the
+ * newest release), offline (code-server + headless Chromium), one host launch per workspace setup
+ * and release, two at a time, each run's output printed whole when it ends under a headline naming
+ * its VS Code version. Exit code 0 only when every suite passed in every release.
  *
- *   node out/test/extension/runAll.js [--only single,multi] [--serial]
+ *   node out/test/extension/runAll.js [--only single,multi] [--vscode 1.100,1.139] [--serial]
  *
  * The vsix setup needs mounts.vsix (`npm run package`).
  */
 import * as fs from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { installHost } from '../host/install';
+import { selectHosts } from '../host/hosts';
+import { installHosts, type HostInstall } from '../host/install';
 import { HostRunError, runTests } from '../host/run';
 import { prepareWorkspace, ROOT, selectSetups, VSIX, type Setup } from './setups';
 
 const TIMEOUT_MS = 240_000;
 
 interface Outcome {
+  readonly name: string;
   readonly setup: Setup;
   readonly code: number;
   readonly seconds: number;
 }
 
-async function runSetup(setup: Setup, host: Awaited<ReturnType<typeof installHost>>): Promise<Outcome> {
+// Ctrl-C ends the running suites through their cleanup (browser closed, code-server's group killed).
+const interrupted = new AbortController();
+process.once('SIGINT', () => interrupted.abort());
+process.once('SIGTERM', () => interrupted.abort());
+
+async function runSetup(setup: Setup, host: HostInstall): Promise<Outcome> {
+  const name = `VS Code ${host.spec.vscode} · ${setup.name}`;
   const started = Date.now();
   const output: Buffer[] = [];
   const sink = new PassThrough();
@@ -42,6 +51,7 @@ async function runSetup(setup: Setup, host: Awaited<ReturnType<typeof installHos
       timeoutMs: TIMEOUT_MS,
       stdout: sink,
       stderr: sink,
+      signal: interrupted.signal,
     });
   } catch (error) {
     sink.write(`${error instanceof HostRunError ? `host ${error.reason}: ` : ''}${(error as Error).message}\n`);
@@ -50,28 +60,35 @@ async function runSetup(setup: Setup, host: Awaited<ReturnType<typeof installHos
     cleanup();
   }
   const seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`\n=== ${setup.name} (${seconds.toFixed(1)} s, exit ${code}) ===\n${Buffer.concat(output).toString()}`);
-  return { setup, code, seconds };
+  process.stdout.write(`\n=== ${name} (${seconds.toFixed(1)} s, exit ${code}) ===\n${Buffer.concat(output).toString()}`);
+  return { name, setup, code, seconds };
 }
 
 async function main(): Promise<number> {
-  const setups = selectSetups(process.argv.slice(2));
-  const parallel = process.argv.includes('--serial') ? 1 : 2;
-  const host = await installHost({ log: (line) => process.stderr.write(`${line}\n`) });
+  const argv = process.argv.slice(2);
+  const setups = selectSetups(argv);
+  const parallel = argv.includes('--serial') ? 1 : 2;
+  const hosts = await installHosts(selectHosts(argv), { log: (line) => process.stderr.write(`${line}\n`) });
+  for (const host of hosts) {
+    process.stdout.write(`VS Code ${host.spec.vscode}: code-server ${host.spec.codeServer} on Node ${host.spec.node ?? process.versions.node}\n`);
+  }
   const started = Date.now();
-  const queue = [...setups];
+  const queue = setups.flatMap((setup) => hosts.map((host) => ({ setup, host })));
+  const runs = queue.length;
   const outcomes: Outcome[] = [];
   await Promise.all(
     Array.from({ length: parallel }, async () => {
-      for (let setup = queue.shift(); setup; setup = queue.shift()) outcomes.push(await runSetup(setup, host));
+      for (let next = queue.shift(); next && !interrupted.signal.aborted; next = queue.shift()) {
+        outcomes.push(await runSetup(next.setup, next.host));
+      }
     }),
   );
   process.stdout.write('\n');
   for (const outcome of outcomes) {
-    process.stdout.write(`${outcome.code === 0 ? 'passed' : `FAILED (exit ${outcome.code})`}  ${outcome.setup.name}  ${outcome.seconds.toFixed(1)} s\n`);
+    process.stdout.write(`${outcome.code === 0 ? 'passed' : `FAILED (exit ${outcome.code})`}  ${outcome.name}  ${outcome.seconds.toFixed(1)} s\n`);
   }
-  process.stdout.write(`extension suites: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return outcomes.every((outcome) => outcome.code === 0) && outcomes.length === setups.length ? 0 : 1;
+  process.stdout.write(`extension suites: ${outcomes.length} runs in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return outcomes.every((outcome) => outcome.code === 0) && outcomes.length === runs ? 0 : 1;
 }
 
 void main().then(

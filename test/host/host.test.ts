@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { HOSTS } from './hosts';
 import { installHost } from './install';
 import { EXIT, findProcessesWithEnv } from './run';
 
@@ -25,130 +26,148 @@ interface CliResult {
   ms: number;
 }
 
-describe('VS Code test host', function () {
-  this.timeout(90_000);
-  this.slow(15_000);
+for (const release of HOSTS) {
+  describe(`VS Code test host: VS Code ${release.vscode} (code-server ${release.codeServer})`, function () {
+    // A run takes 15 s on an idle machine and 50-75 s on a 2-core machine shared by several test runs.
+    this.timeout(180_000);
+    this.slow(15_000);
 
-  let scratch: string;
-  let home: string;
-  let tmp: string;
-  let workspace: string;
-  let vsix: string;
+    let scratch: string;
+    let home: string;
+    let tmp: string;
+    let workspace: string;
+    let vsix: string;
 
-  before(async function () {
-    this.timeout(300_000);
-    await installHost();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-host-test-'));
-    home = path.join(scratch, 'home');
-    tmp = path.join(scratch, 'tmp');
-    fs.mkdirSync(home);
-    fs.writeFileSync(path.join(home, '.sentinel'), 'untouched\n');
-    fs.mkdirSync(tmp);
-    // The suites write into the workspace (the watcher test), so they get a copy.
-    workspace = path.join(scratch, 'workspace');
-    fs.cpSync(path.join(fixture, 'workspace'), workspace, { recursive: true });
-    vsix = path.join(scratch, 'host-fixture.vsix');
-    const packaged = await exec(
-      process.execPath,
-      [vsceBin(), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
-      fixture,
-    );
-    assert.equal(packaged.code, 0, `vsce package failed:\n${packaged.stdout}${packaged.stderr}`);
+    before(async function () {
+      this.timeout(300_000);
+      await installHost({ host: release });
+      scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-host-test-'));
+      home = path.join(scratch, 'home');
+      tmp = path.join(scratch, 'tmp');
+      fs.mkdirSync(home);
+      fs.writeFileSync(path.join(home, '.sentinel'), 'untouched\n');
+      fs.mkdirSync(tmp);
+      // The suites write into the workspace (the watcher test), so they get a copy.
+      workspace = path.join(scratch, 'workspace');
+      fs.cpSync(path.join(fixture, 'workspace'), workspace, { recursive: true });
+      vsix = path.join(scratch, 'host-fixture.vsix');
+      const packaged = await exec(
+        process.execPath,
+        [vsceBin(), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
+        fixture,
+      );
+      assert.equal(packaged.code, 0, `vsce package failed:\n${packaged.stdout}${packaged.stderr}`);
+    });
+
+    after(() => {
+      if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+    });
+
+    /**
+     * Runs the CLI with the fresh HOME and TMPDIR, then checks it left nothing behind.
+     * Output comes back without terminal colours: mocha 12 colours its check marks through
+     * log-symbols whatever its `color` option says, so FORCE_COLOR in CI would add escapes.
+     */
+    async function runCli(args: string[]): Promise<CliResult> {
+      const tag = `${process.pid}-${Date.now()}`;
+      const homeBefore = snapshot(home);
+      const env = { ...process.env, HOME: home, TMPDIR: tmp };
+      const result = await exec(process.execPath, [runJs, '--vscode', release.vscode, ...args, '--env', `${TAG}=${tag}`], projectRoot, env);
+      assert.deepEqual(findProcessesWithEnv(TAG, tag), [], 'no process of the run is left');
+      assert.deepEqual(snapshot(home), homeBefore, 'HOME is untouched');
+      assert.deepEqual(fs.readdirSync(tmp), [], 'TMPDIR is left empty');
+      return { ...result, stdout: stripVTControlCharacters(result.stdout), stderr: stripVTControlCharacters(result.stderr) };
+    }
+
+    it('passes: exit 0 and mocha output on stdout', async () => {
+      const result = await runCli([
+        '--extension', fixture,
+        '--tests', path.join(suites, 'passing.js'),
+        '--workspace', path.join(workspace, 'a'),
+        '--env', 'FIXTURE_EXPECT_FOLDERS=1',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /✔ activates and answers its command/);
+      assert.match(result.stdout, /✔ reports create, change and delete of a file written outside the editor/);
+      assert.match(result.stdout, /✔ LogOutputChannel writes to its log file/);
+      assert.match(result.stdout, /6 passing/);
+      assert.match(result.stdout, /extension path: .*test\/host\/fixture$/m);
+      assert.doesNotMatch(result.stdout, /Creating a socket/, 'workbench chatter stays out of stdout');
+    });
+
+    it('fails: non-zero exit and the failure in the output', async () => {
+      const result = await runCli([
+        '--extension', fixture,
+        '--tests', path.join(suites, 'failing.js'),
+        '--workspace', path.join(workspace, 'a'),
+      ]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stdout, /1 passing/);
+      assert.match(result.stdout, /1 failing/);
+      assert.match(result.stdout, /AssertionError/);
+    });
+
+    it('hangs: times out with a message, a log tail and exit 124', async () => {
+      const result = await runCli([
+        '--extension', fixture,
+        '--tests', path.join(suites, 'hanging.js'),
+        '--workspace', path.join(workspace, 'a'),
+        '--timeout', '8000',
+      ]);
+      assert.equal(result.code, EXIT.timeout);
+      assert.match(result.stderr, /extension test run timed out after 8 s/);
+      assert.match(result.stderr, /--- code-server \(last \d+ lines\) ---/);
+      assert.ok(result.ms < 20_000, `ended ${result.ms} ms after start`);
+    });
+
+    it('runs an installed .vsix in a multi-root workspace', async () => {
+      const result = await runCli([
+        '--tests', path.join(suites, 'passing.js'),
+        '--install-vsix', vsix,
+        '--workspace', path.join(workspace, 'multi.code-workspace'),
+        '--env', 'FIXTURE_EXPECT_FOLDERS=2',
+        '--env', 'FIXTURE_EXPECT_INSTALLED=1',
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /workspace folders: a, b/);
+      assert.match(result.stdout, /extension path: .*\/extensions\/mounts-dev\.host-fixture-0\.0\.1$/m);
+    });
+
+    it('opens the workspace in Restricted Mode with --restricted', async () => {
+      const result = await runCli([
+        '--extension', fixture,
+        '--tests', path.join(suites, 'restricted.js'),
+        '--workspace', path.join(workspace, 'a'),
+        '--restricted',
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /workspace trusted: false/);
+      assert.doesNotMatch(result.stderr, /Do you trust the authors/, 'no trust prompt');
+    });
+
+    it(`is VS Code ${release.vscode}, with the integrated browser command ${release.integratedBrowserCommand ? 'present' : 'absent'}`, async () => {
+      const result = await runCli([
+        '--extension', fixture,
+        '--tests', path.join(suites, 'versions.js'),
+        '--workspace', path.join(workspace, 'a'),
+        '--env', `FIXTURE_EXPECT_VSCODE=${release.vscode}`,
+        '--env', `FIXTURE_EXPECT_BROWSER_COMMAND=${release.integratedBrowserCommand ? 'present' : 'absent'}`,
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`vscode\\.version: ${release.vscode.replace(/\./g, '\\.')}$`, 'm'));
+      const browser = release.integratedBrowserCommand ? 'present' : 'absent';
+      assert.match(result.stdout, new RegExp(`^workbench\\.action\\.browser\\.open: ${browser}$`, 'm'));
+      assert.match(result.stdout, /2 passing/);
+    });
+
+    it('rejects bad arguments with the usage and exit 2', async () => {
+      const result = await runCli(['--tests', 'relative/entry.js']);
+      assert.equal(result.code, EXIT.usage);
+      assert.match(result.stderr, /--tests must be an absolute path/);
+      assert.match(result.stderr, /usage: run\.js/);
+    });
   });
-
-  after(() => {
-    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-  });
-
-  /**
-   * Runs the CLI with the fresh HOME and TMPDIR, then checks it left nothing behind.
-   * Output comes back without terminal colours: mocha 12 colours its check marks through
-   * log-symbols whatever its `color` option says, so FORCE_COLOR in CI would add escapes.
-   */
-  async function runCli(args: string[]): Promise<CliResult> {
-    const tag = `${process.pid}-${Date.now()}`;
-    const homeBefore = snapshot(home);
-    const env = { ...process.env, HOME: home, TMPDIR: tmp };
-    const result = await exec(process.execPath, [runJs, ...args, '--env', `${TAG}=${tag}`], projectRoot, env);
-    assert.deepEqual(findProcessesWithEnv(TAG, tag), [], 'no process of the run is left');
-    assert.deepEqual(snapshot(home), homeBefore, 'HOME is untouched');
-    assert.deepEqual(fs.readdirSync(tmp), [], 'TMPDIR is left empty');
-    return { ...result, stdout: stripVTControlCharacters(result.stdout), stderr: stripVTControlCharacters(result.stderr) };
-  }
-
-  it('passes: exit 0 and mocha output on stdout', async () => {
-    const result = await runCli([
-      '--extension', fixture,
-      '--tests', path.join(suites, 'passing.js'),
-      '--workspace', path.join(workspace, 'a'),
-      '--env', 'FIXTURE_EXPECT_FOLDERS=1',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /✔ activates and answers its command/);
-    assert.match(result.stdout, /✔ reports create, change and delete of a file written outside the editor/);
-    assert.match(result.stdout, /✔ LogOutputChannel writes to its log file/);
-    assert.match(result.stdout, /6 passing/);
-    assert.match(result.stdout, /extension path: .*test\/host\/fixture$/m);
-    assert.doesNotMatch(result.stdout, /Creating a socket/, 'workbench chatter stays out of stdout');
-  });
-
-  it('fails: non-zero exit and the failure in the output', async () => {
-    const result = await runCli([
-      '--extension', fixture,
-      '--tests', path.join(suites, 'failing.js'),
-      '--workspace', path.join(workspace, 'a'),
-    ]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stdout, /1 passing/);
-    assert.match(result.stdout, /1 failing/);
-    assert.match(result.stdout, /AssertionError/);
-  });
-
-  it('hangs: times out with a message, a log tail and exit 124', async () => {
-    const result = await runCli([
-      '--extension', fixture,
-      '--tests', path.join(suites, 'hanging.js'),
-      '--workspace', path.join(workspace, 'a'),
-      '--timeout', '8000',
-    ]);
-    assert.equal(result.code, EXIT.timeout);
-    assert.match(result.stderr, /extension test run timed out after 8 s/);
-    assert.match(result.stderr, /--- code-server \(last \d+ lines\) ---/);
-    assert.ok(result.ms < 20_000, `ended ${result.ms} ms after start`);
-  });
-
-  it('runs an installed .vsix in a multi-root workspace', async () => {
-    const result = await runCli([
-      '--tests', path.join(suites, 'passing.js'),
-      '--install-vsix', vsix,
-      '--workspace', path.join(workspace, 'multi.code-workspace'),
-      '--env', 'FIXTURE_EXPECT_FOLDERS=2',
-      '--env', 'FIXTURE_EXPECT_INSTALLED=1',
-    ]);
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /workspace folders: a, b/);
-    assert.match(result.stdout, /extension path: .*\/extensions\/mounts-dev\.host-fixture-0\.0\.1$/m);
-  });
-
-  it('opens the workspace in Restricted Mode with --restricted', async () => {
-    const result = await runCli([
-      '--extension', fixture,
-      '--tests', path.join(suites, 'restricted.js'),
-      '--workspace', path.join(workspace, 'a'),
-      '--restricted',
-    ]);
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /workspace trusted: false/);
-    assert.doesNotMatch(result.stderr, /Do you trust the authors/, 'no trust prompt');
-  });
-
-  it('rejects bad arguments with the usage and exit 2', async () => {
-    const result = await runCli(['--tests', 'relative/entry.js']);
-    assert.equal(result.code, EXIT.usage);
-    assert.match(result.stderr, /--tests must be an absolute path/);
-    assert.match(result.stderr, /usage: run\.js/);
-  });
-});
+}
 
 function exec(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   const started = Date.now();

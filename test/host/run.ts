@@ -1,12 +1,12 @@
 /**
- * Runs extension tests inside a real VS Code 1.100.3 extension host, offline: code-server serves
+ * Runs extension tests inside a real VS Code extension host, offline: code-server serves
  * the workbench and runs the Node extension host, a headless Chromium (driven by playwright-core)
  * opens the workbench with the test payload, and the workbench reports the suites' output and exit
  * code back through two functions exposed on the page.
  *
  *   node out/test/host/run.js --extension <dir> --tests <entry.js> [--workspace <dir|file>]
  *        [--timeout <ms>] [--env KEY=VALUE]... [--install-vsix <file>]... [--restricted] [--keep-home]
- *        [--verbose]
+ *        [--vscode <version prefix>] [--verbose]
  *
  * Everything the host writes (user data, extensions, XDG folders, TMPDIR, HOME) lives in one fresh
  * temporary folder that is removed afterwards. Every ending (tests done, code-server died, browser
@@ -19,7 +19,8 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { selectHosts, type HostSpec } from './hosts';
 import { installHost, privateEnv, type HostInstall } from './install';
 
 export interface RunTestsOptions {
@@ -61,6 +62,8 @@ export interface RunTestsOptions {
   stderr?: NodeJS.WritableStream;
   /** An installed host; default: installed (or found in the cache) by `installHost()`. */
   host?: HostInstall;
+  /** Which release to install or find when `host` is not given; default the oldest (`hosts.ts`). */
+  release?: HostSpec;
   /** Aborting ends the run like a timeout does, with reason 'aborted'. */
   signal?: AbortSignal;
 }
@@ -128,7 +131,7 @@ export async function runTests(options: RunTestsOptions): Promise<number> {
   }
   const vsixes = toArray(options.installVsix).map((p) => path.resolve(p));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const host = options.host ?? (await installHost({ log: (line) => stderr.write(`${line}\n`) }));
+  const host = options.host ?? (await installHost({ host: options.release, log: (line) => stderr.write(`${line}\n`) }));
 
   const run = new HostRun(host, stderr, options.verbose ?? false);
   const started = Date.now();
@@ -255,7 +258,7 @@ class HostRun {
   private async installVsix(vsix: string, common: string[], env: NodeJS.ProcessEnv): Promise<void> {
     const out = new Tail(LOG_TAIL_LINES);
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [this.host.entry, ...common, '--force', '--install-extension', vsix], {
+      const child = spawn(this.host.node, [this.host.entry, ...common, '--force', '--install-extension', vsix], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -271,7 +274,7 @@ class HostRun {
 
   /** Starts code-server in its own process group; resolves with the port it bound. */
   private startServer(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-    const server = spawn(process.execPath, args, { env, cwd: this.scratch, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(this.host.node, args, { env, cwd: this.scratch, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.server = server;
     this.serverExited = new Promise((resolve) => server.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
@@ -336,6 +339,7 @@ class HostRun {
         stdout.write(line);
       }
     });
+    if (this.host.spec.payloadNeedsSmokeTestDriver) await enableSmokeTestDriver(page);
     await page.goto(url);
     return exitCode;
   }
@@ -372,6 +376,28 @@ class HostRun {
       this.stderr.write(`cleanup problems: ${failures.map((e) => (e as Error).message ?? String(e)).join('; ')}\n`);
     }
   }
+}
+
+/**
+ * Adds `developmentOptions.enableSmokeTestDriver` to the configuration code-server embeds in the
+ * workbench page (the `data-settings` attribute of a meta element), as the VS Code server would with
+ * `--enable-smoke-test-driver`, by wrapping `getAttribute` before any page script runs. Rewriting
+ * the page's response with a route instead left the workbench's WebSockets failing (code 1006).
+ */
+async function enableSmokeTestDriver(page: Page): Promise<void> {
+  // A string: this project compiles without the DOM library, and the code runs in the page.
+  await page.addInitScript({
+    content: `(() => {
+      const getAttribute = Element.prototype.getAttribute;
+      Element.prototype.getAttribute = function (name) {
+        const value = getAttribute.call(this, name);
+        if (value === null || name !== 'data-settings' || this.id !== 'vscode-workbench-web-configuration') return value;
+        const config = JSON.parse(value);
+        config.developmentOptions = { ...config.developmentOptions, enableSmokeTestDriver: true };
+        return JSON.stringify(config);
+      };
+    })();`,
+  });
 }
 
 /** A `vscode-remote` URI for a path on the code-server machine, each segment percent-encoded. */
@@ -483,7 +509,8 @@ class Tail {
 }
 
 const USAGE = `usage: run.js --extension <extensionDevelopmentPath> --tests <test entry .js> [--workspace <folder|.code-workspace>]
-              [--timeout <ms>] [--env KEY=VALUE]... [--install-vsix <file.vsix>]... [--restricted] [--keep-home] [--verbose]
+              [--timeout <ms>] [--env KEY=VALUE]... [--install-vsix <file.vsix>]... [--restricted] [--keep-home]
+              [--vscode <release, e.g. 1.139; default the oldest>] [--verbose]
 exit codes: the suites' own (0 all passed), ${EXIT.usage} usage, ${EXIT.hostFailure} host failure, ${EXIT.timeout} timeout, ${EXIT.aborted} interrupted`;
 
 /** Parses the CLI's arguments; throws a message for the usage text. */
@@ -537,6 +564,12 @@ export function parseArgs(argv: string[]): RunTestsOptions {
       case '--verbose':
         options.verbose = true;
         break;
+      case '--vscode': {
+        const picked = selectHosts(['--vscode', value()]);
+        if (picked.length !== 1) throw new Error(`--vscode must pick one release, got ${picked.map((h) => h.vscode).join(', ')}`);
+        options.release = picked[0];
+        break;
+      }
       default:
         throw new Error(`unknown argument: ${flag}`);
     }
