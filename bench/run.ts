@@ -16,7 +16,7 @@ import { CHILD, LOAD_GROUPS, OTHER_GROUPS, type Context, type LoadConfig, type L
 import { rotatingScript, wrk } from './load';
 import { delay, freePort, killAll, lastLines, run, startServer, type Started } from './processes';
 import { describeMachine, renderTable, type Row } from './report';
-import { createWorkspace, HELLO_BODY, type Workspace } from './workspace';
+import { BENCH_PYTHON, createWorkspace, HELLO_BODY, type Workspace } from './workspace';
 
 interface Options {
   readonly smoke: boolean;
@@ -119,6 +119,7 @@ async function main(): Promise<number> {
       }
       if (selected('lifecycle')) await measureLifecycle(ws, options, of, log);
     }
+    if (selected('python-start')) await measurePythonStart(ws, options, of, log);
     if (selected('rss')) await measureRss(ctx, options, of('rss/engine'), log);
     if (selected('fds')) await measureCycles(ws, options, of('fds/engine'), log);
   } finally {
@@ -238,6 +239,21 @@ async function measureLifecycle(ws: Workspace, options: Options, of: (key: strin
   }
 }
 
+/** Start to ready of the seed's blog as a wsgi mount (Debian's Python, cheroot): reported, no target. */
+async function measurePythonStart(ws: Workspace, options: Options, of: (key: string) => Samples, log: (line: string) => void): Promise<void> {
+  const configFile = ws.config('python-start', { mounts: [{ prefix: '/blog', wsgi: 'blog:blog', python: BENCH_PYTHON, reload: false }] });
+  try {
+    const out = await run('server', process.execPath, [CHILD, 'pythonReady', JSON.stringify({ configFile, repeats: options.smoke ? 2 : 5, path: '/blog/' })]);
+    const result = JSON.parse(lastLines(out, 1)) as { coldStart: number; warmStarts: number[] };
+    of('python/start-blog').values.push(result.coldStart);
+    of('python/start-blog-warm').values.push(...result.warmStarts);
+    log(`python start: blog cold ${result.coldStart.toFixed(0)} ms, warm ${median(result.warmStarts).toFixed(0)} ms`);
+  } catch (error) {
+    of('python/start-blog').error = firstLines(error);
+    log(`python start: FAILED ${of('python/start-blog').error}`);
+  }
+}
+
 /**
  * RSS of one engine (module, static and proxy mounts, requests rotating among them) over
  * `options.requests` requests, in wrk runs of a few seconds. The reference is the RSS once 10 % of
@@ -333,6 +349,8 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
     ['lifecycle/start-static', 'start to listening, 100 static mounts (cold)', { kind: 'below', max: 50 }],
     ['lifecycle/start-static-warm', 'start to listening, 100 static mounts (warm)', undefined],
     ['lifecycle/stop', 'stop, idle engine (one idle keep-alive connection)', { kind: 'below', max: 50 }],
+    ['python/start-blog', "start to first answer, the seed's blog as a wsgi mount (cold)", undefined],
+    ['python/start-blog-warm', "start to first answer, the seed's blog as a wsgi mount (warm)", undefined],
   ];
   for (const [key, label, target] of lifecycle) {
     const s = get(key);
