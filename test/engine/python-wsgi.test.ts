@@ -119,3 +119,26 @@ describe('wsgi mounts', function () {
     assert.match((await get(`${running.origin}/cherry/greet`)).body, /script_name '\/cherry'/);
   });
 });
+
+describe('wsgi and asgi mounts in Restricted Mode', () => {
+  it('are refused like command mounts: no interpreter runs, and they start once trusted', async () => {
+    const running = await startEngine(
+      { mounts: [{ prefix: '/blog', wsgi: 'blog:blog', python: PYTHON }, { prefix: '/api', asgi: 'fastapi_app:app', python: PYTHON }] },
+      pythonFiles('blog.py', 'fastapi_app.py'),
+      { restricted: true },
+    );
+    try {
+      for (const mount of running.engine.mounts()) {
+        assert.equal(mount.status.state, 'refused');
+        assert.equal(mount.status.reason, `${mount.spec.kind} mounts run code from the workspace; trust the workspace to start them`);
+      }
+      const page = await get(`${running.origin}/blog/`);
+      assert.equal(page.status, 503);
+      assert.ok(!running.logs.some((line) => line.includes('runs on')), 'no interpreter was started');
+      await running.engine.setRestricted(false);
+      assert.equal((await get(`${running.origin}/blog/`)).status, 200);
+    } finally {
+      await running.stop();
+    }
+  });
+});
