@@ -1,6 +1,17 @@
-// Bundles the CLI, the extension, the engine process the extension starts and the command supervisor. User app modules are loaded from the
-// workspace at run time and are never bundled; 'vscode' is provided by the editor.
+// Bundles the CLI, the extension, the engine process the extension starts and the command supervisor,
+// and copies the Python runner of wsgi and asgi mounts beside them. User app modules are loaded from
+// the workspace at run time and are never bundled; 'vscode' is provided by the editor.
 const esbuild = require('esbuild');
+const path = require('node:path');
+
+// Run by the user's interpreter, not bundled: src/engine/apps/python/runnerFiles.ts finds them here.
+const PYTHON_RUNNER = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py'];
+
+function copyPythonRunner() {
+  const fs = require('node:fs');
+  fs.mkdirSync('dist/python', { recursive: true });
+  for (const file of PYTHON_RUNNER) fs.copyFileSync(path.join('src/engine/apps/python', file), path.join('dist/python', file));
+}
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -32,6 +43,7 @@ async function main() {
     sourcesContent: false,
     logLevel: 'warning',
   });
+  copyPythonRunner();
   if (watch) {
     await ctx.watch();
   } else {

@@ -243,6 +243,25 @@ const modes: Record<string, () => Promise<void>> = {
   },
 
   /**
+   * Start to ready of a wsgi mount: from `engine.start()` until its first answer (which waits for
+   * the Python runner to import the app and listen), `repeats + 1` times; the first is the cold one.
+   */
+  async pythonReady() {
+    const { Engine } = loadEngine();
+    const starts: number[] = [];
+    for (let i = 0; i < Number(args.repeats) + 1; i++) {
+      const engine = new Engine({ configFile: String(args.configFile), accessLog: false });
+      const t0 = performance.now();
+      await engine.start();
+      const status = await getStatus(engine.port!, String(args.path), false);
+      starts.push(performance.now() - t0);
+      await engine.stop();
+      if (status !== 200) throw new Error(`${String(args.path)} answered ${status}`);
+    }
+    print({ coldStart: starts[0], warmStarts: starts.slice(1) });
+  },
+
+  /**
    * `cycles` start/request/stop cycles of one engine; open file descriptors and RSS after a warm-up
    * of 10 cycles and at the end. `upstream` starts an in-process upstream for a proxy mount.
    */

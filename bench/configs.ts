@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NGINX, startNginx } from './nginx';
 import { startServer, type Started } from './processes';
-import { HELLO_BODY, moduleMounts, STATIC_FILES, type Workspace } from './workspace';
+import { execFileSync } from 'node:child_process';
+import { BENCH_PYTHON, HELLO_BODY, moduleMounts, STATIC_FILES, type Workspace } from './workspace';
 
 export interface Context {
   readonly ws: Workspace;
@@ -241,7 +242,40 @@ const websocket: LoadGroup = {
   ],
 };
 
-export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, websocket];
+function cherootMissing(): string | undefined {
+  try {
+    execFileSync(BENCH_PYTHON, ['-c', 'import cheroot'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return `${BENCH_PYTHON} has no cheroot`;
+  }
+}
+
+const wsgi: LoadGroup = {
+  id: 'wsgi',
+  title: 'WSGI hello at /hello',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'cheroot',
+  targets: { engine: { kind: 'ratio', min: 0.8 } },
+  configs: [
+    {
+      id: 'cheroot',
+      label: "cheroot's own server, PathInfoDispatcher",
+      missing: cherootMissing,
+      start: async (ctx) =>
+        hello(await startServer(BENCH_PYTHON, [path.join(ctx.ws.dir, 'cheroot_hello.py')], { readyPattern: READY }), '/hello'),
+    },
+    {
+      id: 'engine',
+      label: 'engine, wsgi mount (runner on cheroot)',
+      missing: cherootMissing,
+      start: async (ctx) => hello(await engine(ctx, ctx.ws.config('wsgi', { mounts: [{ prefix: '/hello', wsgi: 'hello_wsgi:app', python: BENCH_PYTHON, reload: false }] })), '/hello'),
+    },
+  ],
+};
+
+export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, websocket, wsgi];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
-export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds'] as const;
+export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start'] as const;

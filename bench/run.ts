@@ -16,7 +16,7 @@ import { CHILD, LOAD_GROUPS, OTHER_GROUPS, type Context, type LoadConfig, type L
 import { rotatingScript, wrk } from './load';
 import { delay, freePort, killAll, lastLines, run, startServer, type Started } from './processes';
 import { describeMachine, renderTable, type Row } from './report';
-import { createWorkspace, HELLO_BODY, type Workspace } from './workspace';
+import { BENCH_PYTHON, createWorkspace, HELLO_BODY, type Workspace } from './workspace';
 
 interface Options {
   readonly smoke: boolean;
@@ -123,6 +123,7 @@ async function main(): Promise<number> {
         await measureClientLifecycle(options, of, log);
       }
     }
+    if (selected('python-start')) await measurePythonStart(ws, options, of, log);
     if (selected('rss')) await measureRss(ctx, options, of('rss/engine'), log);
     if (selected('fds')) await measureCycles(ws, options, of('fds/engine'), log);
   } finally {
@@ -245,6 +246,21 @@ async function measureLifecycle(ws: Workspace, options: Options, of: (key: strin
   }
 }
 
+/** Start to ready of the seed's blog as a wsgi mount (Debian's Python, cheroot): reported, no target. */
+async function measurePythonStart(ws: Workspace, options: Options, of: (key: string) => Samples, log: (line: string) => void): Promise<void> {
+  const configFile = ws.config('python-start', { mounts: [{ prefix: '/blog', wsgi: 'blog:blog', python: BENCH_PYTHON, reload: false }] });
+  try {
+    const out = await run('server', process.execPath, [CHILD, 'pythonReady', JSON.stringify({ configFile, repeats: options.smoke ? 2 : 5, path: '/blog/' })]);
+    const result = JSON.parse(lastLines(out, 1)) as { coldStart: number; warmStarts: number[] };
+    of('python/start-blog').values.push(result.coldStart);
+    of('python/start-blog-warm').values.push(...result.warmStarts);
+    log(`python start: blog cold ${result.coldStart.toFixed(0)} ms, warm ${median(result.warmStarts).toFixed(0)} ms`);
+  } catch (error) {
+    of('python/start-blog').error = firstLines(error);
+    log(`python start: FAILED ${of('python/start-blog').error}`);
+  }
+}
+
 /**
  * Start and stop through the editor's client: the engine in its own process, serving the demo
  * workspace (examples/demo, on a free port), from the start call until the port answers; stop until
@@ -364,6 +380,8 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
     ['lifecycle/client-start', 'start through the client, engine process, demo workspace (cold)', { kind: 'below', max: 250 }],
     ['lifecycle/client-start-warm', 'start through the client, engine process, demo workspace (warm)', undefined],
     ['lifecycle/client-stop', 'stop through the client, idle engine process, until exited and the port is free', { kind: 'below', max: 100 }],
+    ['python/start-blog', "start to first answer, the seed's blog as a wsgi mount (cold)", undefined],
+    ['python/start-blog-warm', "start to first answer, the seed's blog as a wsgi mount (warm)", undefined],
   ];
   for (const [key, label, target] of lifecycle) {
     const s = get(key);

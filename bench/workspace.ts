@@ -14,6 +14,25 @@ const HELLO = `module.exports = function hello(req, res) {
 `;
 
 export const HELLO_BODY = 'hello world';
+
+const HELLO_WSGI = `def app(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '11')])
+    return [b'hello world']
+`;
+
+/** The baseline: cheroot's WSGI server with PathInfoDispatcher, as many threads as Mounts' runner. */
+const CHEROOT_HELLO = `import sys
+from cheroot import wsgi
+import hello_wsgi
+
+server = wsgi.Server(('127.0.0.1', 0), wsgi.PathInfoDispatcher({'/hello': hello_wsgi.app}), numthreads=16)
+server.prepare()
+print('READY %d' % server.bind_addr[1], flush=True)
+server.serve()
+`;
+
+/** Debian's Python, which has cheroot (the first python3 on the PATH may not). */
+export const BENCH_PYTHON = '/usr/bin/python3';
 export const STATIC_FILES = { '1k.bin': 1024, '1m.bin': 1024 * 1024 } as const;
 
 export interface Workspace {
@@ -38,6 +57,10 @@ export function createWorkspace(): Workspace {
     for (let i = 0; i < size; i++) content[i] = 97 + (i % 26);
     fs.writeFileSync(path.join(files, name), content, { mode: 0o644 });
   }
+  // The Python side of the wsgi group: the same hello app, and cheroot's own server for it.
+  fs.writeFileSync(path.join(dir, 'hello_wsgi.py'), HELLO_WSGI);
+  fs.writeFileSync(path.join(dir, 'cheroot_hello.py'), CHEROOT_HELLO);
+  fs.copyFileSync(path.join(__dirname, '..', '..', 'examples', 'python', 'blog.py'), path.join(dir, 'blog.py'));
   const modules = path.join(dir, 'apps');
   fs.mkdirSync(modules);
   for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(modules, `app${i}.js`), HELLO);

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]`.
+ * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet]`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,
  * 2 for an invalid mounts.json or an app that cannot load, 64 for bad arguments.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, watchFolder, type FolderWatch, type Logger, type MountInfo, type ReloadResult } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
   --host H   bind address instead of mounts.json's
+  --python PATH  interpreter of wsgi and asgi mounts without their own "python"
+             (default: python3 on the PATH)
   --watch    reload mounts.json and module apps when their files change
   --quiet    no access log`;
 
@@ -26,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        python: { type: 'string' },
         watch: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -56,7 +59,8 @@ export async function main(argv: string[]): Promise<number> {
   // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
   process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
-  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet });
+  const python = pythonOption(values.python);
+  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, ...(python ? { python } : {}) });
   try {
     await engine.start();
   } catch (error) {
@@ -94,6 +98,12 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+}
+
+/** --python: a path (relative to the current folder) or a name looked up on the PATH. */
+function pythonOption(value: string | undefined): PythonChoice | undefined {
+  if (value === undefined) return undefined;
+  return { command: value.includes('/') || value.includes(path.sep) ? path.resolve(value) : value, source: '--python' };
 }
 
 /** A folder means its mounts.json. */

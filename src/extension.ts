@@ -19,6 +19,7 @@ import { MountsStatusBar } from './ui/statusBar';
 import { createTreeView, MountsTreeProvider } from './ui/tree';
 import { isRestricted, TrustHandler } from './ui/trust';
 import { FileWatching } from './ui/watcher';
+import { PythonInterpreters } from './ui/python';
 
 let folders: MountsFolders | undefined;
 
@@ -50,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new ConfigDiagnostics(all),
     new FileWatching(all, log),
     new TrustHandler(all, log),
+    new PythonInterpreters(all, log),
     new AppErrorForwarder(all, log),
     new CrashNotifier(all, lifecycle),
     new Commands(all, lifecycle, log),

@@ -15,6 +15,7 @@ import type {
   MountKind,
   MountsConfig,
   MountSpec,
+  PythonMountSpec,
   RestartPolicy,
   SourceRange,
 } from './spec';
@@ -25,13 +26,18 @@ export interface ConfigResult {
   readonly problems: ConfigProblem[];
 }
 
-export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command'];
+export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command', 'wsgi', 'asgi'];
 
 /** Keys allowed at the top of mounts.json. */
 export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'mounts'];
 
 /** Keys every mount may have. */
 export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host'];
+
+/** A Python mount's keys: the start, readiness and restart fields are the command mount's. */
+function PYTHON_KEYS(kind: 'wsgi' | 'asgi'): readonly string[] {
+  return [kind, 'python', 'cwd', 'env', 'reload', 'readyTimeout', 'restart', 'start', 'idleTimeout', 'timeout'];
+}
 
 /** Keys of each kind of mount, its own kind key first. */
 export const KIND_KEYS: Readonly<Record<MountKind, readonly string[]>> = {
@@ -51,6 +57,8 @@ export const KIND_KEYS: Readonly<Record<MountKind, readonly string[]>> = {
     'idleTimeout',
     'timeout',
   ],
+  wsgi: PYTHON_KEYS('wsgi'),
+  asgi: PYTHON_KEYS('asgi'),
 };
 
 /** Defaults filled in for absent fields (the schema publishes the same values). */
@@ -66,6 +74,7 @@ export const DEFAULTS = {
   restart: 'on-failure' as RestartPolicy,
   start: 'eager' as CommandMountSpec['start'],
   idleTimeout: 300,
+  reload: true,
 } as const;
 
 const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'never'];
@@ -415,6 +424,10 @@ class Validator {
       restart: value('restart', (p, f) => this.oneOf(p, f, RESTART_POLICIES)) ?? DEFAULTS.restart,
       start: value('start', (p, f) => this.oneOf(p, f, START_MODES)) ?? DEFAULTS.start,
       idleTimeout: seconds('idleTimeout', DEFAULTS.idleTimeout),
+      wsgi: value('wsgi', (p, f) => this.pythonApp(p, f)),
+      asgi: value('asgi', (p, f) => this.pythonApp(p, f)),
+      python: value('python', (p, f) => this.interpreter(p, f)),
+      reload: flag('reload', DEFAULTS.reload),
     };
 
     if (this.problems.length > before || !kind || prefix === undefined) return undefined;
@@ -442,6 +455,24 @@ class Validator {
           idleTimeout: fields.idleTimeout,
           timeout: fields.timeout,
         };
+      case 'wsgi':
+      case 'asgi': {
+        const python: PythonMountSpec = {
+          ...base,
+          kind,
+          app: fields[kind]!,
+          ...(fields.python !== undefined ? { python: fields.python } : {}),
+          cwd: fields.cwd,
+          env: fields.env,
+          reload: fields.reload,
+          readyTimeout: fields.readyTimeout,
+          restart: fields.restart,
+          start: fields.start,
+          idleTimeout: fields.idleTimeout,
+          timeout: fields.timeout,
+        };
+        return python as MountSpec;
+      }
     }
   }
 
@@ -528,6 +559,38 @@ class Validator {
     if (node.type !== 'string') return void this.expected(node, field, 'a string');
     if ((node.value as string).trim() === '') return void this.at(node, field, `${field} must not be empty`);
     return node.value as string;
+  }
+
+  /** `module:attribute` or `module:factory()`: what the Python runner imports and serves. */
+  private pythonApp(prop: Property | undefined, field: string): string | undefined {
+    if (!prop) return undefined;
+    const node = prop.value;
+    if (node.type !== 'string') return void this.expected(node, field, 'a string like "module:app"');
+    const raw = node.value as string;
+    const fail = (why: string) => void this.at(node, field, `${field} ${JSON.stringify(raw)} ${why}`);
+    if (raw.trim() === '') return void this.at(node, field, `${field} must not be empty; write "module:attribute", like "app:app"`);
+    const colon = raw.indexOf(':');
+    if (colon < 0) return fail(`must be "module:attribute", like "${raw.replace(/\.py$/, '').replaceAll('/', '.')}:app"`);
+    const module = raw.slice(0, colon);
+    const attribute = raw.slice(colon + 1);
+    if (module.endsWith('.py') || module.includes('/') || module.includes('\\')) {
+      return fail(`names a file; write the module's dotted name, like "${module.replace(/\.py$/, '').replace(/[\\/]+/g, '.')}:${attribute || 'app'}"`);
+    }
+    if (!DOTTED_NAME.test(module)) return fail(`has an invalid module name ${JSON.stringify(module)}; write a dotted Python module path, like "pkg.app"`);
+    if (!DOTTED_NAME.test(attribute.endsWith('()') ? attribute.slice(0, -2) : attribute)) {
+      return fail(`has an invalid attribute ${JSON.stringify(attribute)}; write an attribute, like "app", or a factory called with no arguments, like "create_app()"`);
+    }
+    return raw;
+  }
+
+  /** A path (relative to the folder of mounts.json) or a name looked up on the PATH, like "python3.12". */
+  private interpreter(prop: Property | undefined, field: string): string | undefined {
+    if (!prop) return undefined;
+    const node = prop.value;
+    if (node.type !== 'string') return void this.expected(node, field, 'a path or a name, like ".venv/bin/python"');
+    const raw = node.value as string;
+    if (raw.trim() === '') return void this.at(node, field, `${field} must not be empty; leave it out to use the editor's or the PATH's python3`);
+    return raw.includes('/') || raw.includes(path.sep) ? path.resolve(this.dir, raw) : raw;
   }
 
   private readyPath(prop: Property | undefined, field: string): string | undefined {
@@ -671,6 +734,9 @@ function hostNameProblem(host: string): string | undefined {
   if (!HOST_NAME.test(host)) return 'is not a valid host name';
   return undefined;
 }
+
+/** A Python dotted name (`pkg.module`, `app.wsgi_app`): identifiers, which may be non-ASCII. */
+const DOTTED_NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*(?:\.[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*)*$/u;
 
 /** DNS-style names (underscores allowed, as in container names) or a bracketed IPv6 address. */
 export const HOST_NAME = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/;

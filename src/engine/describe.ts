@@ -20,5 +20,8 @@ export function describeTarget(spec: MountSpec, relativeTo?: string): string {
       return spec.target;
     case 'command':
       return spec.command;
+    case 'wsgi':
+    case 'asgi':
+      return spec.app;
   }
 }

@@ -17,6 +17,7 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
+import type { PythonChoice } from './apps/python/interpreter';
 import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { createRefusedApp, refusedStatus } from './apps/refused';
 import { formatProblem, readConfig } from './config';
@@ -44,6 +45,11 @@ export interface EngineOptions {
   readonly host?: string;
   /** One access-log line per request. Default true; `setAccessLog` changes it at run time. */
   readonly accessLog?: boolean;
+  /**
+   * The interpreter of wsgi and asgi mounts without their own `python` (the CLI's --python, the
+   * editor's selected interpreter); `setPython` changes it at run time. Default: python3 on the PATH.
+   */
+  readonly python?: PythonChoice;
 }
 
 /** A mount as the editor shows it. */
@@ -94,6 +100,7 @@ export class Engine implements Disposable {
   private listening: { readonly host: string; readonly port: number } | undefined;
   private restricted: boolean;
   private accessLog: boolean;
+  private python: PythonChoice | undefined;
   private portOverride: number | undefined;
   private readonly hostOverride: string | undefined;
   private readonly logger: Logger;
@@ -107,6 +114,7 @@ export class Engine implements Disposable {
     this.gracePeriod = options.stopGracePeriod ?? 3000;
     this.restricted = options.restricted ?? false;
     this.accessLog = options.accessLog ?? true;
+    this.python = options.python;
     this.portOverride = options.port;
     this.hostOverride = options.host;
     this.dispatcher = new Dispatcher({
@@ -335,6 +343,19 @@ export class Engine implements Disposable {
     await Promise.allSettled(replaced.map((entry) => this.closeEntry(entry, true)));
   }
 
+  /**
+   * A new default interpreter for wsgi and asgi mounts: those without their own `python` restart on
+   * it (the others keep running). Resolves when they are ready, or failed to get there.
+   */
+  async setPython(python: PythonChoice | undefined): Promise<void> {
+    if (python?.command === this.python?.command && python?.source === this.python?.source) return;
+    this.python = python;
+    const entries = this.dispatcher.table?.entries ?? [];
+    const affected = entries.filter((entry) => (entry.spec.kind === 'wsgi' || entry.spec.kind === 'asgi') && entry.spec.python === undefined);
+    await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
+    if (affected.length) this.mountsChanged();
+  }
+
   setAccessLog(enabled: boolean): void {
     this.accessLog = enabled;
   }
@@ -477,7 +498,7 @@ export class Engine implements Disposable {
         const app =
           this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind)
             ? createRefusedApp(spec)
-            : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger });
+            : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger, python: () => this.python });
         const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
         const subscription = app.onDidChangeStatus?.(() => this.mountsChanged());
         if (subscription) this.statusSubscriptions.set(entry, subscription);

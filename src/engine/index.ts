@@ -7,6 +7,7 @@ export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState
 export { formatProblem, LineIndex, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
 export { watchFolder, type FolderWatch } from './folderWatch';
+export type { PythonChoice } from './apps/python/interpreter';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { Emitter, type Disposable, type Event } from './events';
 export { refusedStatus } from './apps/refused';

@@ -3,7 +3,7 @@
  * from the file; paths are absolute, prefixes normalized, defaults filled in.
  */
 
-export type MountKind = 'module' | 'static' | 'proxy' | 'command';
+export type MountKind = 'module' | 'static' | 'proxy' | 'command' | 'wsgi' | 'asgi';
 
 /** Where a value came from in mounts.json, so errors and editors can point at it. */
 export interface SourceRange {
@@ -75,7 +75,40 @@ export interface CommandMountSpec extends MountBase {
   readonly timeout: number;
 }
 
-export type MountSpec = ModuleMountSpec | StaticMountSpec | ProxyMountSpec | CommandMountSpec;
+/**
+ * A Python web app run by Mounts' own runner (`apps/python/`): `wsgi` or `asgi`. It is supervised
+ * like a command mount and shares its start, readiness, restart and idle fields.
+ */
+export interface PythonMountSpec extends MountBase {
+  readonly kind: 'wsgi' | 'asgi';
+  /** `module:attribute` or `module:factory()`, as written; the module is a dotted path. */
+  readonly app: string;
+  /** The mount's own interpreter: absolute when written as a path, else a name looked up on the PATH. */
+  readonly python?: string;
+  /** Absolute working directory, first on `sys.path`. */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Restart the app when a `.py` file under `cwd` changes. */
+  readonly reload: boolean;
+  /** Seconds. */
+  readonly readyTimeout: number;
+  readonly restart: RestartPolicy;
+  readonly start: 'eager' | 'onRequest';
+  /** Seconds without requests before an onRequest app is stopped. */
+  readonly idleTimeout: number;
+  /** Seconds of app silence before 504. */
+  readonly timeout: number;
+}
+
+export interface WsgiMountSpec extends PythonMountSpec {
+  readonly kind: 'wsgi';
+}
+
+export interface AsgiMountSpec extends PythonMountSpec {
+  readonly kind: 'asgi';
+}
+
+export type MountSpec = ModuleMountSpec | StaticMountSpec | ProxyMountSpec | CommandMountSpec | WsgiMountSpec | AsgiMountSpec;
 
 export interface MountsConfig {
   /** Absolute path of mounts.json. */

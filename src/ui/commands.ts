@@ -146,7 +146,7 @@ export class Commands extends Disposable {
         .flatMap((folder) =>
           folder.engine
             .mounts()
-            .filter((mount) => mount.spec.kind === 'module' || mount.spec.kind === 'command')
+            .filter((mount) => mount.spec.kind !== 'static' && mount.spec.kind !== 'proxy')
             .map((mount) => ({ label: mount.spec.name, description: `${mount.spec.prefix} · ${mount.spec.kind}`, detail: folder.folder.name, folder, id: mount.id })),
         );
       if (reloadable.length === 0) {

@@ -32,6 +32,8 @@ const KIND_ICONS: Record<MountKind, string> = {
   static: 'file-directory',
   proxy: 'arrow-swap',
   command: 'terminal',
+  wsgi: 'snake',
+  asgi: 'snake',
 };
 
 export function renderNode(node: TreeNode): vscode.TreeItem {
@@ -127,7 +129,7 @@ function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownStrin
   ];
   for (const [name, value] of rows) if (value !== undefined) md.appendMarkdown(`${name}: ${value}  \n`);
   if (status.detail) {
-    md.appendMarkdown(spec.kind === 'command' ? 'Last output:\n' : 'Detail:\n');
+    md.appendMarkdown(spec.kind === 'command' || spec.kind === 'wsgi' || spec.kind === 'asgi' ? 'Last output:\n' : 'Detail:\n');
     md.appendCodeblock(status.detail, 'text');
   }
   return md;

@@ -241,21 +241,21 @@ describe('config: mounts.json', () => {
       assert.deepEqual(mountProblems('"/blog"'), ['mounts.json:2:3: mounts[0] must be an object, found string "/blog"']);
     });
 
-    it('requires one of the four kinds', () => {
+    it('requires one of the kinds', () => {
       assert.deepEqual(mountProblems('{ "prefix": "/blog" }'), [
-        'mounts.json:2:3: mounts[0] needs one of "module", "static", "proxy" or "command"',
+        'mounts.json:2:3: mounts[0] needs one of "module", "static", "proxy", "command", "wsgi" or "asgi"',
       ]);
     });
 
     it('rejects two kinds, naming both, at the second', () => {
       assert.deepEqual(mountProblems('{ "prefix": "/blog", "module": "a.js", "static": "b" }'), [
-        'mounts.json:2:42: mounts[0] has both "module" and "static"; a mount has exactly one of "module", "static", "proxy" or "command"',
+        'mounts.json:2:42: mounts[0] has both "module" and "static"; a mount has exactly one of "module", "static", "proxy", "command", "wsgi" or "asgi"',
       ]);
     });
 
     it('rejects three kinds, naming them all', () => {
       assert.deepEqual(mountProblems('{ "prefix": "/", "module": "a.js", "static": "b", "command": "c" }'), [
-        'mounts.json:2:38: mounts[0] has "module", "static" and "command"; a mount has exactly one of "module", "static", "proxy" or "command"',
+        'mounts.json:2:38: mounts[0] has "module", "static" and "command"; a mount has exactly one of "module", "static", "proxy", "command", "wsgi" or "asgi"',
       ]);
     });
 

@@ -94,6 +94,27 @@ const SAMPLES: [string, Json, boolean][] = [
   ['command restart unknown', mount({ command: 'x', restart: 'sometimes' }), false],
   ['command start unknown', mount({ command: 'x', start: 'lazy' }), false],
   ['command idleTimeout zero', mount({ command: 'x', idleTimeout: 0 }), false],
+  ['wsgi mount', mount({ wsgi: 'blog:blog' }), true],
+  ['wsgi mount, every field', mount({
+    wsgi: 'pkg.blog:create_app()', python: '.venv/bin/python', cwd: 'py', env: { DEBUG: '1' }, reload: false,
+    readyTimeout: 1, restart: 'always', start: 'onRequest', idleTimeout: 5, timeout: 1,
+  }), true],
+  ['asgi mount', mount({ asgi: 'main:app', python: 'python3.12' }), true],
+  ['asgi dotted attribute', mount({ asgi: 'main:server.app' }), true],
+  ['wsgi without ":"', mount({ wsgi: 'blog' }), false],
+  ['wsgi naming a file', mount({ wsgi: 'blog.py:app' }), false],
+  ['wsgi invalid module', mount({ wsgi: 'my-blog:app' }), false],
+  ['wsgi factory with arguments', mount({ wsgi: 'blog:make(1)' }), false],
+  ['wsgi empty attribute', mount({ wsgi: 'blog:' }), false],
+  ['asgi empty', mount({ asgi: '' }), false],
+  ['asgi not a string', mount({ asgi: 1 }), false],
+  ['python empty', mount({ wsgi: 'a:b', python: '' }), false],
+  ['python not a string', mount({ wsgi: 'a:b', python: ['python3'] }), false],
+  ['reload not a boolean', mount({ wsgi: 'a:b', reload: 'yes' }), false],
+  ['port on a wsgi mount', mount({ wsgi: 'a:b', port: 5000 }), false],
+  ['stripPrefix on an asgi mount', mount({ asgi: 'a:b', stripPrefix: false }), false],
+  ['python on a command mount', mount({ command: 'x', python: 'python3' }), false],
+  ['wsgi and asgi', mount({ wsgi: 'a:b', asgi: 'a:c' }), false],
 ];
 
 const PREFIXES: [string, boolean][] = [
@@ -215,6 +236,14 @@ describe('schema/mounts.schema.json', () => {
     assert.equal(field('command', 'restart'), DEFAULTS.restart);
     assert.equal(field('command', 'start'), DEFAULTS.start);
     assert.equal(field('command', 'idleTimeout'), DEFAULTS.idleTimeout);
+    for (const kind of ['wsgi', 'asgi']) {
+      assert.equal(field(kind, 'reload'), DEFAULTS.reload);
+      assert.equal(field(kind, 'readyTimeout'), DEFAULTS.readyTimeout);
+      assert.equal(field(kind, 'restart'), DEFAULTS.restart);
+      assert.equal(field(kind, 'start'), DEFAULTS.start);
+      assert.equal(field(kind, 'idleTimeout'), DEFAULTS.idleTimeout);
+      assert.equal(field(kind, 'timeout'), DEFAULTS.timeout);
+    }
   });
 
   it('describes every property, in plain text and in Markdown', () => {

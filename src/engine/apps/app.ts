@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Event } from '../events';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
+import type { PythonChoice } from './python/interpreter';
 
 /**
  * A request as a mounted app sees it, with Express mount conventions (pillarjs/router):
@@ -63,6 +64,8 @@ export interface App {
 export interface AppContext {
   readonly config: MountsConfig;
   readonly logger: Logger;
+  /** The interpreter for Python mounts without their own `python`, asked at each start; undefined: python3 on the PATH. */
+  readonly python?: () => PythonChoice | undefined;
 }
 
 export type AppFactory<S extends MountSpec> = (spec: S, context: AppContext) => Promise<App>;

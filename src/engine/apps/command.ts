@@ -44,6 +44,13 @@ const LOOPBACK = '127.0.0.1';
 
 export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => new CommandApp(spec, context.logger);
 
+/**
+ * Decides a run's command line just before it starts, for kinds built on this one (a Python mount
+ * resolves its interpreter then, so a new choice takes effect on the next start). A rejection is the
+ * run's failure: its message is the mount's reason.
+ */
+export type CommandLauncher = () => Promise<string>;
+
 type Phase = 'idle' | 'starting' | 'ready' | 'backoff' | 'error' | 'stopped' | 'closed';
 
 /** One start of the command. */
@@ -101,6 +108,7 @@ export class CommandApp implements App {
   constructor(
     private readonly spec: CommandMountSpec,
     private readonly logger: Logger,
+    private readonly launcher: CommandLauncher = async () => spec.command,
   ) {
     locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
     this.forwarder = createForwarder({
@@ -239,6 +247,8 @@ export class CommandApp implements App {
     await Promise.all([...this.living].map((child) => child.gone));
     if (run !== this.run || run.stopping) return;
     await checkWorkingFolder(spec.cwd);
+    const command = await this.launcher();
+    if (run !== this.run || run.stopping) return;
     const port = spec.port !== 0 ? spec.port : await freePort();
     if (spec.port !== 0 && (await isPortInUse(port))) throw new Error(`port ${port} is already in use by another process`);
     if (run !== this.run || run.stopping) return;
@@ -250,7 +260,7 @@ export class CommandApp implements App {
     };
     const splitters = { stdout: new LineSplitter(onLine), stderr: new LineSplitter(onLine) };
     const child = new SupervisedProcess({
-      command: spec.command,
+      command,
       cwd: spec.cwd,
       env: this.environment(port),
       onOutput: (text, stream) => splitters[stream].push(text),
@@ -261,7 +271,7 @@ export class CommandApp implements App {
     run.process = child;
     this.living.add(child);
     void child.gone.then(() => this.living.delete(child));
-    this.logger.info(`started \`${spec.command}\` in ${spec.cwd} with PORT=${port}`, spec.name);
+    this.logger.info(`started \`${command}\` in ${spec.cwd} with PORT=${port}`, spec.name);
     this.setPhase('starting', spec.readyPath ? `waiting for GET ${spec.readyPath} on port ${port} to answer` : `waiting for port ${port} to accept connections`);
     void child.exited.then((exit) => {
       splitters.stdout.flush();

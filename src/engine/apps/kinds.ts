@@ -1,10 +1,12 @@
 /** The app kinds by name: adding a kind is one file in this folder and one line here. */
 import type { MountKind, MountSpec } from '../spec';
 import type { AppFactory } from './app';
+import { createAsgiApp } from './asgi';
 import { createCommandApp } from './command';
 import { createModuleApp } from './module';
 import { createProxyApp } from './proxy';
 import { createStaticApp } from './static';
+import { createWsgiApp } from './wsgi';
 
 type Factories = { readonly [K in MountKind]: AppFactory<Extract<MountSpec, { kind: K }>> };
 
@@ -13,7 +15,9 @@ export const appFactories: Factories = {
   static: createStaticApp,
   proxy: createProxyApp,
   command: createCommandApp,
+  wsgi: createWsgiApp,
+  asgi: createAsgiApp,
 };
 
 /** Kinds that run workspace code; refused while the workspace is untrusted. */
-export const RUNS_WORKSPACE_CODE: ReadonlySet<MountKind> = new Set<MountKind>(['module', 'command']);
+export const RUNS_WORKSPACE_CODE: ReadonlySet<MountKind> = new Set<MountKind>(['module', 'command', 'wsgi', 'asgi']);

@@ -1,0 +1,117 @@
+/**
+ * What `wsgi` and `asgi` mounts share: Mounts' Python runner (`runner.py`, `mounts_serve.py`) run
+ * as a command mount. The command mount supervises it (process group, readiness on its port, restart
+ * and back-off, idle stop, output in the log, 503 pages with its last lines); this file adds the
+ * interpreter choice and the reload on `.py` changes.
+ *
+ * The runner gets the full path (no prefix stripping) and the forwarded headers Mounts sets, and
+ * builds SCRIPT_NAME / PATH_INFO (WSGI) or root_path / path (ASGI) itself: see `mounts_serve.py`.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { CommandMountSpec, PythonMountSpec } from '../../spec';
+import type { App, AppContext, AppStatus, FailRequest, MountedRequest } from '../app';
+import { CommandApp } from '../command';
+import { locateSupervisor } from '../command/process';
+import { choosePython, resolvePython } from './interpreter';
+import { locateRunner } from './runnerFiles';
+import { PythonSourceWatcher } from './sources';
+
+/** Changes within this many milliseconds are one reload (an editor's save is often several events). */
+const RELOAD_SETTLE_MS = 50;
+
+export async function createPythonApp(spec: PythonMountSpec, context: AppContext): Promise<App> {
+  // A broken installation is a load error, not a failure on the first request.
+  locateSupervisor();
+  return new PythonApp(spec, context, locateRunner());
+}
+
+class PythonApp implements App {
+  private readonly command: CommandApp;
+  private readonly watcher: PythonSourceWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly spec: PythonMountSpec,
+    private readonly context: AppContext,
+    runner: string,
+  ) {
+    const asCommand: CommandMountSpec = {
+      index: spec.index,
+      prefix: spec.prefix,
+      name: spec.name,
+      ...(spec.host !== undefined ? { host: spec.host } : {}),
+      range: spec.range,
+      kind: 'command',
+      command: `${spec.kind} ${spec.app}`,
+      cwd: spec.cwd,
+      // Unbuffered: a print() reaches the log at once, and the traceback of a crash is never lost.
+      env: { PYTHONUNBUFFERED: '1', ...spec.env },
+      port: 0,
+      readyTimeout: spec.readyTimeout,
+      restart: spec.restart,
+      // The runner needs the full path: it splits it into SCRIPT_NAME and PATH_INFO (or root_path and path).
+      stripPrefix: false,
+      start: spec.start,
+      idleTimeout: spec.idleTimeout,
+      timeout: spec.timeout,
+    };
+    this.command = new CommandApp(asCommand, context.logger, () => this.commandLine(runner));
+    if (spec.reload) {
+      this.watcher = new PythonSourceWatcher(
+        spec.cwd,
+        (file) => this.sourceChanged(file),
+        (folders) => context.logger.warn(`watching only the first ${folders} folders under ${spec.cwd} for .py changes`, spec.name),
+      );
+    }
+  }
+
+  get status(): AppStatus {
+    return this.command.status;
+  }
+
+  get onDidChangeStatus() {
+    return this.command.onDidChangeStatus;
+  }
+
+  handle(req: MountedRequest, res: ServerResponse, fail: FailRequest): void {
+    this.command.handle(req, res, fail);
+  }
+
+  upgrade(req: MountedRequest, socket: Duplex, head: Buffer): void {
+    this.command.upgrade(req, socket, head);
+  }
+
+  reload(): Promise<void> {
+    return this.command.reload();
+  }
+
+  close(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.dispose();
+    return this.command.close();
+  }
+
+  /** Resolved at each start: a new default interpreter (the editor's selection) applies on the next. */
+  private async commandLine(runner: string): Promise<string> {
+    const choice = choosePython(this.spec.python, this.context.python?.());
+    const interpreter = await resolvePython(choice, this.spec.env.PATH ?? process.env.PATH);
+    this.context.logger.info(`${this.spec.kind} ${this.spec.app} runs on ${interpreter} (${choice.source})`, this.spec.name);
+    // exec: the interpreter replaces the shell, so it is the process the supervisor signals and waits for.
+    return ['exec', interpreter, runner, this.spec.kind, this.spec.app, choice.source].map(shellQuote).join(' ');
+  }
+
+  private sourceChanged(file: string): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.context.logger.info(`${file} changed; restarting`, this.spec.name);
+      // A failed start is the mount's error state and its log lines; nothing more to report here.
+      this.command.reload().catch(() => undefined);
+    }, RELOAD_SETTLE_MS);
+  }
+}
+
+/** POSIX sh single quoting; `exec` stays a bare word. */
+function shellQuote(word: string): string {
+  return word === 'exec' || /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
