@@ -230,10 +230,11 @@ class Exchange implements UpstreamCall {
     this.link?.resume(this);
   }
 
-  onEnd(): void {
+  onEnd(last: Buffer | undefined): void {
     if (this.settled) return;
     this.settled = true;
-    this.res.end();
+    if (last === undefined) this.res.end();
+    else this.res.end(last);
   }
 
   onFail(error: NodeJS.ErrnoException, headSent: boolean, timedOut: boolean): void {

@@ -37,7 +37,8 @@ export interface UpstreamCall {
   onHead(status: number, reason: string, rawHeaders: string[]): void;
   /** A piece of the body; false asks for no more until `link.resume()`. */
   onData(chunk: Buffer): boolean;
-  onEnd(): void;
+  /** The answer is complete; `last` is its final piece of body, if any (one write for small answers). */
+  onEnd(last: Buffer | undefined): void;
   /**
    * The call failed: `headSent` tells whether `onHead` was called. `timedOut` is true when the
    * upstream sent nothing for the timeout. Never called after `onEnd`.

@@ -119,7 +119,7 @@ function onResponseEnd(this: Tagged<http.IncomingMessage>): void {
     body.unpipe();
     state.call.onBodyAbandoned();
   }
-  state.call.onEnd();
+  state.call.onEnd(undefined);
 }
 
 function onResponseError(this: Tagged<http.IncomingMessage>, error: NodeJS.ErrnoException): void {
