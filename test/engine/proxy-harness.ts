@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { MountedRequest } from '../../src/engine/apps/app';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
+import type { UpstreamClient } from '../../src/engine/apps/proxy/client';
 import { silentLogger } from '../../src/engine/logger';
 import { sendPage } from '../../src/engine/pages';
 
@@ -21,8 +22,9 @@ export interface ServedForwarder {
 export async function serveForwarder(
   prefix: string,
   options: Partial<ForwarderOptions> & Pick<ForwarderOptions, 'target'>,
+  client?: UpstreamClient,
 ): Promise<ServedForwarder> {
-  const forwarder = createForwarder({ name: 'api', stripPrefix: true, timeoutSeconds: 60, logger: silentLogger, ...options });
+  const forwarder = createForwarder({ name: 'api', stripPrefix: true, timeoutSeconds: 60, logger: silentLogger, ...options }, client);
   const baseUrl = prefix === '/' ? '' : prefix;
   const server = http.createServer((req, res) => {
     const mounted = req as MountedRequest;

@@ -172,6 +172,8 @@ const COOKIE_DOMAIN = /;\s*domain\s*=\s*([^;]*)/i;
 const COOKIE_SECURE = /;\s*secure\s*(?=;|$)/i;
 const COOKIE_SAMESITE_NONE = /;\s*samesite\s*=\s*none\s*(?=;|$)/i;
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** How long an early answer waits for the rest of a request body before the connection closes anyway. */
+const LINGER_MS = 5000;
 
 const kExchange = Symbol('mounts.proxy.exchange');
 type Tagged<T> = T & { [kExchange]?: Exchange };
@@ -182,6 +184,7 @@ class Exchange implements UpstreamCall {
   /** Answered (or abandoned): later upstream events are ignored. */
   settled = false;
   private waitingForDrain = false;
+  private bodyAbandoned = false;
   readonly method: string;
   readonly retryable: boolean;
 
@@ -233,6 +236,11 @@ class Exchange implements UpstreamCall {
   onEnd(last: Buffer | undefined): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.bodyAbandoned && !this.req.complete) {
+      if (last !== undefined) this.res.write(last);
+      endAfterBody(this.req, this.res);
+      return;
+    }
     if (last === undefined) this.res.end();
     else this.res.end(last);
   }
@@ -250,6 +258,7 @@ class Exchange implements UpstreamCall {
   }
 
   onBodyAbandoned(): void {
+    this.bodyAbandoned = true;
     drain(this.req);
   }
 }
@@ -474,6 +483,24 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
   // The client went away before the answer was complete: abort the upstream request.
   exchange.settled = true;
   exchange.link?.abort(exchange);
+}
+
+/**
+ * Ends an answer that came before the request body was read, once the body has been (or after
+ * LINGER_MS): node:http closes a connection that still has unread request bytes as soon as the
+ * answer ends, and the reset that closing causes can destroy the answer before the client has read
+ * it. nginx lingers the same way (`lingering_close`).
+ */
+function endAfterBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const end = () => {
+    clearTimeout(timer);
+    req.off('end', end);
+    res.off('close', end);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(end, LINGER_MS);
+  req.once('end', end);
+  res.once('close', end);
 }
 
 /** Reads and discards the rest of a request body the upstream will never get, so the connection can answer. */

@@ -4,7 +4,7 @@
  * client keeps no closure per request.
  */
 import type { IncomingMessage } from 'node:http';
-import { loadHttpParser } from './llhttp';
+import { loadHttpParser, type HttpParserBinding } from './llhttp';
 import { createLeanClient } from './leanClient';
 import { createNodeClient } from './nodeClient';
 
@@ -67,7 +67,8 @@ export interface UpstreamClient {
 }
 
 /** The lean client when Node's llhttp binding is there, node:http's client otherwise. */
-export function createUpstreamClient(options: ClientOptions, binding = loadHttpParser()): UpstreamClient {
+export function createUpstreamClient(options: ClientOptions, load: () => HttpParserBinding | undefined = loadHttpParser): UpstreamClient {
+  const binding = load();
   return binding === undefined ? createNodeClient(options) : createLeanClient(options, binding);
 }
 
