@@ -107,6 +107,22 @@ const modes: Record<string, () => Promise<void>> = {
     );
   },
 
+  /** http-proxy-3 (a maintained rewrite of http-proxy) with a keep-alive agent, prefix stripped. */
+  async httpProxy3() {
+    const { createProxyServer } = require('http-proxy-3') as typeof import('http-proxy-3');
+    const prefix = String(args.prefix);
+    const proxy = createProxyServer({ target: `http://127.0.0.1:${Number(args.upstreamPort)}`, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) });
+    proxy.on('error', (_error, _req, res) => {
+      if (res instanceof http.ServerResponse && !res.headersSent) res.writeHead(502).end();
+    });
+    await serve(
+      http.createServer((req, res) => {
+        req.url = (req.url ?? '/').slice(prefix.length) || '/';
+        proxy.web(req, res);
+      }),
+    );
+  },
+
   /** The engine through its public API. */
   async engine() {
     const { Engine } = loadEngine();

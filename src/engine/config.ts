@@ -43,7 +43,7 @@ function PYTHON_KEYS(kind: 'wsgi' | 'asgi'): readonly string[] {
 export const KIND_KEYS: Readonly<Record<MountKind, readonly string[]>> = {
   module: ['module', 'export'],
   static: ['static', 'spa', 'listing'],
-  proxy: ['proxy', 'stripPrefix', 'timeout'],
+  proxy: ['proxy', 'stripPrefix', 'timeout', 'secure'],
   command: [
     'command',
     'cwd',
@@ -68,6 +68,7 @@ export const DEFAULTS = {
   spa: false,
   listing: false,
   stripPrefix: true,
+  secure: true,
   timeout: 60,
   commandPort: 0,
   readyTimeout: 30,
@@ -415,6 +416,7 @@ class Validator {
       target: value('proxy', (p, f) => (p ? this.proxyTarget(p.value, f) : undefined)),
       stripPrefix: flag('stripPrefix', DEFAULTS.stripPrefix),
       timeout: seconds('timeout', DEFAULTS.timeout),
+      secure: flag('secure', DEFAULTS.secure),
       command: value('command', (p, f) => this.command(p, f)),
       cwd: value('cwd', (p, f) => this.path(p, f)) ?? this.dir,
       env: value('env', (p, f) => this.env(p, f)) ?? {},
@@ -438,7 +440,7 @@ class Validator {
       case 'static':
         return { ...base, kind, root: fields.root!, spa: fields.spa, listing: fields.listing };
       case 'proxy':
-        return { ...base, kind, target: fields.target!, stripPrefix: fields.stripPrefix, timeout: fields.timeout };
+        return { ...base, kind, target: fields.target!, stripPrefix: fields.stripPrefix, timeout: fields.timeout, secure: fields.secure };
       case 'command':
         return {
           ...base,
@@ -682,19 +684,19 @@ class Validator {
     return DEFAULTS.host;
   }
 
-  /** An absolute http: URL with no query, fragment or credentials; a trailing '/' is dropped. */
+  /** An absolute http: or https: URL with no query, fragment or credentials; a trailing '/' is dropped. */
   private proxyTarget(node: Node, field: string): string | undefined {
-    if (node.type !== 'string') return void this.expected(node, field, 'an http: URL');
+    if (node.type !== 'string') return void this.expected(node, field, 'an http: or https: URL');
     const raw = node.value as string;
     const fail = (why: string) => void this.at(node, field, `${field} ${JSON.stringify(raw)} ${why}`);
     if (raw === '') return void this.at(node, field, `${field} must not be empty`);
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
     if (scheme === undefined) return fail(`must be an absolute http: URL, like "http://${raw.replace(/^\/+/, '')}"`);
-    if (scheme === 'https') return fail('must be an http: URL; https: upstreams are not supported');
     if (scheme === 'ws' || scheme === 'wss') {
-      return fail(`must be an http: URL; WebSocket upgrades are proxied to http: targets, like "http://${raw.slice(scheme.length + 3)}"`);
+      const http = scheme === 'ws' ? 'http' : 'https';
+      return fail(`must be an http: or https: URL; WebSocket upgrades are proxied to the same target, like "${http}://${raw.slice(scheme.length + 3)}"`);
     }
-    if (scheme !== 'http') return fail(`must be an http: URL, not ${scheme}:`);
+    if (scheme !== 'http' && scheme !== 'https') return fail(`must be an http: or https: URL, not ${scheme}:`);
     if (/\s/.test(raw)) return fail('must not contain spaces');
     let url: URL;
     try {
@@ -702,7 +704,7 @@ class Validator {
     } catch {
       return fail('is not a valid URL');
     }
-    const authority = raw.slice('http://'.length).split(/[/?#]/)[0];
+    const authority = raw.slice(scheme.length + 3).split(/[/?#]/)[0];
     if (authority.includes('@')) {
       return fail('must not contain credentials ("user@")');
     }

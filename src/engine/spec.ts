@@ -46,11 +46,13 @@ export interface StaticMountSpec extends MountBase {
 
 export interface ProxyMountSpec extends MountBase {
   readonly kind: 'proxy';
-  /** Absolute http: URL of the upstream, e.g. `http://127.0.0.1:5000` or `http://127.0.0.1:5000/base`. */
+  /** Absolute http: or https: URL of the upstream, e.g. `http://127.0.0.1:5000` or `https://api.example.com/base`. */
   readonly target: string;
   readonly stripPrefix: boolean;
   /** Seconds of upstream silence before 504. */
   readonly timeout: number;
+  /** https: targets: check the upstream's certificate (false accepts self-signed ones). */
+  readonly secure: boolean;
 }
 
 export type RestartPolicy = 'on-failure' | 'always' | 'never';

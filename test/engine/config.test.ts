@@ -478,25 +478,34 @@ describe('config: mounts.json', () => {
     it('fills in defaults and drops a trailing "/" of the target', () => {
       const config = valid('{"mounts": [{"prefix": "/api", "proxy": "http://127.0.0.1:5000/"}, {"prefix": "/b", "proxy": "HTTP://Example.test:81/base/", "stripPrefix": false, "timeout": 2.5}]}');
       const [a, b] = config.mounts;
-      assert.deepEqual(a, { index: 0, prefix: '/api', name: '/api', range: a.range, kind: 'proxy', target: 'http://127.0.0.1:5000', stripPrefix: true, timeout: 60 });
-      assert.deepEqual(b, { index: 1, prefix: '/b', name: '/b', range: b.range, kind: 'proxy', target: 'http://example.test:81/base', stripPrefix: false, timeout: 2.5 });
+      assert.deepEqual(a, { index: 0, prefix: '/api', name: '/api', range: a.range, kind: 'proxy', target: 'http://127.0.0.1:5000', stripPrefix: true, timeout: 60, secure: true });
+      assert.deepEqual(b, { index: 1, prefix: '/b', name: '/b', range: b.range, kind: 'proxy', target: 'http://example.test:81/base', stripPrefix: false, timeout: 2.5, secure: true });
     });
 
-    it('rejects https:', () => {
-      assert.deepEqual(proxy('https://127.0.0.1:5000'), [
-        'mounts.json:2:32: mounts[0].proxy "https://127.0.0.1:5000" must be an http: URL; https: upstreams are not supported',
+    it('accepts https:, with certificate checks unless secure is false', () => {
+      const config = valid('{"mounts": [{"prefix": "/a", "proxy": "HTTPS://Api.Example.test/v1/"}, {"prefix": "/b", "proxy": "https://127.0.0.1:8443", "secure": false}]}');
+      const [a, b] = config.mounts;
+      assert.ok(a.kind === 'proxy' && b.kind === 'proxy');
+      assert.deepEqual([a.target, a.secure], ['https://api.example.test/v1', true]);
+      assert.deepEqual([b.target, b.secure], ['https://127.0.0.1:8443', false]);
+      assert.deepEqual(mountProblems('{ "prefix": "/api", "proxy": "https://a", "secure": "no" }'), [
+        'mounts.json:2:55: mounts[0].secure must be true or false, found string "no"',
       ]);
+      assert.deepEqual(proxy('https://u@a'), ['mounts.json:2:32: mounts[0].proxy "https://u@a" must not contain credentials ("user@")']);
     });
 
     it('rejects ws: and wss:, saying what to write', () => {
       assert.deepEqual(proxy('ws://127.0.0.1:5000/hmr'), [
-        'mounts.json:2:32: mounts[0].proxy "ws://127.0.0.1:5000/hmr" must be an http: URL; WebSocket upgrades are proxied to http: targets, like "http://127.0.0.1:5000/hmr"',
+        'mounts.json:2:32: mounts[0].proxy "ws://127.0.0.1:5000/hmr" must be an http: or https: URL; WebSocket upgrades are proxied to the same target, like "http://127.0.0.1:5000/hmr"',
+      ]);
+      assert.deepEqual(proxy('wss://a.test/hmr'), [
+        'mounts.json:2:32: mounts[0].proxy "wss://a.test/hmr" must be an http: or https: URL; WebSocket upgrades are proxied to the same target, like "https://a.test/hmr"',
       ]);
     });
 
     it('rejects other schemes', () => {
       assert.deepEqual(proxy('ftp://127.0.0.1'), [
-        'mounts.json:2:32: mounts[0].proxy "ftp://127.0.0.1" must be an http: URL, not ftp:',
+        'mounts.json:2:32: mounts[0].proxy "ftp://127.0.0.1" must be an http: or https: URL, not ftp:',
       ]);
     });
 
@@ -515,7 +524,7 @@ describe('config: mounts.json', () => {
 
     it('rejects a target that is not a string', () => {
       assert.deepEqual(mountProblems('{ "prefix": "/api", "proxy": 5000 }'), [
-        'mounts.json:2:32: mounts[0].proxy must be an http: URL, found number 5000',
+        'mounts.json:2:32: mounts[0].proxy must be an http: or https: URL, found number 5000',
       ]);
     });
 
@@ -668,7 +677,7 @@ describe('config: mounts.json', () => {
   "mounts": [
     { "prefix": "/blog", "module": "blog.js" },
     { "prefix": "blog2", "module": "" },
-    { "prefix": "/api", "proxy": "https://127.0.0.1:5000", "spa": true },
+    { "prefix": "/api", "proxy": "socks://127.0.0.1:5000", "spa": true },
     { "prefix": "/blog/", "static": "public" },
   ],
   "extra": 1,
@@ -678,7 +687,7 @@ describe('config: mounts.json', () => {
       'mounts.json:3:20: allowedHosts[0] "http://app.test" must be a host name without a scheme, like "app.test"',
       'mounts.json:6:17: mounts[1].prefix "blog2" must start with "/"',
       'mounts.json:6:36: mounts[1].module must not be empty; use "." for the folder of mounts.json',
-      'mounts.json:7:34: mounts[2].proxy "https://127.0.0.1:5000" must be an http: URL; https: upstreams are not supported',
+      'mounts.json:7:34: mounts[2].proxy "socks://127.0.0.1:5000" must be an http: or https: URL, not socks:',
       'mounts.json:7:60: mounts[2].spa belongs to static mounts, not proxy mounts',
       'mounts.json:8:17: mounts[3].prefix "/blog/" duplicates mounts[0].prefix "/blog"',
       'mounts.json:10:3: extra is not a top-level field',
@@ -686,14 +695,14 @@ describe('config: mounts.json', () => {
   });
 
   it('gives each problem its field, offset and length for editors', () => {
-    const text = '{"mounts": [{"prefix": "/", "proxy": "https://a"}]}';
+    const text = '{"mounts": [{"prefix": "/", "proxy": "socks://a"}]}';
     const [problem] = parseConfig(text, FILE).problems;
     assert.equal(problem.file, FILE);
     assert.equal(problem.field, 'mounts[0].proxy');
-    assert.equal(text.slice(problem.offset, problem.offset + problem.length), '"https://a"');
+    assert.equal(text.slice(problem.offset, problem.offset + problem.length), '"socks://a"');
     assert.deepEqual([problem.line, problem.column], [1, 38]);
-    assert.equal(problem.message, 'mounts[0].proxy "https://a" must be an http: URL; https: upstreams are not supported');
-    assert.equal(String(problem), 'mounts.json:1:38: mounts[0].proxy "https://a" must be an http: URL; https: upstreams are not supported');
+    assert.equal(problem.message, 'mounts[0].proxy "socks://a" must be an http: or https: URL, not socks:');
+    assert.equal(String(problem), 'mounts.json:1:38: mounts[0].proxy "socks://a" must be an http: or https: URL, not socks:');
   });
 
   describe('formatProblem', () => {

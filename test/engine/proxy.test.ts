@@ -282,8 +282,8 @@ describe('proxy mounts (apps/proxy.ts)', () => {
         assert.ok(!names.includes(name), `${name} reached the upstream`);
       }
       assert.equal(upstream.seen[0].headers['x-end-to-end'], 'kept');
-      // The proxy's own connection management only: the client's `close` is not passed on.
-      assert.equal(upstream.seen[0].headers.connection, 'keep-alive');
+      // The proxy's own connection management only: the client's `close` is not passed on (HTTP/1.1 keeps alive by default).
+      assert.equal(upstream.seen[0].headers.connection, undefined);
     });
 
     it('removes hop-by-hop response headers and those named in Connection', async () => {
@@ -642,8 +642,8 @@ describe('proxy mounts (apps/proxy.ts)', () => {
       assert.equal((await request(`${proxy.origin}/api/x`)).body, 'other');
     });
 
-    it('rejects a target that is not an http: URL at creation', () => {
-      assert.throws(() => createForwarder({ name: 'x', target: 'https://127.0.0.1:1', stripPrefix: true, timeoutSeconds: 1, logger: silentLogger }), /http: URL/);
+    it('rejects a target that is not an http: or https: URL at creation', () => {
+      assert.throws(() => createForwarder({ name: 'x', target: 'ftp://127.0.0.1:1', stripPrefix: true, timeoutSeconds: 1, logger: silentLogger }), /http: or https: URL/);
       assert.throws(() => createForwarder({ name: 'x', target: 'not a url', stripPrefix: true, timeoutSeconds: 1, logger: silentLogger }), /not a URL/);
     });
 

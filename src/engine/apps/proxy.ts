@@ -2,14 +2,13 @@
  * Proxy mounts: forward HTTP requests and WebSocket upgrades to an upstream HTTP server. This file
  * forwards requests and opens upgrades; an upgrade's connection from then on is proxy/tunnel.ts's.
  *
- * Written on `node:http` with a keep-alive `http.Agent` rather than a proxy library. The style asks
- * for a library where one fits, but none reaches the performance target (>= 0.7 x nginx
- * `proxy_pass`): measured on this kind of machine, a plain node:http pipe with a keep-alive agent
- * reached 0.52 x, http-proxy 0.45 x, http-proxy-3 0.36 x. Everything a library would add here
- * (per-request closures, option merging, event re-emission) is cost on the request path, so the
- * forwarder keeps that path lean: one pass over `rawHeaders` in each direction, headers handed to
- * node:http as flat arrays, event listeners shared by every request (they find their request
- * through a symbol on the emitter), no regular expression built per request.
+ * Requests go upstream through proxy/leanClient.ts (pooled sockets, Node's llhttp), not a proxy
+ * library: measured side by side, http-proxy-3 reached 0.24 x nginx `proxy_pass` and node:http's
+ * own client 0.26-0.31 x, this 0.54-0.61 x (the figures are in leanClient.ts and bench/RESULTS.md).
+ * Everything a library would add here (per-request closures, option merging, event re-emission) is
+ * cost on the request path, so the forwarder keeps that path lean: one pass over `rawHeaders` in
+ * each direction, the exchange itself is the client's callback object, no regular expression built
+ * per request.
  *
  * Choices a user can observe (each has a test in test/engine/proxy.test.ts):
  * - `Host` sent upstream is the target's own `host:port` (http-proxy's `changeOrigin`). Upstreams
@@ -24,7 +23,12 @@
  *   the first proxy, so anything else is spoofed. So are their spellings with underscores
  *   (`X_Forwarded_Prefix`), which CGI-style upstreams read as the same header.
  * - Hop-by-hop headers (RFC 9110 7.6.1, plus Keep-Alive, Proxy-Connection and every header named in
- *   `Connection`) are removed in both directions.
+ *   `Connection`) are removed in both directions. The framing of each message (Content-Length or
+ *   chunked) is derived from what was parsed, never taken from or removed by such headers: a
+ *   `Connection: Content-Length` cannot turn a body into a second request.
+ * - `https:` targets: TLS with SNI and certificate checks (`secure: false` accepts a self-signed
+ *   upstream); `Host` is the target's as for http. Cookies come back without a `Domain` naming the
+ *   target and, from https targets, without `Secure` (the public origin is http).
  * - URL mapping: the upstream path is the target's path joined with `req.url` (`stripPrefix`) or
  *   with `req.originalUrl` (not stripped). Responses are mapped back the other way: a `Location`
  *   that is absolute-path or absolute to the target's origin becomes the public path (absolute
@@ -34,7 +38,9 @@
  *   URL, which already carries the prefix, so it lands at the same place. Paths outside the
  *   target's own path cannot be reached through the mount and are left unchanged.
  * - Upstream refused or unreachable: 502 naming the mount and target. No byte from the upstream for
- *   `timeoutSeconds`: 504 (or, once the response has started, the client connection is cut).
+ *   `timeoutSeconds`: 504 (or, once the response has started, the client connection is cut). An
+ *   upstream that answers before it has read the whole body (413, then closes) is relayed as it
+ *   answered, and the rest of the client's body is discarded.
  *   A request on a reused keep-alive connection that the upstream had closed meanwhile (the classic
  *   keep-alive race) is retried once on a new connection when it has no body.
  * - Bodies stream in both directions with back-pressure; a client that goes away aborts the
@@ -46,22 +52,25 @@ import type { Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
+import { createUpstreamClient, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './proxy/client';
 import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
-import { destroyAndWait, destroyQuietly, Tunnels } from './proxy/tunnel';
+import { destroyQuietly, Tunnels } from './proxy/tunnel';
 
 export interface ForwarderOptions {
   /** The mount's name, used in error pages and log lines. */
   readonly name: string;
   /**
-   * Absolute `http:` URL of the upstream, optionally with a path (`http://127.0.0.1:5000/base`).
-   * A function is asked on every request: a command mount's port may change across restarts, and
-   * `undefined` (not listening yet) answers 503.
+   * Absolute `http:` or `https:` URL of the upstream, optionally with a path
+   * (`http://127.0.0.1:5000/base`). A function is asked on every request: a command mount's port
+   * may change across restarts, and `undefined` (not listening yet) answers 503.
    */
   readonly target: string | (() => string | undefined);
   /** Send the upstream `req.url` (prefix removed) rather than `req.originalUrl`. */
   readonly stripPrefix: boolean;
   /** Seconds without a byte from the upstream before 504; 0 waits forever. */
   readonly timeoutSeconds: number;
+  /** `https:` targets: check the certificate (default); false accepts any, e.g. self-signed. */
+  readonly secure?: boolean;
   readonly logger: Logger;
 }
 
@@ -75,8 +84,8 @@ export interface Forwarder {
   close(): Promise<void>;
 }
 
-export function createForwarder(options: ForwarderOptions): Forwarder {
-  return new ProxyForwarder(options);
+export function createForwarder(options: ForwarderOptions, client?: UpstreamClient): Forwarder {
+  return new ProxyForwarder(options, client);
 }
 
 export const createProxyApp: AppFactory<ProxyMountSpec> = async (spec, context) => {
@@ -85,6 +94,7 @@ export const createProxyApp: AppFactory<ProxyMountSpec> = async (spec, context) 
     target: spec.target,
     stripPrefix: spec.stripPrefix,
     timeoutSeconds: spec.timeout,
+    secure: spec.secure,
     logger: context.logger,
   });
   const app: App = {
@@ -99,36 +109,39 @@ export const createProxyApp: AppFactory<ProxyMountSpec> = async (spec, context) 
 /** The upstream, parsed once per distinct target string. */
 interface Upstream {
   readonly url: string;
-  /** For `http.request`: IPv6 without brackets. */
-  readonly hostname: string;
-  readonly port: number;
+  /** Where the client connects (also the pool's key: one object per target). */
+  readonly endpoint: Endpoint;
   /** The `Host` header the upstream receives. */
   readonly host: string;
   /** The target's path without a trailing slash; '' for none. */
   readonly basePath: string;
-  /** Lower-cased `http://authority` and `//authority` spellings of the target's origin. */
+  /** Lower-cased `scheme://authority` and `//authority` spellings of the target's origin. */
   readonly origins: readonly string[];
+  /** Lower-cased host name, for cookies' `Domain`. */
+  readonly hostname: string;
 }
 
-function parseUpstream(target: string): Upstream {
+function parseUpstream(target: string, verify: boolean): Upstream {
   let url: URL;
   try {
     url = new URL(target);
   } catch {
     throw new Error(`proxy target "${target}" is not a URL.`);
   }
-  if (url.protocol !== 'http:') throw new Error(`proxy target "${target}" must be an http: URL.`);
-  const port = url.port === '' ? 80 : Number(url.port);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`proxy target "${target}" must be an http: or https: URL.`);
+  const tls = url.protocol === 'https:';
+  const defaultPort = tls ? 443 : 80;
+  const port = url.port === '' ? defaultPort : Number(url.port);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const authorities = [url.host.toLowerCase()];
-  if (url.port === '') authorities.push(`${url.hostname.toLowerCase()}:80`);
+  if (url.port === '') authorities.push(`${url.hostname.toLowerCase()}:${defaultPort}`);
   return {
     url: target,
-    hostname,
-    port,
+    endpoint: { hostname, port, tls, verify },
     host: url.host,
     basePath: url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname,
-    origins: authorities.flatMap((authority) => [`http://${authority}`, `//${authority}`]),
+    origins: authorities.flatMap((authority) => [`${url.protocol}//${authority}`, `//${authority}`]),
+    hostname: hostname.toLowerCase(),
   };
 }
 
@@ -136,6 +149,7 @@ function parseUpstream(target: string): Upstream {
 const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
   'host',
+  'content-length',
   'forwarded',
   'x-forwarded-for',
   'x-forwarded-host',
@@ -145,26 +159,34 @@ const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   'x-real-ip',
 ]);
 
-function hasBody(req: http.IncomingMessage): boolean {
+/** The body's framing as node:http parsed it: chunked wins, as it does for node's parser. */
+function framingOf(req: http.IncomingMessage): BodyFraming {
   const headers = req.headers;
-  if (headers['transfer-encoding'] !== undefined) return true;
+  if (headers['transfer-encoding'] !== undefined) return 'chunked';
   const length = headers['content-length'];
-  return length !== undefined && length !== '0';
+  return length !== undefined ? 'length' : 'none';
 }
 
 const COOKIE_PATH = /;\s*path\s*=\s*([^;]*)/i;
+const COOKIE_DOMAIN = /;\s*domain\s*=\s*([^;]*)/i;
+const COOKIE_SECURE = /;\s*secure\s*(?=;|$)/i;
+const COOKIE_SAMESITE_NONE = /;\s*samesite\s*=\s*none\s*(?=;|$)/i;
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** How long an early answer waits for the rest of a request body before the connection closes anyway. */
+const LINGER_MS = 5000;
 
 const kExchange = Symbol('mounts.proxy.exchange');
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
-/** One request in flight: the state the shared listeners need. */
-class Exchange {
-  upstreamRequest: http.ClientRequest | undefined = undefined;
-  upstreamResponse: http.IncomingMessage | undefined = undefined;
+/** One request in flight; the upstream client calls it back. */
+class Exchange implements UpstreamCall {
+  link: CallLink | undefined = undefined;
   /** Answered (or abandoned): later upstream events are ignored. */
   settled = false;
-  retried = false;
+  private waitingForDrain = false;
+  private bodyAbandoned = false;
+  readonly method: string;
+  readonly retryable: boolean;
 
   constructor(
     readonly forwarder: ProxyForwarder,
@@ -174,33 +196,90 @@ class Exchange {
     readonly fail: FailRequest,
     readonly path: string,
     readonly headers: string[],
-    readonly body: boolean,
-  ) {}
+    readonly framing: BodyFraming,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.retryable = framing === 'none' && RETRYABLE_METHODS.has(this.method);
+  }
+
+  get body(): http.IncomingMessage {
+    return this.req;
+  }
+
+  onHead(status: number, reason: string, rawHeaders: string[]): void {
+    if (this.settled) return;
+    try {
+      this.res.writeHead(status, reason, this.forwarder.responseHeaders(this, rawHeaders));
+    } catch (error) {
+      // node:http refused a header the upstream sent.
+      this.settled = true;
+      this.link?.abort(this);
+      drain(this.req);
+      this.fail(new HttpError(502, `${this.upstream.url} sent an invalid response: ${(error as Error).message}`));
+    }
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    if (this.res.write(chunk)) return true;
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.res.on('drain', onClientDrain);
+    }
+    return false;
+  }
+
+  resumeUpstream(): void {
+    this.link?.resume(this);
+  }
+
+  onEnd(last: Buffer | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.bodyAbandoned && !this.req.complete) {
+      if (last !== undefined) this.res.write(last);
+      endAfterBody(this.req, this.res);
+      return;
+    }
+    if (last === undefined) this.res.end();
+    else this.res.end(last);
+  }
+
+  onFail(error: NodeJS.ErrnoException, headSent: boolean, timedOut: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (headSent) {
+      // The upstream died in the middle of the body: the client must see a cut, not a complete answer.
+      this.res.destroy();
+      return;
+    }
+    drain(this.req);
+    this.fail(timedOut ? this.forwarder.timedOut(this.upstream) : this.forwarder.unreachable(this, error));
+  }
+
+  onBodyAbandoned(): void {
+    this.bodyAbandoned = true;
+    drain(this.req);
+  }
 }
 
 class ProxyForwarder implements Forwarder {
-  private readonly agent: http.Agent;
+  private readonly client: UpstreamClient;
   private readonly tunnels = new Tunnels();
   private readonly timeoutMs: number;
+  private readonly verify: boolean;
   private upstream: Upstream | undefined;
   private closed = false;
 
-  constructor(private readonly options: ForwarderOptions) {
+  constructor(
+    private readonly options: ForwarderOptions,
+    client: UpstreamClient | undefined,
+  ) {
+    this.verify = options.secure !== false;
     // Parse a fixed target now so a bad one fails at load, not on the first request.
-    if (typeof options.target === 'string') this.upstream = parseUpstream(options.target);
+    if (typeof options.target === 'string') this.upstream = parseUpstream(options.target, this.verify);
     this.timeoutMs = Math.max(0, Math.round(options.timeoutSeconds * 1000));
-    this.agent = new http.Agent({
-      keepAlive: true,
-      // Enough parallel upstream connections for any local load, yet a cap so a burst queues
-      // instead of exhausting file descriptors; as many kept idle, so a steady load never reconnects.
-      maxSockets: 256,
-      maxFreeSockets: 256,
-      // Reuse the most recently used connection so idle ones age out (and fewer go stale).
-      scheduling: 'lifo',
-      // Idle pooled connections close before the common upstream keep-alive timeouts (Node: 5 s);
-      // Node also honours an upstream's `Keep-Alive: timeout=N` hint.
-      timeout: 4000,
-    });
+    this.client = client ?? createUpstreamClient({ timeoutMs: this.timeoutMs });
   }
 
   /** The upstream to send to now, or the error to answer with; `what` it would not accept yet. */
@@ -211,7 +290,7 @@ class ProxyForwarder implements Forwarder {
     try {
       const url = target();
       if (url === undefined) return this.notReady(what);
-      if (this.upstream?.url !== url) this.upstream = parseUpstream(url);
+      if (this.upstream?.url !== url) this.upstream = parseUpstream(url, this.verify);
       return this.upstream;
     } catch (error) {
       return new HttpError(502, `${this.options.name}: ${(error as Error).message}`);
@@ -236,32 +315,11 @@ class ProxyForwarder implements Forwarder {
       fail,
       this.upstreamPath(req, upstream),
       this.requestHeaders(req, upstream, false),
-      hasBody(req),
+      framingOf(req),
     );
     (res as Tagged<http.ServerResponse>)[kExchange] = exchange;
     res.once('close', onClientClose);
-    this.send(exchange);
-  }
-
-  /** Sends (or, after a stale keep-alive connection, re-sends) the upstream request. */
-  send(exchange: Exchange): void {
-    const upstream = exchange.upstream;
-    const request: Tagged<http.ClientRequest> = http.request({
-      agent: this.agent,
-      host: upstream.hostname,
-      port: upstream.port,
-      method: exchange.req.method,
-      path: exchange.path,
-      headers: exchange.headers,
-      timeout: this.timeoutMs || undefined,
-    });
-    request[kExchange] = exchange;
-    exchange.upstreamRequest = request;
-    request.on('response', onUpstreamResponse);
-    request.on('error', onUpstreamError);
-    if (this.timeoutMs > 0) request.on('timeout', onUpstreamTimeout);
-    if (exchange.body) exchange.req.pipe(request);
-    else request.end();
+    this.client.send(upstream.endpoint, exchange);
   }
 
   private upstreamPath(req: MountedRequest, upstream: Upstream): string {
@@ -269,7 +327,10 @@ class ProxyForwarder implements Forwarder {
     return upstream.basePath === '' ? rest : upstream.basePath + rest;
   }
 
-  /** The request headers for the upstream, in one pass over `rawHeaders`. */
+  /**
+   * The request headers for the upstream, in one pass over `rawHeaders`. Framing headers are left
+   * out: the client writes them from what node:http parsed (or, for upgrades, there is no body).
+   */
   private requestHeaders(req: MountedRequest, upstream: Upstream, upgrade: boolean): string[] {
     const raw = req.rawHeaders;
     const headers = req.headers;
@@ -290,15 +351,12 @@ class ProxyForwarder implements Forwarder {
     if (headers.host !== undefined) out.push('X-Forwarded-Host', headers.host);
     out.push('X-Forwarded-Proto', 'http', 'X-Forwarded-Prefix', req.baseUrl === '' ? '/' : req.baseUrl);
     if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', headers.upgrade ?? 'websocket');
-    // Transfer-Encoding is hop-by-hop, but a chunked request body must stay chunked: node:http
-    // would send a GET or DELETE body unframed otherwise.
-    else if (headers['transfer-encoding'] !== undefined) out.push('Transfer-Encoding', 'chunked');
     return out;
   }
 
-  /** The response headers for the client, in one pass over the upstream's `rawHeaders`. */
-  responseHeaders(exchange: Exchange, response: http.IncomingMessage): string[] {
-    return relayedHeaders(response, (lower, value) =>
+  /** The response headers for the client, in one pass over the upstream's raw headers. */
+  responseHeaders(exchange: Exchange, rawHeaders: string[]): string[] {
+    return relayedHeaders(rawHeaders, (lower, value) =>
       lower === 'location' ? this.publicLocation(exchange, value) : lower === 'set-cookie' ? this.publicCookie(exchange, value) : value,
     );
   }
@@ -342,12 +400,23 @@ class ProxyForwarder implements Forwarder {
   }
 
   private publicCookie(exchange: Exchange, cookie: string): string {
-    const match = COOKIE_PATH.exec(cookie);
-    if (match === null || match[1].charCodeAt(0) !== 47) return cookie;
+    let out = cookie;
+    const domain = COOKIE_DOMAIN.exec(out);
+    if (domain !== null && cookieDomainMatches(exchange.upstream.hostname, domain[1])) {
+      // Scoped to the target's host, the cookie belongs to the public host now: host-only there.
+      out = out.slice(0, domain.index) + out.slice(domain.index + domain[0].length);
+    }
+    if (exchange.upstream.endpoint.tls) {
+      // The public origin is plain http, where a browser would not store a Secure cookie; and
+      // SameSite=None is refused without Secure, so such a cookie becomes the browsers' default, Lax.
+      out = out.replace(COOKIE_SECURE, '').replace(COOKIE_SAMESITE_NONE, '; SameSite=Lax');
+    }
+    const match = COOKIE_PATH.exec(out);
+    if (match === null || match[1].charCodeAt(0) !== 47) return out;
     const path = this.publicPath(exchange, match[1].trim(), true);
-    if (path === undefined) return cookie;
+    if (path === undefined) return out;
     const start = match.index + match[0].length - match[1].length;
-    return cookie.slice(0, start) + path + cookie.slice(start + match[1].length);
+    return out.slice(0, start) + path + out.slice(start + match[1].length);
   }
 
   /** The answer when the upstream cannot be reached or failed before answering. */
@@ -367,6 +436,7 @@ class ProxyForwarder implements Forwarder {
       sendSocketPage(socket, { status: upstream.status, message: upstream.message });
       return;
     }
+    const { endpoint } = upstream;
     this.tunnels.connect({
       name: this.options.name,
       logger: this.options.logger,
@@ -374,13 +444,15 @@ class ProxyForwarder implements Forwarder {
       head,
       upstreamUrl: upstream.url,
       originalUrl: req.originalUrl,
+      tls: endpoint.tls,
       request: {
-        host: upstream.hostname,
-        port: upstream.port,
+        host: endpoint.hostname,
+        port: endpoint.port,
         method: req.method,
         path: this.upstreamPath(req, upstream),
         headers: this.requestHeaders(req, upstream, true),
         timeout: this.timeoutMs || undefined,
+        rejectUnauthorized: endpoint.verify,
       },
       timeoutMessage: this.timedOut(upstream).message,
     });
@@ -388,78 +460,21 @@ class ProxyForwarder implements Forwarder {
 
   async close(): Promise<void> {
     this.closed = true;
-    const closing = [this.tunnels.destroyAll()];
-    for (const sockets of [this.agent.sockets, this.agent.freeSockets]) {
-      for (const list of Object.values(sockets)) for (const socket of list ?? []) closing.push(destroyAndWait(socket));
-    }
-    this.agent.destroy();
-    await Promise.all(closing);
+    await Promise.all([this.tunnels.destroyAll(), this.client.close()]);
   }
+}
+
+/** Whether a cookie's `Domain` attribute covers `hostname` (RFC 6265 5.1.3, leading dot ignored). */
+function cookieDomainMatches(hostname: string, domain: string): boolean {
+  let name = domain.trim().toLowerCase();
+  if (name.startsWith('.')) name = name.slice(1);
+  return name !== '' && (hostname === name || hostname.endsWith(`.${name}`));
 }
 
 // The listeners below are shared by every request (no closure per request); `this` is the emitter.
 
-function onUpstreamResponse(this: Tagged<http.ClientRequest>, response: http.IncomingMessage): void {
-  const exchange = this[kExchange];
-  if (exchange === undefined || exchange.settled) {
-    response.destroy();
-    return;
-  }
-  exchange.upstreamResponse = response;
-  const res = exchange.res;
-  try {
-    res.writeHead(response.statusCode ?? 502, response.statusMessage, exchange.forwarder.responseHeaders(exchange, response));
-  } catch (error) {
-    // node:http refused a header the upstream sent.
-    exchange.settled = true;
-    response.destroy();
-    exchange.fail(new HttpError(502, `${exchange.upstream.url} sent an invalid response: ${(error as Error).message}`));
-    return;
-  }
-  (response as Tagged<http.IncomingMessage>)[kExchange] = exchange;
-  response.on('error', onUpstreamResponseError);
-  response.pipe(res);
-}
-
-function onUpstreamResponseError(this: Tagged<http.IncomingMessage>): void {
-  // The upstream died in the middle of the body: the client must see a cut, not a complete answer.
-  const exchange = this[kExchange];
-  if (exchange === undefined || exchange.settled) return;
-  exchange.settled = true;
-  exchange.res.destroy();
-}
-
-function onUpstreamError(this: Tagged<http.ClientRequest>, error: NodeJS.ErrnoException): void {
-  const exchange = this[kExchange];
-  if (exchange === undefined || exchange.settled) return;
-  if (exchange.upstreamResponse !== undefined) {
-    exchange.settled = true;
-    exchange.res.destroy();
-    return;
-  }
-  // The upstream closed a pooled connection just as it was reused: safe to send again once.
-  if (this.reusedSocket && error.code === 'ECONNRESET' && !exchange.body && !exchange.retried && RETRYABLE_METHODS.has(exchange.req.method ?? '')) {
-    exchange.retried = true;
-    exchange.forwarder.send(exchange);
-    return;
-  }
-  exchange.settled = true;
-  drain(exchange.req);
-  exchange.fail(exchange.forwarder.unreachable(exchange, error));
-}
-
-function onUpstreamTimeout(this: Tagged<http.ClientRequest>): void {
-  const exchange = this[kExchange];
-  this.destroy();
-  if (exchange === undefined || exchange.settled) return;
-  exchange.settled = true;
-  exchange.upstreamResponse?.destroy();
-  if (exchange.res.headersSent) {
-    exchange.res.destroy();
-    return;
-  }
-  drain(exchange.req);
-  exchange.fail(exchange.forwarder.timedOut(exchange.upstream));
+function onClientDrain(this: Tagged<http.ServerResponse>): void {
+  this[kExchange]?.resumeUpstream();
 }
 
 function onClientClose(this: Tagged<http.ServerResponse>): void {
@@ -467,8 +482,25 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
   if (exchange === undefined || this.writableFinished) return;
   // The client went away before the answer was complete: abort the upstream request.
   exchange.settled = true;
-  exchange.upstreamRequest?.destroy();
-  exchange.upstreamResponse?.destroy();
+  exchange.link?.abort(exchange);
+}
+
+/**
+ * Ends an answer that came before the request body was read, once the body has been (or after
+ * LINGER_MS): node:http closes a connection that still has unread request bytes as soon as the
+ * answer ends, and the reset that closing causes can destroy the answer before the client has read
+ * it. nginx lingers the same way (`lingering_close`).
+ */
+function endAfterBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const end = () => {
+    clearTimeout(timer);
+    req.off('end', end);
+    res.off('close', end);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(end, LINGER_MS);
+  req.once('end', end);
+  res.once('close', end);
 }
 
 /** Reads and discards the rest of a request body the upstream will never get, so the connection can answer. */

@@ -1,5 +1,4 @@
 /** Hop-by-hop headers: what a proxy never passes on, in either direction. */
-import type { IncomingMessage } from 'node:http';
 
 /** RFC 9110 7.6.1, plus the legacy ones that behave the same way. Lower case. */
 export const HOP_BY_HOP: readonly string[] = [
@@ -20,11 +19,14 @@ const RESPONSE_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 /**
  * The upstream response's headers a proxy relays, as a flat `[name, value, ...]` list in their
  * order: hop-by-hop ones and those its `Connection` names are dropped. `rewrite` may change a
- * value, given the lower-case name.
+ * value, given the lower-case name. Framing needs no header here: node:http frames what is written.
  */
-export function relayedHeaders(response: IncomingMessage, rewrite?: (lowerName: string, value: string) => string): string[] {
-  const raw = response.rawHeaders;
-  const extra = connectionTokens(response.headers.connection);
+export function relayedHeaders(raw: readonly string[], rewrite?: (lowerName: string, value: string) => string): string[] {
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1] : `${connection}, ${raw[i + 1]}`;
+  }
+  const extra = connectionTokens(connection);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i].toLowerCase();

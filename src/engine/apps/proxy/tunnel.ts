@@ -5,6 +5,7 @@
  * and with which headers (apps/proxy.ts); this file owns the connection from there on.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger';
@@ -27,8 +28,10 @@ export interface TunnelOptions {
   readonly upstreamUrl: string;
   /** The request as the client sent it, for messages. */
   readonly originalUrl: string;
+  /** Over TLS (an https: target). */
+  readonly tls: boolean;
   /** The upgrade request to the upstream; `timeout` is the wait for its answer (0 or undefined: none). */
-  readonly request: http.RequestOptions;
+  readonly request: https.RequestOptions;
   /** The 504 message when the upstream does not answer within `request.timeout`. */
   readonly timeoutMessage: string;
 }
@@ -48,7 +51,7 @@ export class Tunnels {
   connect(options: TunnelOptions): void {
     const { name, client: socket, head } = options;
     // Upgrades do not use the pool: a tunnel holds its connection for its whole life.
-    const request = http.request({ ...options.request, agent: false });
+    const request = (options.tls ? https : http).request({ ...options.request, agent: false });
     const tunnel: Tunnel = { client: socket, request };
     this.open.add(tunnel);
     const forget = () => this.open.delete(tunnel);
@@ -118,7 +121,7 @@ export class Tunnels {
       // The upstream refused the upgrade: relay its answer, then close.
       response.on('error', () => socket.destroy());
       socket.once('close', () => response.destroy());
-      const headers = relayedHeaders(response);
+      const headers = relayedHeaders(response.rawHeaders);
       let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
       for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
       // Without Content-Length the body ends with the connection.
