@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]`.
+ * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet] [--no-live-reload]`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,
  * 2 for an invalid mounts.json or an app that cannot load, 64 for bad arguments.
  */
@@ -12,13 +12,15 @@ import { formatProblem } from './engine/config';
 import { describeTarget } from './engine/describe';
 import { describeError, errorMessage, type Logger } from './engine/logger';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet] [--no-live-reload]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
   --host H   bind address instead of mounts.json's
   --watch    reload mounts.json and module apps when their files change
-  --quiet    no access log`;
+  --quiet    no access log
+  --no-live-reload
+             serve pages byte for byte: no script that reloads them when their app changes`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         watch: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'no-live-reload': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -59,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
   process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
-  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet });
+  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, liveReload: !values['no-live-reload'] });
   try {
     await engine.start();
   } catch (error) {

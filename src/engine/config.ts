@@ -18,6 +18,7 @@ import type {
   RestartPolicy,
   SourceRange,
 } from './spec';
+import { isReservedPath, RESERVED_PREFIX } from './live/namespace';
 
 /** What `parseConfig` and `readConfig` return: `config` only when `problems` is empty. */
 export interface ConfigResult {
@@ -31,7 +32,7 @@ export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', '
 export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'mounts'];
 
 /** Keys every mount may have. */
-export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host'];
+export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host', 'liveReload'];
 
 /** Keys of each kind of mount, its own kind key first. */
 export const KIND_KEYS: Readonly<Record<MountKind, readonly string[]>> = {
@@ -60,6 +61,7 @@ export const DEFAULTS = {
   spa: false,
   listing: false,
   stripPrefix: true,
+  liveReload: true,
   timeout: 60,
   commandPort: 0,
   readyTimeout: 30,
@@ -361,6 +363,7 @@ class Validator {
     const name = this.nonEmptyString(props.get('name'), `${field}.name`);
     const hostProp = props.get('host');
     const host = hostProp ? this.hostName(hostProp.value, `${field}.host`) : undefined;
+    const liveReload = this.boolean(props.get('liveReload'), `${field}.liveReload`, DEFAULTS.liveReload);
 
     const value = <T>(key: string, check: (prop: Property | undefined, field: string) => T): T | undefined =>
       allowed.has(key) ? check(props.get(key), join(field, key)) : undefined;
@@ -390,7 +393,7 @@ class Validator {
     };
 
     if (this.problems.length > before || !kind || prefix === undefined) return undefined;
-    const base = { index, prefix, name: name ?? prefix, ...(host ? { host } : {}), range: this.range(node) };
+    const base = { index, prefix, name: name ?? prefix, ...(host ? { host } : {}), liveReload, range: this.range(node) };
     switch (kind) {
       case 'module':
         return { ...base, kind, module: fields.module!, ...(fields.exportName ? { exportName: fields.exportName } : {}) };
@@ -544,6 +547,7 @@ class Validator {
     if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
       return fail('must not contain a "." or ".." segment');
     }
+    if (isReservedPath(prefix)) return fail(`is reserved: ${RESERVED_PREFIX}/ serves the live reload script and socket`);
     // Requests are matched on their raw (percent-encoded) path, so '/café' is kept as '/caf%C3%A9'.
     return encodeURI(prefix);
   }
