@@ -111,7 +111,7 @@ export class Engine implements Disposable {
     this.live = new LiveLoop({
       logger: this.logger,
       enabled: options.liveReload ?? true,
-      mountOf: (id) => this.dispatcher.table?.entries.find((entry) => mountId(entry.spec) === id),
+      mounts: () => this.dispatcher.table?.entries ?? [],
     });
     this.dispatcher = new Dispatcher({
       logger: this.logger,
@@ -294,6 +294,7 @@ export class Engine implements Disposable {
     for (const entry of table.entries) {
       if (!kept.has(entry) && !keptOld.includes(entry)) this.live.reload(mountId(entry.spec));
     }
+    this.live.mountsChanged();
     await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
     return { ok: errors.length === 0, problems, errors: errors.map((error) => error.message) };
   }

@@ -4,8 +4,8 @@
  * `reload` to that mount's pages, `css` (a stylesheet to swap) to every page. Changes are coalesced
  * per mount, so a build writing 50 files reloads a page once.
  *
- * Static mounts have no other source of change events: their folder is watched while at least
- * one of their pages is open, and only then.
+ * Static mounts have no other source of change events: their folders are watched while at least
+ * one page is open (any mount's: a page may link another mount's stylesheet), and only then.
  */
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,8 +27,8 @@ export interface LiveMount {
 
 export interface LiveLoopOptions {
   readonly logger: Logger;
-  /** The mount served under an id right now (ids are `mountId`, stable across reloads). */
-  readonly mountOf: (id: string) => LiveMount | undefined;
+  /** The mounts served right now. */
+  readonly mounts: () => readonly LiveMount[];
   /** Off: no page gets the script and no message goes out. Default true. */
   readonly enabled?: boolean;
   /** Milliseconds of quiet that end a burst of changes. Default 100. */
@@ -129,6 +129,11 @@ export class LiveLoop {
     return count;
   }
 
+  /** The mounts changed (mounts.json was applied): watch the static folders now served. */
+  mountsChanged(): void {
+    this.syncWatches();
+  }
+
   /** Ends every page's socket, watch and timer (the engine stops). */
   close(): void {
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
@@ -147,10 +152,10 @@ export class LiveLoop {
       set.delete(page);
       if (set.size === 0 && this.pages.get(id) === set) {
         this.pages.delete(id);
-        this.unwatch(id);
+        if (this.pages.size === 0) this.syncWatches();
       }
     });
-    this.watchIfStatic(id);
+    if (this.watches.size === 0) this.syncWatches();
   }
 
   private changed(id: string, stylesheetOrFile: string | undefined): void {
@@ -182,20 +187,28 @@ export class LiveLoop {
     for (const pages of this.pages.values()) send(pages, message);
   }
 
-  /** A static mount's folder is watched while one of its pages is open. */
-  private watchIfStatic(id: string): void {
-    const mount = this.options.mountOf(id);
-    if (!mount || mount.spec.kind !== 'static') return;
+  /** Watches every static mount's folder while a page is open, none otherwise. */
+  private syncWatches(): void {
+    const wanted = new Map<string, LiveMount>();
+    if (this.pages.size > 0) {
+      for (const mount of this.options.mounts()) if (mount.spec.kind === 'static') wanted.set(mountId(mount.spec), mount);
+    }
+    for (const [id, watch] of [...this.watches]) {
+      const mount = wanted.get(id);
+      if (mount?.spec.kind !== 'static' || mount.spec.root !== watch.root) this.unwatch(id);
+    }
+    for (const [id, mount] of wanted) if (!this.watches.has(id)) this.watch(id, mount);
+  }
+
+  private watch(id: string, mount: LiveMount): void {
+    if (mount.spec.kind !== 'static') return;
     const root = mount.spec.root;
-    const current = this.watches.get(id);
-    if (current?.root === root) return;
-    if (current) this.unwatch(id);
     let watcher: fs.FSWatcher;
     try {
       // Recursive: a page's files may be anywhere below the root. (Node emulates this on Linux
-      // with a watch per folder; it is only alive while a page of this mount is open.)
+      // with a watch per folder; it is only alive while a page is open.)
       watcher = fs.watch(root, { recursive: true, persistent: false }, (_event, name) => {
-        if (name) this.staticFileChanged(id, name.toString());
+        if (name) this.staticFileChanged(mount, name.toString());
       });
     } catch (error) {
       this.options.logger.warn(`live reload cannot watch ${root}: ${(error as Error).message}`, mount.spec.name);
@@ -208,13 +221,11 @@ export class LiveLoop {
     this.watches.set(id, { root, watcher });
   }
 
-  private staticFileChanged(id: string, relative: string): void {
+  private staticFileChanged(mount: LiveMount, relative: string): void {
     const segments = relative.split(path.sep);
     // Hidden files and folders are never served (.git, editor swap files).
     if (segments.some((segment) => segment.startsWith('.'))) return;
-    const mount = this.options.mountOf(id);
-    if (!mount) return;
-    this.fileChanged(id, `${mount.baseUrl}/${segments.map(encodeURIComponent).join('/')}`);
+    this.fileChanged(mountId(mount.spec), `${mount.baseUrl}/${segments.map(encodeURIComponent).join('/')}`);
   }
 
   private unwatch(id: string): void {
