@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet]`.
+ * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload]`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,
  * 2 for an invalid mounts.json or an app that cannot load, 64 for bad arguments.
  */
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
@@ -17,7 +17,9 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
   --python PATH  interpreter of wsgi and asgi mounts without their own "python"
              (default: python3 on the PATH)
   --watch    reload mounts.json and module apps when their files change
-  --quiet    no access log`;
+  --quiet    no access log
+  --no-live-reload
+             serve pages byte for byte: no script that reloads them when their app changes`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         python: { type: 'string' },
         watch: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'no-live-reload': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -60,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
   const python = pythonOption(values.python);
-  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, ...(python ? { python } : {}) });
+  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, liveReload: !values['no-live-reload'], ...(python ? { python } : {}) });
   try {
     await engine.start();
   } catch (error) {

@@ -19,6 +19,7 @@ import type {
   RestartPolicy,
   SourceRange,
 } from './spec';
+import { isReservedPath, RESERVED_PREFIX } from './live/namespace';
 
 /** What `parseConfig` and `readConfig` return: `config` only when `problems` is empty. */
 export interface ConfigResult {
@@ -32,7 +33,7 @@ export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', '
 export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'mounts'];
 
 /** Keys every mount may have. */
-export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host'];
+export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host', 'liveReload'];
 
 /** A Python mount's keys: the start, readiness and restart fields are the command mount's. */
 function PYTHON_KEYS(kind: 'wsgi' | 'asgi'): readonly string[] {
@@ -69,6 +70,7 @@ export const DEFAULTS = {
   listing: false,
   stripPrefix: true,
   secure: true,
+  liveReload: true,
   timeout: 60,
   commandPort: 0,
   readyTimeout: 30,
@@ -399,6 +401,7 @@ class Validator {
     const name = this.nonEmptyString(props.get('name'), `${field}.name`);
     const hostProp = props.get('host');
     const host = hostProp ? this.hostName(hostProp.value, `${field}.host`) : undefined;
+    const liveReload = this.boolean(props.get('liveReload'), `${field}.liveReload`, DEFAULTS.liveReload);
 
     const value = <T>(key: string, check: (prop: Property | undefined, field: string) => T): T | undefined =>
       allowed.has(key) ? check(props.get(key), join(field, key)) : undefined;
@@ -433,7 +436,7 @@ class Validator {
     };
 
     if (this.problems.length > before || !kind || prefix === undefined) return undefined;
-    const base = { index, prefix, name: name ?? prefix, ...(host ? { host } : {}), range: this.range(node) };
+    const base = { index, prefix, name: name ?? prefix, ...(host ? { host } : {}), liveReload, range: this.range(node) };
     switch (kind) {
       case 'module':
         return { ...base, kind, module: fields.module!, ...(fields.exportName ? { exportName: fields.exportName } : {}) };
@@ -637,6 +640,7 @@ class Validator {
     if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
       return fail('must not contain a "." or ".." segment');
     }
+    if (isReservedPath(prefix)) return fail(`is reserved: ${RESERVED_PREFIX}/ serves the live reload script and socket`);
     // Requests are matched on their raw (percent-encoded) path, so '/café' is kept as '/caf%C3%A9'.
     return encodeURI(prefix);
   }

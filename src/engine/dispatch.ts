@@ -7,6 +7,9 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
 import { HostPolicy } from './hosts';
+import { isDocumentNavigation } from './live/documents';
+import type { LiveLoop } from './live/liveLoop';
+import { isReservedPath } from './live/namespace';
 import { describeError, errorMessage, type Logger } from './logger';
 import { sendPage, sendSocketPage } from './pages';
 import { PrefixTable } from './router';
@@ -51,6 +54,8 @@ export interface DispatchOptions {
   readonly accessLog: () => boolean;
   /** Called when a mount's counters or last error change (the editor's tree redraws). */
   readonly onMountActivity?: (entry: MountEntry) => void;
+  /** Serves `/__mounts/` and puts the live reload script into documents. */
+  readonly live?: LiveLoop;
 }
 
 /**
@@ -89,6 +94,10 @@ export class Dispatcher {
     const table = this.table;
     if (!table || !this.admit(table, req, res)) return;
     const target = this.target;
+    if (isReservedPath(target.pathname)) {
+      this.serveReserved(req, res);
+      return;
+    }
     const route = table.routes.match(this.hostname, target.pathname);
     if (!route) {
       this.notFound(table, req, res);
@@ -102,6 +111,8 @@ export class Dispatcher {
     response.mountEntry = entry;
     if (this.options.accessLog()) response.startedAt = performance.now();
     res.on('close', this.onResponseClose);
+    const live = this.options.live;
+    if (live !== undefined && isDocumentNavigation(req) && live.injects(entry.spec)) live.inject(res, entry.spec);
     try {
       entry.app.handle(mounted, res, (error) => this.fail(entry, mounted, res, error));
     } catch (error) {
@@ -116,6 +127,11 @@ export class Dispatcher {
     const origin = req.headers.origin;
     if (origin !== undefined && !table.hosts.allowsOrigin(origin, req.socket.localPort ?? 0)) {
       this.refuse(req, undefined, socket, 403, `Origin ${origin} may not open a connection here.`);
+      return;
+    }
+    if (isReservedPath(this.target.pathname)) {
+      if (this.options.live?.upgrade(req, socket, head, this.target.pathname, this.target.search)) this.logUnrouted(req, '(live reload) upgrade');
+      else this.refuse(req, undefined, socket, 404, 'Nothing to connect to here: /__mounts/ is reserved for live reload.');
       return;
     }
     const route = table.routes.match(this.hostname, this.target.pathname);
@@ -197,6 +213,13 @@ export class Dispatcher {
     const detail = status === 500 ? describeError(error) : (error as { detail?: string }).detail;
     const message = status === 500 ? `${entry.spec.name} failed while handling ${req.method} ${req.originalUrl}.` : errorMessage(error);
     sendPage(req, res, { status, message, detail });
+  }
+
+  /** `/__mounts/…`: never a mount's, whatever mounts.json says. */
+  private serveReserved(req: IncomingMessage, res: ServerResponse): void {
+    this.logUnrouted(req, '(live reload)');
+    if (this.options.live) this.options.live.serve(req, res, this.target.pathname);
+    else sendPage(req, res, { status: 404, message: 'Nothing here: /__mounts/ is reserved for live reload.' });
   }
 
   private notFound(table: RoutingTable, req: IncomingMessage, res: ServerResponse): void {

@@ -15,6 +15,7 @@
  * port is free and every app (and child process) is gone.
  */
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
 import type { PythonChoice } from './apps/python/interpreter';
@@ -24,9 +25,10 @@ import { formatProblem, readConfig } from './config';
 import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
 import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
+import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
 import { closeServer, destroyUpgraded, listen, type MountsServer } from './listener';
-import type { CommandMountSpec, ConfigProblem, MountSpec, MountsConfig } from './spec';
+import { mountId, type CommandMountSpec, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
 
 export { EngineStartError, type StartFailure } from './errors';
 
@@ -50,6 +52,8 @@ export interface EngineOptions {
    * editor's selected interpreter); `setPython` changes it at run time. Default: python3 on the PATH.
    */
   readonly python?: PythonChoice;
+  /** Pages reload when what serves them changes. Default true; `setLiveReload` changes it at run time. */
+  readonly liveReload?: boolean;
 }
 
 /** A mount as the editor shows it. */
@@ -105,6 +109,7 @@ export class Engine implements Disposable {
   private readonly hostOverride: string | undefined;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  private readonly live: LiveLoop;
   private readonly statusSubscriptions = new Map<MountEntry, Disposable>();
   private mountsChangedScheduled = false;
   private readonly gracePeriod: number;
@@ -117,10 +122,16 @@ export class Engine implements Disposable {
     this.python = options.python;
     this.portOverride = options.port;
     this.hostOverride = options.host;
+    this.live = new LiveLoop({
+      logger: this.logger,
+      enabled: options.liveReload ?? true,
+      mounts: () => this.dispatcher.table?.entries ?? [],
+    });
     this.dispatcher = new Dispatcher({
       logger: this.logger,
       accessLog: () => this.accessLog,
       onMountActivity: () => this.mountsChanged(),
+      live: this.live,
     });
   }
 
@@ -294,6 +305,11 @@ export class Engine implements Disposable {
     this.dispatcher.table = buildRoutingTable(config, next, this.effectiveHost(config));
     this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
     this.mountsChanged();
+    // A mount that changed or went away: its open pages show what mounts.json now says.
+    for (const entry of table.entries) {
+      if (!kept.has(entry) && !keptOld.includes(entry)) this.live.reload(mountId(entry.spec));
+    }
+    this.live.mountsChanged();
     await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
     return { ok: errors.length === 0, outcome: errors.length === 0 ? 'applied' : 'partly applied', problems, errors: errors.map((error) => error.message) };
   }
@@ -304,6 +320,7 @@ export class Engine implements Disposable {
     if (!entry) throw new Error(`No mount "${id}" is being served.`);
     if (!entry.app.reload) throw new Error(`Mount "${entry.spec.name}" (${entry.spec.kind}) has nothing to reload.`);
     await entry.app.reload();
+    this.live.reload(id);
     this.mountsChanged();
   }
 
@@ -314,7 +331,16 @@ export class Engine implements Disposable {
   async fileChanged(file: string): Promise<string[]> {
     const entries = this.dispatcher.table?.entries ?? [];
     const affected = entries.filter((entry) => entry.app.dependsOn?.(file));
-    await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
+    const results = await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
+    // Pages reload once the new version has loaded, not onto a failed one.
+    affected.forEach((entry, index) => {
+      if (results[index].status === 'fulfilled') this.live.reload(mountId(entry.spec));
+    });
+    for (const entry of entries) {
+      if (entry.spec.kind === 'static' && isInside(entry.spec.root, file)) {
+        this.live.fileChanged(mountId(entry.spec), `${entry.baseUrl}/${path.relative(entry.spec.root, file).split(path.sep).map(encodeURIComponent).join('/')}`);
+      }
+    }
     if (affected.length) this.mountsChanged();
     return affected.map((entry) => mountId(entry.spec));
   }
@@ -358,6 +384,20 @@ export class Engine implements Disposable {
 
   setAccessLog(enabled: boolean): void {
     this.accessLog = enabled;
+  }
+
+  /** Live reload for every mount (each mount's `liveReload` still applies); pages open stay connected. */
+  setLiveReload(enabled: boolean): void {
+    this.live.enabled = enabled;
+  }
+
+  get liveReload(): boolean {
+    return this.live.enabled;
+  }
+
+  /** How many browser pages are connected for live reload (to one mount by id, or in all). */
+  livePages(id?: string): number {
+    return this.live.pageCount(id);
   }
 
   /** Uses `port` instead of mounts.json's from the next start (0: a free port). */
@@ -450,6 +490,7 @@ export class Engine implements Disposable {
       if (server) {
         // Upgraded connections (WebSockets) have no request to finish: they end at once on stop.
         destroyUpgraded(server);
+        this.live.close();
         await closeServer(server, grace).catch((error) => failures.push(error));
       }
       const entries = this.dispatcher.table?.entries ?? [];
@@ -500,7 +541,7 @@ export class Engine implements Disposable {
             ? createRefusedApp(spec)
             : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger, python: () => this.python });
         const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
-        const subscription = app.onDidChangeStatus?.(() => this.mountsChanged());
+        const subscription = app.onDidChangeStatus?.(this.statusListener(entry));
         if (subscription) this.statusSubscriptions.set(entry, subscription);
         return entry;
       }),
@@ -515,6 +556,27 @@ export class Engine implements Disposable {
       }
     });
     return { entries, errors };
+  }
+
+  /**
+   * Redraws the editor on every status change, and reloads the mount's pages when its app is ready
+   * again after having been ready (a command restarted or back from a crash; not the first start,
+   * and not an on-request command woken from idle).
+   */
+  private statusListener(entry: MountEntry): (status: AppStatus) => void {
+    let wasReady = entry.app.status.state === 'ready';
+    let woken = false;
+    let last = entry.app.status.state;
+    return (status) => {
+      if (status.state === 'idle') woken = true;
+      if (status.state === 'ready' && last !== 'ready') {
+        if (wasReady && !woken) this.live.reload(mountId(entry.spec));
+        wasReady = true;
+        woken = false;
+      }
+      last = status.state;
+      this.mountsChanged();
+    };
   }
 
   /** Closes an entry's app; with `drain`, first waits for its in-flight requests (up to the grace period). */
@@ -586,10 +648,7 @@ export class Engine implements Disposable {
   }
 }
 
-/** `host` + `prefix`: unique in a valid config and stable across reloads. */
-export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
-  return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
-}
+export { mountId } from './spec';
 
 /** A mount whose app could not be created, as a problem of mounts.json and as one line. */
 interface LoadFailure {
@@ -624,8 +683,14 @@ function commandsHoldingPortsOf(config: MountsConfig, entries: readonly MountEnt
 
 /** Everything that, when changed, needs a new app instance. */
 function identity(spec: MountSpec): string {
-  const { index: _index, range: _range, name: _name, ...rest } = spec;
+  // liveReload only decides what the engine adds to answers: switching it keeps the app running.
+  const { index: _index, range: _range, name: _name, liveReload: _liveReload, ...rest } = spec;
   return JSON.stringify(rest);
+}
+
+function isInside(folder: string, file: string): boolean {
+  const relative = path.relative(folder, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 function browserHost(bound: string): string {

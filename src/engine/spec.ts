@@ -24,6 +24,8 @@ interface MountBase {
   readonly name: string;
   /** Lower-cased Host name this mount answers for, without port; undefined answers any host. */
   readonly host?: string;
+  /** Whether its HTML pages get the live reload script (default true). */
+  readonly liveReload: boolean;
   /** The mount's object in mounts.json. */
   readonly range: SourceRange;
 }
@@ -132,4 +134,9 @@ export interface ConfigProblem extends SourceRange {
   /** JSON path of the field, e.g. `mounts[2].prefix`; '' for the whole file. */
   readonly field: string;
   readonly message: string;
+}
+
+/** `host` + `prefix`: unique in a valid config and stable across reloads. */
+export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
+  return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
 }

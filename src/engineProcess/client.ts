@@ -34,6 +34,7 @@ import {
   type MountInfo,
   type MountSpec,
   type MountsConfig,
+  type PythonChoice,
 } from '../engine/index';
 import { EngineConnection, EngineRequestError, describeExit, type Batch, type ProcessExit } from './connection';
 import type { NodeRuntime } from './node';
@@ -41,7 +42,7 @@ import type { AppError, EngineResults, EngineSnapshot, LogLine } from './protoco
 
 // What the editor may use of the engine without running it: config parsing, and the words for things.
 export { describeError, describeTarget, EngineStartError, errorMessage, LineIndex, parseConfig } from '../engine/index';
-export type { AppState, AppStatus, ConfigProblem, EngineState, Logger, MountInfo, MountKind, MountSpec, MountsConfig, SourceRange } from '../engine/index';
+export type { AppState, AppStatus, ConfigProblem, EngineState, Logger, MountInfo, MountKind, MountSpec, MountsConfig, PythonChoice, SourceRange } from '../engine/index';
 export type { AppError } from './protocol';
 export { describeRuntime, NodeRuntimeError, resolveNode, type NodeRuntime } from './node';
 
@@ -53,6 +54,8 @@ export interface EngineClientOptions {
   readonly logger?: Logger;
   readonly restricted?: boolean;
   readonly accessLog?: boolean;
+  /** Default true. */
+  readonly liveReload?: boolean;
   /** Default 1000 and 5000 ms. */
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
@@ -100,6 +103,8 @@ export class EngineClient {
   private lastLines: string[] = [];
   private restricted: boolean;
   private accessLog: boolean;
+  private liveReload: boolean;
+  private python: PythonChoice | undefined;
   private portOverride: number | undefined;
   private inspect = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -113,6 +118,7 @@ export class EngineClient {
     this.logger = options.logger ?? silentLogger;
     this.restricted = options.restricted ?? false;
     this.accessLog = options.accessLog ?? true;
+    this.liveReload = options.liveReload ?? true;
   }
 
   get configFile(): string {
@@ -265,6 +271,19 @@ export class EngineClient {
     if (this.isServing()) void this.request('setAccessLog', { enabled }).catch(() => undefined);
   }
 
+  setLiveReload(enabled: boolean): void {
+    this.liveReload = enabled;
+    if (this.isServing()) void this.request('setLiveReload', { enabled }).catch(() => undefined);
+  }
+
+  /** The interpreter of wsgi and asgi mounts without their own `python` (undefined: python3 on the PATH). */
+  setPython(python: PythonChoice | undefined): Promise<void> {
+    return this.enqueue(async () => {
+      this.python = python;
+      if (this.isServing()) await this.request('setPython', python ? { python } : {});
+    });
+  }
+
   /** Uses `port` instead of mounts.json's from the next start (0: a free port). */
   setPortOverride(port: number | undefined): void {
     this.portOverride = port;
@@ -286,7 +305,7 @@ export class EngineClient {
     return this._state === 'started' && !!this.connection && !this.connection.hasExited;
   }
 
-  private async request<K extends 'reloadConfig' | 'reloadApp' | 'fileChanged' | 'setRestricted' | 'setAccessLog' | 'debug'>(
+  private async request<K extends 'reloadConfig' | 'reloadApp' | 'fileChanged' | 'setRestricted' | 'setAccessLog' | 'setLiveReload' | 'setPython' | 'debug'>(
     type: K,
     fields: object = {},
   ): Promise<EngineResults[K]> {
@@ -339,7 +358,7 @@ export class EngineClient {
       this.lastLines = [];
       connection = new EngineConnection({
         runtime,
-        process: { configFile: this.options.configFile, restricted: this.restricted, accessLog: this.accessLog, port: this.portOverride },
+        process: { configFile: this.options.configFile, restricted: this.restricted, accessLog: this.accessLog, liveReload: this.liveReload, python: this.python, port: this.portOverride },
         inspect: this.inspect,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 1000,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs ?? 5000,

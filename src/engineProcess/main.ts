@@ -69,6 +69,8 @@ const engine = new Engine({
   logger,
   restricted: options.restricted,
   accessLog: options.accessLog,
+  liveReload: options.liveReload,
+  ...(options.python ? { python: options.python } : {}),
   port: options.port,
 });
 
@@ -129,6 +131,10 @@ async function perform(request: EngineRequest): Promise<unknown> {
       return engine.setRestricted(request.restricted);
     case 'setAccessLog':
       return engine.setAccessLog(request.enabled);
+    case 'setLiveReload':
+      return engine.setLiveReload(request.enabled);
+    case 'setPython':
+      return engine.setPython(request.python);
     case 'debug':
       if (!inspector.url()) inspector.open(0, '127.0.0.1');
       return inspector.url();

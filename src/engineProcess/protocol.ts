@@ -12,7 +12,7 @@
  * the editor a few messages a second. Before a response the pending batch is sent, so when a
  * request resolves the client already holds the state it led to.
  */
-import type { ConfigProblem, EngineState, MountInfo, MountsConfig, StartFailure } from '../engine/index';
+import type { ConfigProblem, EngineState, MountInfo, MountsConfig, PythonChoice, StartFailure } from '../engine/index';
 
 /** What the engine process is started with (its one command-line argument, as JSON). */
 export interface EngineProcessOptions {
@@ -20,6 +20,10 @@ export interface EngineProcessOptions {
   readonly configFile: string;
   readonly restricted: boolean;
   readonly accessLog: boolean;
+  /** Pages reload when what serves them changes. */
+  readonly liveReload: boolean;
+  /** The interpreter of wsgi and asgi mounts without their own `python`. */
+  readonly python?: PythonChoice;
   /** Overrides mounts.json's port for this run (0: a free port). */
   readonly port?: number;
 }
@@ -36,6 +40,9 @@ export type EngineRequest =
   | { readonly type: 'fileChanged'; readonly file: string }
   | { readonly type: 'setRestricted'; readonly restricted: boolean }
   | { readonly type: 'setAccessLog'; readonly enabled: boolean }
+  | { readonly type: 'setLiveReload'; readonly enabled: boolean }
+  /** Restarts the Python mounts that have no `python` of their own when the choice changed. */
+  | { readonly type: 'setPython'; readonly python?: PythonChoice }
   /** Opens the inspector on a free loopback port (if not open yet); answers its `ws://` URL. */
   | { readonly type: 'debug' };
 
@@ -48,6 +55,8 @@ export interface EngineResults {
   fileChanged: readonly string[];
   setRestricted: void;
   setAccessLog: void;
+  setLiveReload: void;
+  setPython: void;
   debug: string;
 }
 

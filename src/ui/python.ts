@@ -10,7 +10,7 @@
  */
 import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
-import type { PythonChoice } from '../engine/apps/python/interpreter';
+import type { PythonChoice } from '../engine/index';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
 

@@ -428,8 +428,8 @@ describe('config: mounts.json', () => {
     it('resolves the module against the folder of mounts.json and keeps the export', () => {
       const config = valid('{"mounts": [{"prefix": "/f", "module": "apps/forum.mjs", "export": "forum"}, {"prefix": "/b", "module": "/abs/blog.js"}]}', 'site/mounts.json');
       assert.deepEqual(config.mounts, [
-        { index: 0, prefix: '/f', name: '/f', range: config.mounts[0].range, kind: 'module', module: path.join(DIR, 'site/apps/forum.mjs'), exportName: 'forum' },
-        { index: 1, prefix: '/b', name: '/b', range: config.mounts[1].range, kind: 'module', module: path.resolve('/abs/blog.js') },
+        { index: 0, prefix: '/f', name: '/f', liveReload: true, range: config.mounts[0].range, kind: 'module', module: path.join(DIR, 'site/apps/forum.mjs'), exportName: 'forum' },
+        { index: 1, prefix: '/b', name: '/b', liveReload: true, range: config.mounts[1].range, kind: 'module', module: path.resolve('/abs/blog.js') },
       ]);
       assert.equal(config.dir, path.join(DIR, 'site'));
       assert.equal(config.file, path.join(DIR, 'site/mounts.json'));
@@ -455,8 +455,8 @@ describe('config: mounts.json', () => {
     it('fills in defaults and resolves the folder', () => {
       const config = valid('{"mounts": [{"prefix": "/", "static": "public"}, {"prefix": "/app", "static": ".", "spa": true, "listing": true}]}');
       const [a, b] = config.mounts;
-      assert.deepEqual(a, { index: 0, prefix: '/', name: '/', range: a.range, kind: 'static', root: path.join(DIR, 'public'), spa: false, listing: false });
-      assert.deepEqual(b, { index: 1, prefix: '/app', name: '/app', range: b.range, kind: 'static', root: DIR, spa: true, listing: true });
+      assert.deepEqual(a, { index: 0, prefix: '/', name: '/', liveReload: true, range: a.range, kind: 'static', root: path.join(DIR, 'public'), spa: false, listing: false });
+      assert.deepEqual(b, { index: 1, prefix: '/app', name: '/app', liveReload: true, range: b.range, kind: 'static', root: DIR, spa: true, listing: true });
     });
 
     it('rejects an empty folder', () => {
@@ -478,8 +478,8 @@ describe('config: mounts.json', () => {
     it('fills in defaults and drops a trailing "/" of the target', () => {
       const config = valid('{"mounts": [{"prefix": "/api", "proxy": "http://127.0.0.1:5000/"}, {"prefix": "/b", "proxy": "HTTP://Example.test:81/base/", "stripPrefix": false, "timeout": 2.5}]}');
       const [a, b] = config.mounts;
-      assert.deepEqual(a, { index: 0, prefix: '/api', name: '/api', range: a.range, kind: 'proxy', target: 'http://127.0.0.1:5000', stripPrefix: true, timeout: 60, secure: true });
-      assert.deepEqual(b, { index: 1, prefix: '/b', name: '/b', range: b.range, kind: 'proxy', target: 'http://example.test:81/base', stripPrefix: false, timeout: 2.5, secure: true });
+      assert.deepEqual(a, { index: 0, prefix: '/api', name: '/api', liveReload: true, range: a.range, kind: 'proxy', target: 'http://127.0.0.1:5000', stripPrefix: true, timeout: 60, secure: true });
+      assert.deepEqual(b, { index: 1, prefix: '/b', name: '/b', liveReload: true, range: b.range, kind: 'proxy', target: 'http://example.test:81/base', stripPrefix: false, timeout: 2.5, secure: true });
     });
 
     it('accepts https:, with certificate checks unless secure is false', () => {
@@ -568,6 +568,7 @@ describe('config: mounts.json', () => {
         index: 0,
         prefix: '/wsgi',
         name: '/wsgi',
+        liveReload: true,
         range: m.range,
         kind: 'command',
         command: 'python3 app.py',
@@ -592,6 +593,7 @@ describe('config: mounts.json', () => {
         index: 0,
         prefix: '/wsgi',
         name: '/wsgi',
+        liveReload: true,
         range: m.range,
         kind: 'command',
         command: 'python3 app.py',

@@ -39,6 +39,8 @@ function mountFor(config: MountsConfig, url: URL): MountSpec {
 }
 
 /** What the body must show for `spec` to have answered `url`. */
+const LIVE_TAG_START = '<script src="/__mounts/live.js"';
+
 function assertBodyFrom(spec: MountSpec, url: URL, body: string): void {
   const where = `${url.href} (mount ${spec.name})`;
   switch (spec.kind) {
@@ -125,7 +127,11 @@ describe('the demo (npm start)', function () {
       const accept = tag === 'a' ? 'text/html,application/xhtml+xml,*/*;q=0.8' : '*/*';
       const response = await request({ port, path: url.pathname + url.search, headers: { Host: `${url.hostname}:${port}`, Accept: accept } });
       assert.equal(response.status, 200, `${url.href} answered ${response.status}: ${response.body}`);
-      assertBodyFrom(spec, url, response.body);
+      // A navigation to a page of a mount with live reload gets the script once; the rest is the app's.
+      const liveTags = response.body.split(LIVE_TAG_START).length - 1;
+      const isPage = tag === 'a' && /text\/html/.test(String(response.headers['content-type']));
+      assert.equal(liveTags, isPage && spec.liveReload ? 1 : 0, `${url.href}: live reload script tags in ${response.body}`);
+      assertBodyFrom(spec, url, response.body.replace(/<script src="\/__mounts\/live\.js"[^>]*><\/script>/, ''));
       const logLine = `GET ${url.pathname}${url.search} -> ${spec.name} 200 `;
       await waitFor(() => stdout.includes(logLine), () => `the access log line "${logLine}"; stdout: ${stdout}`);
     }

@@ -64,7 +64,8 @@ export async function startEngine(
     fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify({ port: 0, ...value }, null, 2));
   writeConfig(config);
   const logs: string[] = [];
-  const engine = new Engine({ configFile: file, logger: recordingLogger(logs), stopGracePeriod: 500, ...options });
+  // These tests pin the bytes the apps write; the live loop's own tests turn it on.
+  const engine = new Engine({ configFile: file, logger: recordingLogger(logs), stopGracePeriod: 500, liveReload: false, ...options });
   try {
     await engine.start();
   } catch (error) {

@@ -771,6 +771,7 @@ function staticSpec(root: string, spec: Partial<StaticMountSpec> = {}): StaticMo
     root,
     spa: false,
     listing: false,
+    liveReload: true,
     range: { offset: 0, length: 0, line: 1, column: 1 },
     ...spec,
   };

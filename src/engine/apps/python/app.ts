@@ -40,6 +40,7 @@ class PythonApp implements App {
       index: spec.index,
       prefix: spec.prefix,
       name: spec.name,
+      liveReload: spec.liveReload,
       ...(spec.host !== undefined ? { host: spec.host } : {}),
       range: spec.range,
       kind: 'command',

@@ -1,0 +1,312 @@
+/**
+ * Puts the live reload script into one HTML answer, whatever produced it (a static file, a module
+ * app, a proxied or command upstream): the response's own writeHead/write/end are wrapped for
+ * this one response, so every app kind is covered without any of them knowing.
+ *
+ * The wrap decides at the status line. Anything but a 200 text/html or application/xhtml+xml
+ * answer (a 304, a 206, an error page, an image) puts the response's own methods back and goes out
+ * exactly as the app wrote it. An injected answer:
+ * - is decoded when gzip, deflate or br encoded, and sent unencoded (the app's compression is
+ *   undone rather than redone: this runs on loopback, where bytes are cheap and CPU is not);
+ * - streams: only the bytes up to `<head…>` are held back, never the whole page;
+ * - has its Content-Length grown by the tag (or dropped when encoded), its strong ETag made weak
+ *   (the body differs from the one the tag named), range support and digests dropped;
+ * - has its Content-Security-Policy opened for the script and its socket (see `csp.ts`).
+ */
+import { randomBytes } from 'node:crypto';
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import * as zlib from 'node:zlib';
+import { escapeHtml } from '../pages';
+import { patchPolicies } from './csp';
+import { isInjectableType } from './documents';
+import { findInsertionPoint } from './htmlHead';
+import { LIVE_SCRIPT_PATH } from './namespace';
+
+type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined;
+type Callback = (error?: Error | null) => void;
+/** The response's own methods, called with whatever arguments the app passed. */
+type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
+
+/** Headers that describe the bytes as the app wrote them, and no longer hold for the injected body. */
+const DROPPED = ['accept-ranges', 'content-md5', 'digest', 'content-digest', 'repr-digest'];
+
+/** Wraps `res` so that a 200 HTML answer gets the script of mount `mountId`. */
+export function injectLiveScript(res: ServerResponse, mountId: string): void {
+  new Injection(res, mountId).install();
+}
+
+class Injection {
+  /** The response class's own methods (the wraps are instance properties shadowing them). */
+  private readonly own: { readonly writeHead: Method; readonly write: Method; readonly end: Method };
+  private decided = false;
+  private injecting = false;
+  /** The status line, written with the first bytes of the body (a UTF-16 page gets its own head back). */
+  private head: { readonly status: number; readonly reason: string | undefined; readonly contentLength: string | undefined } | undefined;
+  private decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+  /** Bytes held back until the insertion point is known; undefined once the tag is out. */
+  private held: Buffer[] | undefined = [];
+  private heldBytes = 0;
+  private heldCallbacks: Callback[] = [];
+  private tag: Buffer | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly mountId: string,
+  ) {
+    const prototype = Object.getPrototypeOf(res) as Record<'writeHead' | 'write' | 'end', Method>;
+    this.own = { writeHead: prototype.writeHead, write: prototype.write, end: prototype.end };
+  }
+
+  install(): void {
+    const res = this.res as unknown as Record<string, unknown>;
+    res.writeHead = this.writeHead;
+    res.write = this.write;
+    res.end = this.end;
+  }
+
+  private uninstall(all: boolean): void {
+    const res = this.res as unknown as Record<string, unknown>;
+    delete res.writeHead;
+    if (all) {
+      delete res.write;
+      delete res.end;
+    }
+  }
+
+  private readonly writeHead = (status: number, reasonOrHeaders?: string | Headers, maybeHeaders?: Headers): ServerResponse => {
+    const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+    const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
+    this.decide(status, reason, headers, undefined);
+    if (!this.injecting) this.own.writeHead.call(this.res, status, reasonOrHeaders, maybeHeaders);
+    return this.res;
+  };
+
+  /**
+   * Decides at the status line; on injection writes the changed head. `knownLength`: the whole
+   * body's length when `end(body)` is the first write (Node would have sent it as Content-Length).
+   */
+  private decide(status: number, reason: string | undefined, headers: Headers, knownLength: number | undefined): void {
+    this.uninstall(false);
+    this.decided = true;
+    const res = this.res;
+    const contentType = headerValue(res, headers, 'content-type');
+    const encoding = (headerValue(res, headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
+    const decoder = status === 200 && isInjectableType(contentType) ? decoderFor(encoding) : null;
+    if (decoder === null) {
+      this.uninstall(true);
+      return;
+    }
+    this.injecting = true;
+    this.decoder = decoder;
+    applyHeaders(res, headers);
+    const policies = res.getHeader('content-security-policy');
+    let nonce: string | undefined;
+    if (policies !== undefined) {
+      const patched = patchPolicies(Array.isArray(policies) ? policies : [String(policies)], () => randomBytes(16).toString('base64'));
+      nonce = patched.nonce;
+      res.setHeader('Content-Security-Policy', patched.values.length === 1 ? patched.values[0] : patched.values);
+    }
+    this.tag = Buffer.from(scriptTag(this.mountId, nonce));
+    const declared = res.getHeader('content-length') as string | number | undefined;
+    const length = declared !== undefined ? Number(declared) : knownLength;
+    if (decoder === undefined && length !== undefined && Number.isSafeInteger(length) && length >= 0) {
+      res.setHeader('Content-Length', String(length + this.tag.length));
+    } else {
+      res.removeHeader('content-length');
+    }
+    if (decoder !== undefined) res.removeHeader('content-encoding');
+    const etag = res.getHeader('etag');
+    if (typeof etag === 'string' && !etag.startsWith('W/')) res.setHeader('ETag', `W/${etag}`);
+    for (const name of DROPPED) res.removeHeader(name);
+    this.head = { status, reason, contentLength: declared === undefined ? undefined : String(declared) };
+    if (decoder !== undefined) this.pipeDecoder(decoder);
+  }
+
+  private pipeDecoder(decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress): void {
+    const res = this.res;
+    decoder.on('data', (chunk: Buffer) => {
+      if (!this.emit(chunk, undefined)) {
+        decoder.pause();
+        res.once('drain', () => decoder.resume());
+      }
+    });
+    decoder.on('end', () => this.finish(undefined));
+    // A body that does not decode can only be cut: the head is out.
+    decoder.on('error', () => res.destroy());
+    res.once('close', () => decoder.destroy());
+  }
+
+  private readonly write = (chunk: unknown, encodingOrCallback?: BufferEncoding | Callback, maybeCallback?: Callback): boolean => {
+    const res = this.res;
+    if (!this.decided) {
+      this.decide(res.statusCode, undefined, undefined, undefined);
+      if (!this.injecting) return this.own.write.call(res, chunk, encodingOrCallback, maybeCallback) as boolean;
+    }
+    const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
+    const bytes = toBuffer(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined);
+    if (this.decoder) {
+      const more = this.decoder.write(bytes, callback);
+      // The app waits for 'drain' on the response; the decoder's own drain stands in for it.
+      if (!more) this.decoder.once('drain', () => res.emit('drain'));
+      return more;
+    }
+    return this.emit(bytes, callback);
+  };
+
+  private readonly end = (chunk?: unknown, encodingOrCallback?: BufferEncoding | Callback, maybeCallback?: Callback): ServerResponse => {
+    const res = this.res;
+    if (typeof chunk === 'function') {
+      maybeCallback = chunk as Callback;
+      chunk = undefined;
+    }
+    const encoding = typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined;
+    const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
+    const bytes = chunk === undefined || chunk === null ? undefined : toBuffer(chunk, encoding);
+    if (!this.decided) {
+      const needsLength = !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding');
+      this.decide(res.statusCode, undefined, undefined, needsLength ? (bytes?.length ?? 0) : undefined);
+      if (!this.injecting) {
+        this.own.end.call(res, chunk, encodingOrCallback, maybeCallback);
+        return res;
+      }
+    }
+    this.uninstall(true);
+    if (this.decoder) {
+      if (callback) res.once('finish', () => callback());
+      if (bytes) this.decoder.end(bytes);
+      else this.decoder.end();
+      return res;
+    }
+    this.finish(bytes, callback);
+    return res;
+  };
+
+  /** Sends decoded bytes on, holding them back until the place of the tag is known. */
+  private emit(bytes: Buffer, callback: Callback | undefined): boolean {
+    if (this.held === undefined) return this.own.write.call(this.res, bytes, callback) as boolean;
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (callback) this.heldCallbacks.push(callback);
+    const out = this.release(false);
+    if (out === undefined) return true;
+    this.sendHead();
+    return this.own.write.call(this.res, out, this.flushCallback()) as boolean;
+  }
+
+  /** The last bytes: anything held goes out with the tag, and the response ends. */
+  private finish(last: Buffer | undefined, callback?: Callback): void {
+    if (last) {
+      if (this.held === undefined) {
+        this.own.end.call(this.res, last, callback);
+        return;
+      }
+      this.held.push(last);
+      this.heldBytes += last.length;
+    }
+    if (callback) this.heldCallbacks.push(callback);
+    const out = this.held === undefined ? undefined : this.release(true);
+    this.sendHead();
+    this.own.end.call(this.res, out, this.flushCallback());
+  }
+
+  /** The held bytes with the tag inserted, once its place is known (always when `final`). */
+  private release(final: boolean): Buffer | undefined {
+    const bytes = this.held!.length === 1 ? this.held![0] : Buffer.concat(this.held!, this.heldBytes);
+    const at = findInsertionPoint(bytes, final);
+    if (at === 'more') return undefined;
+    this.held = undefined;
+    if (at === 'never') {
+      // A UTF-16 page: an ASCII tag would show as text in it, so it goes out as the app wrote it.
+      this.tag = undefined;
+      return bytes;
+    }
+    return Buffer.concat([bytes.subarray(0, at), this.tag!, bytes.subarray(at)]);
+  }
+
+  private sendHead(): void {
+    const head = this.head;
+    if (head === undefined) return;
+    this.head = undefined;
+    if (this.tag === undefined && this.decoder === undefined) {
+      if (head.contentLength === undefined) this.res.removeHeader('content-length');
+      else this.res.setHeader('Content-Length', head.contentLength);
+    }
+    this.own.writeHead.call(this.res, head.status, head.reason);
+  }
+
+  private flushCallback(): Callback | undefined {
+    const callbacks = this.heldCallbacks;
+    if (callbacks.length === 0) return undefined;
+    this.heldCallbacks = [];
+    return (error) => {
+      for (const callback of callbacks) callback(error);
+    };
+  }
+}
+
+export function scriptTag(mountId: string, nonce: string | undefined): string {
+  return `<script src="${LIVE_SCRIPT_PATH}" data-mount="${escapeHtml(mountId)}"${nonce ? ` nonce="${nonce}"` : ''}></script>`;
+}
+
+/** undefined: not encoded; null: an encoding we cannot undo (the answer goes out untouched). */
+function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined | null {
+  switch (encoding) {
+    case 'identity':
+    case '':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip();
+    case 'deflate':
+      return zlib.createInflate();
+    case 'br':
+      return zlib.createBrotliDecompress();
+    default:
+      return null;
+  }
+}
+
+/** A header as it will go out: from writeHead's argument when it names it, else as set on `res`. */
+function headerValue(res: ServerResponse, headers: Headers, name: string): string | undefined {
+  if (Array.isArray(headers)) {
+    // Either a flat [name, value, ...] list or a list of [name, value] pairs.
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const pair of headers as unknown as [string, OutgoingHttpHeader][]) if (String(pair[0]).toLowerCase() === name) return String(pair[1]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1]);
+    }
+  } else if (headers) {
+    for (const key of Object.keys(headers)) {
+      const value = headers[key];
+      if (key.toLowerCase() === name && value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
+    }
+  }
+  const set = res.getHeader(name);
+  return set === undefined ? undefined : Array.isArray(set) ? set.join(', ') : String(set);
+}
+
+/** What Node's writeHead does with its headers argument when headers were also set: they win. */
+function applyHeaders(res: ServerResponse, headers: Headers): void {
+  if (Array.isArray(headers)) {
+    const pairs: [string, OutgoingHttpHeader][] = [];
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const pair of headers as unknown as [string, OutgoingHttpHeader][]) pairs.push([String(pair[0]), pair[1]]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]]);
+    }
+    for (const [name] of pairs) res.removeHeader(name);
+    for (const [name, value] of pairs) res.appendHeader(name, value as string | string[]);
+  } else if (headers) {
+    for (const key of Object.keys(headers)) {
+      const value = headers[key];
+      if (value !== undefined) res.setHeader(key, value);
+    }
+  }
+}
+
+function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError('The "chunk" argument must be of type string, Buffer or Uint8Array');
+}
