@@ -11,16 +11,23 @@ import { Engine, EngineStartError, type MountInfo } from './engine/engine';
 import { formatProblem } from './engine/config';
 import { describeTarget } from './engine/describe';
 import { describeError, errorMessage, type Logger } from './engine/logger';
+import { MOUNT_KINDS } from './engine/config';
+import { EXPORT_USAGE, exportMain } from './cliExport';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--watch] [--quiet] [--only KINDS]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
   --host H   bind address instead of mounts.json's
   --watch    reload mounts.json and module apps when their files change
-  --quiet    no access log`;
+  --quiet    no access log
+  --only K   serve only mounts of these kinds (comma-separated, e.g. module,command): the app
+             server behind an exported front, which trusts its forwarded headers from loopback
+
+${EXPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
   let parsed;
   try {
     parsed = parseArgs({
@@ -31,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         watch: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -53,13 +61,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--port must be an integer from 0 to 65535, got "${values.port}".\n`);
     return 64;
   }
+  const only = values.only?.split(',').map((kind) => kind.trim());
+  const unknownKind = only?.find((kind) => !(MOUNT_KINDS as readonly string[]).includes(kind));
+  if (unknownKind !== undefined) {
+    process.stderr.write(`--only: unknown kind "${unknownKind}"; kinds are ${MOUNT_KINDS.join(', ')}.\n`);
+    return 64;
+  }
   const configFile = resolveConfigFile(args[0] ?? '.');
 
   const logger = terminalLogger();
   // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
   process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
-  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet });
+  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, only, trustLoopbackFront: only !== undefined });
   try {
     await engine.start();
   } catch (error) {
