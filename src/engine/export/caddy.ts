@@ -48,7 +48,10 @@ function siteBlock(plan: ExportPlan, site: Site): string {
     ...bind(plan),
     "\t# '.' and '..' segments, literal or encoded, are refused before routing, as in Mounts.",
     '\t@mounts_dot_segment expression `{http.request.uri.path}.matches("(^|/)\\\\.\\\\.?(/|$)")`',
-    '\trespond @mounts_dot_segment "The request path contains a \'.\' or \'..\' segment." 400',
+    // A handle, not a bare respond: Caddy sorts a site's respond after its handles.
+    '\thandle @mounts_dot_segment {',
+    '\t\trespond "The request path contains a \'.\' or \'..\' segment." 400',
+    '\t}',
   ];
   let hasRoot = false;
   site.routes.forEach((route, index) => {
@@ -90,17 +93,23 @@ function staticRoute(route: StaticRoute, id: string): string[] {
     `respond @${id}_dotfile 404`,
   );
   if (!root) lines.push(`uri strip_prefix ${prefix}`);
-  lines.push(
-    // Caddy's own folder redirect is a 308 built from the stripped path: Mounts' is a 301 to the
-    // path as received.
-    `@${id}_folder {`,
+  // Caddy's own folder redirect is a 308 built from the stripped path: Mounts' is a 301 to the
+  // path as received, query kept.
+  const folderMatcher = (name: string, extra: string[]) => [
+    `@${name} {`,
     '\tnot path */',
     `\tfile {`,
     `\t\troot ${folder}`,
     '\t\ttry_files {path}/',
     '\t}',
+    ...extra,
     '}',
-    `redir @${id}_folder {http.request.orig_uri.path}/{http.request.orig_uri.prefixed_query} 301`,
+  ];
+  lines.push(
+    ...folderMatcher(`${id}_folder_query`, ['\texpression `{query} != ""`']),
+    `redir @${id}_folder_query {http.request.orig_uri.path}/?{query} 301`,
+    ...folderMatcher(`${id}_folder`, []),
+    `redir @${id}_folder {http.request.orig_uri.path}/ 301`,
   );
   if (mount.spa) {
     lines.push(
@@ -115,7 +124,7 @@ function staticRoute(route: StaticRoute, id: string): string[] {
       `rewrite @${id}_spa /index.html`,
     );
   }
-  lines.push(`root * ${folder}`, mount.listing ? 'file_server browse' : 'file_server');
+  lines.push(`root * ${folder}`, ...(mount.listing ? ['file_server browse {', '\thide .*', '}'] : ['file_server']));
   return lines;
 }
 
