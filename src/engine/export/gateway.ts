@@ -8,7 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { commonWarnings, hashComments, headerLines } from './header';
-import type { ExportPlan, ProxyRoute, Route, Site } from './plan';
+import { byHostAndPrefix, type ExportPlan, type ProxyRoute, type Route, type Site } from './plan';
 
 /** The Gateway every route attaches to; a placeholder like the Services. */
 export const GATEWAY_NAME = 'mounts-gateway';
@@ -28,7 +28,7 @@ export function writeGateway(plan: ExportPlan): { text: string; warnings: string
       'Static mounts need a file server behind their Service; the SPA fallback, listings and denied dotfiles are that server\'s job (Mounts does them itself).',
     );
   }
-  const timed = plan.config.mounts.filter((mount) => mount.kind === 'proxy' && mount.timeout !== 60);
+  const timed = plan.config.mounts.filter((mount) => mount.kind === 'proxy' && mount.timeout !== 60).sort(byHostAndPrefix);
   for (const mount of timed) warnings.push(`${mount.prefix} ("${mount.name}"): the upstream timeout is not exported (set the route's timeouts if your Gateway supports them).`);
   const documents = plan.sites.map((site, index) => httpRoute(plan, site, index, warnings));
   const body = documents.map((document) => `---\n${stringify(document, { lineWidth: 0 })}`).join('');

@@ -84,7 +84,7 @@ export function planExport(config: MountsConfig, options: PlanOptions = {}): Exp
     appKinds.add(mount.kind);
     return { kind: 'proxy', prefix: mount.prefix, mount, upstream: appServerUpstream, strip: false, appServer: true };
   };
-  const skipped = config.mounts.flatMap((mount) => {
+  const skipped = [...config.mounts].sort(byHostAndPrefix).flatMap((mount) => {
     const reason = unsafeReason(mount);
     return reason === undefined ? [] : [{ mount, reason }];
   });
@@ -105,7 +105,7 @@ export function planExport(config: MountsConfig, options: PlanOptions = {}): Exp
       names: [host],
       host,
       routes: sortRoutes([...own, ...reachable].map(routeOf)),
-      hidden: hostless.filter((mount) => covered(mount.prefix)),
+      hidden: sortRoutes(hostless.filter((mount) => covered(mount.prefix)).map(routeOf)).map((route) => route.mount),
     });
   }
   return {
@@ -166,6 +166,13 @@ export function parseUpstream(target: string, what: string): Upstream {
 /** Longest prefix first; equal lengths by name, so the output never depends on the file's order. */
 function sortRoutes(routes: Route[]): Route[] {
   return routes.sort((a, b) => b.prefix.length - a.prefix.length || (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+}
+
+/** The order of mounts in warnings: independent of the order in mounts.json. */
+export function byHostAndPrefix(a: MountSpec, b: MountSpec): number {
+  const left = `${a.host ?? ''} ${a.prefix}`;
+  const right = `${b.host ?? ''} ${b.prefix}`;
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 function isAtOrBelow(prefix: string, ancestor: string): boolean {
