@@ -1,7 +1,7 @@
 /**
  * The exported configuration behaves like Mounts: one workspace (static plain, SPA and listing;
  * proxies stripped and kept; a WebSocket echo; a module) served by Mounts, by real Caddy and by
- * real nginx (with `mounts serve --only module` as their app server), and the same table of
+ * real nginx (with `mounts serve --only module,command` as their app server), and the same table of
  * requests sent to all three. Status, body, Location and what the upstream or module received are
  * compared, and must be equal: error pages' bodies are each server's own, so only their status is
  * compared. What the fronts still do differently is in the README and the exported files' warnings.
@@ -68,6 +68,9 @@ const ROWS: readonly Row[] = [
   { name: 'module: exact prefix', path: '/mod' },
   { name: 'module: path and query', path: '/mod/a/b?c=d' },
   { name: 'module: boundary', path: '/modx' },
+  { name: 'command: exact prefix', path: '/cmd' },
+  { name: 'command: path and query, prefix stripped by the app server', path: '/cmd/a?b=c' },
+  { name: 'command: spoofed forwarded headers replaced', path: '/cmd/h', headers: { 'X-Forwarded-Prefix': '/evil', 'X-Forwarded-For': '203.0.113.66', 'X-Forwarded-Proto': 'https' } },
   { name: 'host: foreign Host refused', path: '/site/a.txt', headers: { Host: 'evil.test' } },
 ];
 
@@ -142,6 +145,13 @@ const MODULE = `module.exports = (req, res) => {
 };
 `;
 
+/** A command mount's server: says what it received, like the proxy's upstream. */
+const COMMAND = `require('node:http').createServer((req, res) => {
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify({ url: req.url, prefix: req.headers['x-forwarded-prefix'], for: req.headers['x-forwarded-for'], host: req.headers['x-forwarded-host'], proto: req.headers['x-forwarded-proto'] }));
+}).listen(Number(process.env.PORT), process.env.HOST);
+`;
+
 function workspace(upstreamPort: number): { dir: string; config: (port: number) => string } {
   const dir = makeWorkspace({
     'site/index.html': '<h1>site</h1>\n',
@@ -158,6 +168,7 @@ function workspace(upstreamPort: number): { dir: string; config: (port: number) 
     'listed/nested/three.txt': '3\n',
     'listed/.secret': 's\n',
     'mod.js': MODULE,
+    'cmd.js': COMMAND,
   });
   // nginx's workers run as an unprivileged user, which must be able to read the served folders.
   fs.chmodSync(dir, 0o755);
@@ -175,6 +186,7 @@ function workspace(upstreamPort: number): { dir: string; config: (port: number) 
           { prefix: '/keep/deep', proxy: `${upstream}/base`, stripPrefix: false },
           { prefix: '/ws', proxy: upstream },
           { prefix: '/mod', module: 'mod.js' },
+          { prefix: '/cmd', command: `"${process.execPath}" cmd.js` },
         ],
       },
       null,
@@ -212,7 +224,7 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
 
     // The app server, as the exported files' header says to run it.
     appServerPort = await freePort();
-    appServer = spawn(process.execPath, [CLI, 'serve', mountsFile, '--only', 'module', '--port', String(appServerPort), '--quiet'], {
+    appServer = spawn(process.execPath, [CLI, 'serve', mountsFile, '--only', 'module,command', '--port', String(appServerPort), '--quiet'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     appServer.stdout!.on('data', (chunk) => (appServerOutput += chunk));
@@ -268,6 +280,7 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
     assert.equal(at('listing: folder listing').body, 'one.txt:true two.txt:true nested:true .secret:false');
     assert.equal(JSON.parse(at('proxy stripped: exact prefix').body!).url, '/');
     assert.deepEqual(JSON.parse(at('module: path and query').body!), { method: 'GET', url: '/a/b?c=d', baseUrl: '/mod', originalUrl: '/mod/a/b?c=d' });
+    assert.deepEqual(JSON.parse(at('command: spoofed forwarded headers replaced').body!), { url: '/h', prefix: '/cmd', for: '127.0.0.1', host: 'localhost', proto: 'http' });
   });
 
   for (const target of ['caddy', 'nginx'] as const) {
@@ -310,7 +323,7 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
     });
   }
 
-  it('the app server served only the module mount', async function () {
+  it('the app server served only the module and command mounts', async function () {
     assert.ok(await isListening(appServerPort));
     const direct = await request({ port: appServerPort, path: '/site/a.txt', headers: { Host: 'localhost' } });
     assert.equal(direct.status, 404);
