@@ -10,6 +10,7 @@ import { AppErrorForwarder } from './ui/appErrors';
 import { Commands } from './ui/commands';
 import { ContextKeysUpdater } from './ui/contextKeys';
 import { ConfigDiagnostics } from './ui/diagnostics';
+import { registerExportCommand } from './ui/export';
 import { MountsFolders } from './ui/folders';
 import { Lifecycle } from './ui/lifecycle';
 import { ChannelLogger, createLogChannel } from './ui/log';
@@ -50,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new TrustHandler(all, log),
     new AppErrorForwarder(all, log),
     new Commands(all, lifecycle, log),
+    registerExportCommand(),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;
       const accessLog = settings.accessLog();
