@@ -65,6 +65,7 @@ const ROWS: readonly Row[] = [
   { name: 'proxy kept: exact prefix', path: '/keep' },
   { name: 'proxy kept: path and query', path: '/keep/x?y=2' },
   { name: 'proxy kept: deeper prefix wins', path: '/keep/deep/z' },
+  { name: 'proxy kept: absolute redirect to the upstream origin mapped back', path: '/keep/absolute' },
   { name: 'module: exact prefix', path: '/mod' },
   { name: 'module: path and query', path: '/mod/a/b?c=d' },
   { name: 'module: boundary', path: '/modx' },
@@ -109,8 +110,9 @@ function startEchoUpstream(): Promise<http.Server> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (req.url === '/redirect') {
-        res.writeHead(302, { Location: '/login' });
+      if (req.url === '/redirect' || req.url === '/keep/absolute') {
+        // Path-absolute, and absolute to the upstream's own origin: both mapped to the public path.
+        res.writeHead(302, { Location: req.url === '/redirect' ? '/login' : `http://${req.headers.host}/keep/there` });
         res.end();
         return;
       }

@@ -144,14 +144,12 @@ function proxyRoute(route: ProxyRoute): string[] {
       'header_up Host {upstream_hostport}',
       `header_up X-Forwarded-Prefix ${prefix}`,
     );
+    // Redirects of the upstream mapped back to public paths, as Mounts does.
     const publicBase = route.strip && !root ? prefix : '';
-    if (publicBase !== '' || upstream.basePath !== '') {
-      const from = regexEscape(upstream.basePath);
-      options.push(
-        `header_down Location ^${regexEscape(origin)}${from}(/|$) ${publicBase}/`,
-        `header_down Location ^${from}/ ${publicBase}/`,
-      );
-    }
+    const from = regexEscape(upstream.basePath);
+    // An absolute one stays absolute, on the public origin (the Host the client used).
+    options.push(`header_down Location ^${regexEscape(origin)}${from}(/|$) {http.request.scheme}://{http.request.hostport}${publicBase}/`);
+    if (publicBase !== '' || upstream.basePath !== '') options.push(`header_down Location ^${from}/ ${publicBase}/`);
   }
   options.push('# Spoofable client headers Mounts drops too.', 'header_up -Forwarded', 'header_up -X-Forwarded-Port', 'header_up -X-Real-IP');
   if (route.timeout !== undefined && route.timeout > 0) options.push('transport http {', `\tread_timeout ${route.timeout}s`, '}');

@@ -162,11 +162,13 @@ function proxyLocations(route: ProxyRoute): string[] {
       'proxy_set_header X-Real-IP "";',
     );
     if (!route.appServer) {
+      // Redirects (and cookie paths) of the upstream mapped back to public paths, as Mounts does.
       const publicBase = route.strip && !root ? prefix : '';
+      const from = `${upstream.basePath}/`;
+      // An absolute one stays absolute, on the public origin (the Host the client used).
+      lines.push(`proxy_redirect ${origin}${from} $scheme://$http_host${publicBase}/;`);
       if (publicBase !== '' || upstream.basePath !== '') {
-        // Redirects and cookie paths of the upstream mapped back to public paths, as Mounts does.
-        const from = `${upstream.basePath}/`;
-        lines.push(`proxy_redirect ${origin}${from} ${publicBase}/;`, `proxy_redirect ${from} ${publicBase}/;`);
+        lines.push(`proxy_redirect ${from} ${publicBase}/;`);
         if (publicBase !== '') lines.push(`proxy_cookie_path ~^${regexEscape(upstream.basePath)}/$ ${publicBase};`);
         lines.push(`proxy_cookie_path ${from} ${publicBase}/;`);
       }
