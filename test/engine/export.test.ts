@@ -62,7 +62,7 @@ describe('mounts export', function () {
     });
     for (const dir of all) {
       const label = dir.startsWith(ROOT) ? path.relative(ROOT, dir) : 'a test workspace';
-      it(`caddy validate and nginx -t accept the export of ${label}`, async function () {
+      it(`caddy validate, nginx -t and the Gateway API schema accept the export of ${label}`, async function () {
         const file = path.join(dir, 'mounts.json');
         const out = makeWorkspace();
         const caddy = await exportMounts('caddy', file);
@@ -74,7 +74,11 @@ describe('mounts export', function () {
         const tested = nginxTest(out, path.join(out, 'exported.nginx'));
         assert.ok(tested.ok, `nginx -t:\n${tested.output}\n${nginx.text}`);
         const gateway = await exportMounts('gateway', file);
-        for (const document of parseAllDocuments(gateway.text)) assert.deepEqual(document.errors, []);
+        const { HTTPRoute } = await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute');
+        for (const document of parseAllDocuments(gateway.text)) {
+          assert.deepEqual(document.errors, []);
+          new HTTPRoute(document.toJS()).validate();
+        }
       });
     }
   });
@@ -148,6 +152,10 @@ describe('mounts export', function () {
         ],
       );
       for (const route of documents) assert.deepEqual(route.spec.parentRefs, [{ name: 'mounts-gateway' }]);
+      // The Gateway API's published schema (its CRDs, as packaged by kubernetes-models) accepts each.
+      const { HTTPRoute } = await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute');
+      for (const route of documents) new HTTPRoute(route).validate();
+      assert.throws(() => new HTTPRoute({ ...documents[0], spec: { rules: [{ matches: [{ path: { type: 'Prefix', value: '/a' } }] }] } }).validate(), /must be equal to one of the allowed values/);
       type Rule = { matches: { path: { type: string; value: string } }[]; filters?: { type: string; [key: string]: unknown }[]; backendRefs?: { name: string; port: number }[] };
       const rulesOf = (index: number) => new Map<string, Rule>((documents[index].spec.rules as Rule[]).map((rule) => [`${rule.matches[0].path.type} ${rule.matches[0].path.value}`, rule]));
       const main = rulesOf(0);
