@@ -141,10 +141,16 @@ function startEchoUpstream(): Promise<http.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-const MODULE = `module.exports = (req, res) => {
+const MODULE = `const { WebSocketServer } = require(${JSON.stringify(require.resolve('ws'))});
+const wss = new WebSocketServer({ noServer: true });
+wss.on('connection', (socket, req) => socket.send(JSON.stringify({ url: req.url, baseUrl: req.baseUrl })));
+const handler = (req, res) => {
   res.setHeader('Content-Type', 'application/json');
   res.end(JSON.stringify({ method: req.method, url: req.url, baseUrl: req.baseUrl, originalUrl: req.originalUrl }));
 };
+handler.upgrade = (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+handler.close = () => new Promise((resolve) => wss.close(resolve));
+module.exports = handler;
 `;
 
 /** A command mount's server: says what it received, like the proxy's upstream. */
@@ -324,6 +330,27 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
       assert.equal(seen[1], seen[0]);
     });
   }
+
+  it("WebSockets reach a module on the app server through both fronts, checked against the browser's Origin", async function () {
+    const connect = (port: number, origin: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/mod/live?z=1`, { headers: { Host: `localhost:${port}`, Origin: origin } });
+        socket.once('message', (data) => {
+          socket.close();
+          resolve(String(data));
+        });
+        socket.once('unexpected-response', (_request, response) => {
+          response.resume();
+          resolve(`refused ${response.statusCode}`);
+        });
+        socket.once('error', (error) => resolve(`error ${error.message}`));
+      });
+    for (const name of ['mounts', 'caddy', 'nginx']) {
+      const port = served.get(name)!.port;
+      assert.equal(await connect(port, `http://localhost:${port}`), JSON.stringify({ url: '/live?z=1', baseUrl: '/mod' }), name);
+      assert.equal(await connect(port, 'http://evil.test'), 'refused 403', name);
+    }
+  });
 
   it('the app server served only the module and command mounts', async function () {
     assert.ok(await isListening(appServerPort));
