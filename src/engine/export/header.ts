@@ -8,6 +8,7 @@ import type { ExportPlan, Site } from './plan';
 export function commonWarnings(plan: ExportPlan): string[] {
   const warnings = plan.skipped.map(({ mount, reason }) => `${mount.prefix} ("${mount.name}") is not exported: ${reason}.`);
   const mounts = plan.config.mounts;
+  if (plan.config.port === 0) warnings.push(`mounts.json's port is 0 (any free port): this file listens on ${plan.listenPort}.`);
   if (mounts.some((mount) => mount.kind === 'proxy')) {
     warnings.push(
       'WebSocket upgrades to proxy mounts are not checked against the Origin header here (Mounts answers 403 to a foreign Origin); the upstream must check it.',

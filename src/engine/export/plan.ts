@@ -8,6 +8,8 @@
  */
 import type { MountSpec, MountsConfig, ProxyMountSpec, StaticMountSpec } from '../spec';
 
+const DEFAULT_PORT = 8080;
+
 /** Names `HostPolicy` always accepts (besides `*.localhost`). */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -58,7 +60,7 @@ export interface Site {
 
 export interface ExportPlan {
   readonly config: MountsConfig;
-  /** The address the front listens on: mounts.json's `host` and `port`. */
+  /** The address the front listens on: mounts.json's `host` and `port` (8080 for port 0). */
   readonly listenHost: string;
   readonly listenPort: number;
   /** The default site first, then one per mount host, sorted by name. */
@@ -75,7 +77,9 @@ export interface PlanOptions {
 }
 
 export function planExport(config: MountsConfig, options: PlanOptions = {}): ExportPlan {
-  const appServerUrl = options.appServer ?? `http://127.0.0.1:${config.port + 1}`;
+  // Port 0 (any free port) means nothing to a front that others must find: it gets the default.
+  const listenPort = config.port === 0 ? DEFAULT_PORT : config.port;
+  const appServerUrl = options.appServer ?? `http://127.0.0.1:${listenPort + 1}`;
   const appServerUpstream = parseUpstream(appServerUrl, '--app-server');
   const appKinds = new Set<string>();
   const routeOf = (mount: MountSpec): Route => {
@@ -111,7 +115,7 @@ export function planExport(config: MountsConfig, options: PlanOptions = {}): Exp
   return {
     config,
     listenHost: config.host,
-    listenPort: config.port,
+    listenPort,
     sites,
     appServer: appKinds.size ? { url: appServerUrl, kinds: [...appKinds].sort() } : undefined,
     skipped,
