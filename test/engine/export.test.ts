@@ -33,6 +33,7 @@ function workspaces(): string[] {
         { prefix: '/cmd', command: 'node server.js', stripPrefix: false },
         { prefix: '/', host: 'admin.example.com', proxy: 'http://127.0.0.1:6000' },
         { prefix: '/static', host: 'cdn.example.com', static: 'public' },
+        { prefix: '/static2', name: '/static', host: 'cdn.example.com', static: 'public' },
         { prefix: '/odd$name', static: 'public' },
       ],
     }),
@@ -188,6 +189,10 @@ describe('mounts export', function () {
       for (const key of ['Exact /static', 'PathPrefix /static', 'PathPrefix /api/v2', 'PathPrefix /mod']) assert.ok(cdn.includes(key), `${key} in ${cdn.join(', ')}`);
       assert.ok(cdn.indexOf('PathPrefix /api/v2') < cdn.indexOf('PathPrefix /api'), cdn.join(', '));
       assert.equal(cdn[cdn.length - 1], 'PathPrefix /');
+      // Two mounts with the same name get two Services; a host-less one has the same in every route.
+      assert.equal(rulesOf(2).get('PathPrefix /static')!.backendRefs![0].name, 'mounts-static-static');
+      assert.equal(rulesOf(2).get('PathPrefix /static2')!.backendRefs![0].name, 'mounts-static-static-2');
+      assert.deepEqual(rulesOf(2).get('PathPrefix /api')!.backendRefs, main.get('PathPrefix /api')!.backendRefs);
       assert.ok(rulesOf(2).has('PathPrefix /api'));
     });
   });

@@ -8,6 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { commonWarnings, hashComments, headerLines } from './header';
+import type { MountSpec } from '../spec';
 import { byHostAndPrefix, type ExportPlan, type ProxyRoute, type Route, type Site } from './plan';
 
 /** The Gateway every route attaches to; a placeholder like the Services. */
@@ -30,12 +31,31 @@ export function writeGateway(plan: ExportPlan): { text: string; warnings: string
   }
   const timed = plan.config.mounts.filter((mount) => mount.kind === 'proxy' && mount.timeout !== 60).sort(byHostAndPrefix);
   for (const mount of timed) warnings.push(`${mount.prefix} ("${mount.name}"): the upstream timeout is not exported (set the route's timeouts if your Gateway supports them).`);
-  const documents = plan.sites.map((site, index) => httpRoute(plan, site, index, warnings));
+  const services = serviceNames(plan);
+  const documents = plan.sites.map((site, index) => httpRoute(plan, site, index, warnings, services));
   const body = documents.map((document) => `---\n${stringify(document, { lineWidth: 0 })}`).join('');
   return { text: `${hashComments(headerLines('gateway', plan, warnings))}\n${body}`, warnings };
 }
 
-function httpRoute(plan: ExportPlan, site: Site, index: number, warnings: string[]): object {
+/**
+ * One Service name per mount, from its name, made unique (`-2`, `-3`) in host-and-prefix order: a
+ * host-less mount keeps its name in every HTTPRoute it appears in.
+ */
+function serviceNames(plan: ExportPlan): ReadonlyMap<MountSpec, string> {
+  const names = new Map<MountSpec, string>();
+  const taken = new Set<string>();
+  for (const mount of [...plan.config.mounts].sort(byHostAndPrefix)) {
+    if (mount.kind !== 'static' && mount.kind !== 'proxy') continue;
+    const base = serviceName(mount.name, mount.kind);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base.slice(0, 60)}-${n}`;
+    taken.add(name);
+    names.set(mount, name);
+  }
+  return names;
+}
+
+function httpRoute(plan: ExportPlan, site: Site, index: number, warnings: string[], services: ReadonlyMap<MountSpec, string>): object {
   const hostnames = site.host !== undefined ? [site.host] : plan.config.allowedHosts.filter((name) => !IP_ADDRESS.test(name));
   if (site.host === undefined && hostnames.length === 0) {
     warnings.push('The host-less routes have no hostnames (mounts.json has no allowedHosts names), so they answer every Host the Gateway accepts.');
@@ -47,16 +67,16 @@ function httpRoute(plan: ExportPlan, site: Site, index: number, warnings: string
     spec: {
       parentRefs: [{ name: GATEWAY_NAME }],
       ...(hostnames.length ? { hostnames } : {}),
-      rules: site.routes.flatMap((route) => rules(route)),
+      rules: site.routes.flatMap((route) => rules(route, services)),
     },
   };
 }
 
-function rules(route: Route): object[] {
+function rules(route: Route, services: ReadonlyMap<MountSpec, string>): object[] {
   const { prefix, mount } = route;
   const match = { path: { type: 'PathPrefix', value: prefix } };
   if (route.kind === 'static') {
-    const backendRefs = [{ name: serviceName(mount.name, 'static'), port: 80 }];
+    const backendRefs = [{ name: services.get(mount)!, port: 80 }];
     const served = { matches: [match], ...stripTo('/', prefix), backendRefs };
     if (prefix === '/') return [served];
     // Mounts redirects the bare prefix to the folder URL.
@@ -66,13 +86,13 @@ function rules(route: Route): object[] {
     };
     return [redirect, served];
   }
-  return [proxyRule(route, match)];
+  return [proxyRule(route, match, services)];
 }
 
-function proxyRule(route: ProxyRoute, match: object): object {
+function proxyRule(route: ProxyRoute, match: object, services: ReadonlyMap<MountSpec, string>): object {
   const { prefix, upstream } = route;
   const port = Number(upstream.hostPort.slice(upstream.hostPort.lastIndexOf(':') + 1));
-  const name = route.appServer ? APP_SERVER_SERVICE : serviceName(route.mount.name, 'proxy');
+  const name = route.appServer ? APP_SERVER_SERVICE : services.get(route.mount)!;
   const rewrite = route.appServer ? '' : route.strip ? upstream.basePath || '/' : upstream.basePath ? `${upstream.basePath}${prefix === '/' ? '' : prefix}` : '';
   const filters: object[] = [];
   if (rewrite !== '' && !(rewrite === '/' && prefix === '/')) filters.push(...(stripTo(rewrite, prefix).filters ?? []));
