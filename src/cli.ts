@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload]`.
+ * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]`, and `mounts export …`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,
  * 2 for an invalid mounts.json or an app that cannot load, 64 for bad arguments.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, MOUNT_KINDS, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
+import { EXPORT_USAGE, exportMain } from './cliExport';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
@@ -19,9 +20,14 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
   --watch    reload mounts.json and module apps when their files change
   --quiet    no access log
   --no-live-reload
-             serve pages byte for byte: no script that reloads them when their app changes`;
+             serve pages byte for byte: no script that reloads them when their app changes
+  --only K   serve only mounts of these kinds (comma-separated, e.g. module,command): the app
+             server behind an exported front, which trusts its forwarded headers from loopback
+
+${EXPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
   let parsed;
   try {
     parsed = parseArgs({
@@ -34,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
         watch: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         'no-live-reload': { type: 'boolean', default: false },
+        only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -56,6 +63,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--port must be an integer from 0 to 65535, got "${values.port}".\n`);
     return 64;
   }
+  const only = values.only?.split(',').map((kind) => kind.trim());
+  const unknownKind = only?.find((kind) => !(MOUNT_KINDS as readonly string[]).includes(kind));
+  if (unknownKind !== undefined) {
+    process.stderr.write(`--only: unknown kind "${unknownKind}"; kinds are ${MOUNT_KINDS.join(', ')}.\n`);
+    return 64;
+  }
   const configFile = resolveConfigFile(args[0] ?? '.');
 
   const logger = terminalLogger();
@@ -63,7 +76,17 @@ export async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
   const python = pythonOption(values.python);
-  const engine = new Engine({ configFile, logger, port, host: values.host, accessLog: !values.quiet, liveReload: !values['no-live-reload'], ...(python ? { python } : {}) });
+  const engine = new Engine({
+    configFile,
+    logger,
+    port,
+    host: values.host,
+    accessLog: !values.quiet,
+    liveReload: !values['no-live-reload'],
+    ...(python ? { python } : {}),
+    only,
+    trustLoopbackFront: only !== undefined,
+  });
   try {
     await engine.start();
   } catch (error) {

@@ -11,6 +11,7 @@ import { AppErrorForwarder } from './ui/appErrors';
 import { Commands } from './ui/commands';
 import { ContextKeysUpdater } from './ui/contextKeys';
 import { ConfigDiagnostics } from './ui/diagnostics';
+import { registerExportCommand } from './ui/export';
 import { MountsFolders } from './ui/folders';
 import { CrashNotifier, Lifecycle } from './ui/lifecycle';
 import { ChannelLogger, createLogChannel } from './ui/log';
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new AppErrorForwarder(all, log),
     new CrashNotifier(all, lifecycle),
     new Commands(all, lifecycle, log),
+    registerExportCommand(),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;
       const accessLog = settings.accessLog();

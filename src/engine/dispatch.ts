@@ -6,6 +6,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
+import { frontPort, frontView, type FrontView } from './forwarded';
 import { HostPolicy } from './hosts';
 import { isDocumentNavigation } from './live/documents';
 import type { LiveLoop } from './live/liveLoop';
@@ -56,6 +57,8 @@ export interface DispatchOptions {
   readonly onMountActivity?: (entry: MountEntry) => void;
   /** Serves `/__mounts/` and puts the live reload script into documents. */
   readonly live?: LiveLoop;
+  /** Behind an exported front: forwarded headers from loopback peers describe the client. */
+  readonly trustLoopbackFront?: boolean;
 }
 
 /**
@@ -65,6 +68,7 @@ export interface DispatchOptions {
 export class MountsRequest extends IncomingMessage {
   baseUrl = '';
   originalUrl = '';
+  front: FrontView | undefined = undefined;
 }
 
 export class MountsResponse extends ServerResponse<MountsRequest> {
@@ -105,6 +109,7 @@ export class Dispatcher {
     }
     const entry = route.value;
     const mounted = mount(req, entry, target);
+    if (this.options.trustLoopbackFront) mounted.front = frontView(req);
     entry.requests++;
     entry.inflight++;
     const response = res as MountsResponse;
@@ -125,7 +130,10 @@ export class Dispatcher {
     const table = this.table;
     if (!table || !this.admit(table, req, undefined, socket)) return;
     const origin = req.headers.origin;
-    if (origin !== undefined && !table.hosts.allowsOrigin(origin, req.socket.localPort ?? 0)) {
+    const front = this.options.trustLoopbackFront ? frontView(req) : undefined;
+    // Through a front, the browser's Origin names the front's port, not ours.
+    const port = front ? frontPort(front) : (req.socket.localPort ?? 0);
+    if (origin !== undefined && !table.hosts.allowsOrigin(origin, port)) {
       this.refuse(req, undefined, socket, 403, `Origin ${origin} may not open a connection here.`);
       return;
     }
@@ -143,7 +151,9 @@ export class Dispatcher {
     route.value.requests++;
     this.logUnrouted(req, `${route.value.spec.name} upgrade`);
     try {
-      app.upgrade(mount(req, route.value, this.target), socket, head);
+      const mounted = mount(req, route.value, this.target);
+      if (front) mounted.front = front;
+      app.upgrade(mounted, socket, head);
     } catch (error) {
       this.options.logger.error('upgrade failed', error, route.value.spec.name);
       sendSocketPage(socket, { status: 500, message: 'The app failed to accept the upgrade.' });

@@ -21,7 +21,7 @@ import type { App, AppStatus } from './apps/app';
 import type { PythonChoice } from './apps/python/interpreter';
 import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { createRefusedApp, refusedStatus } from './apps/refused';
-import { formatProblem, readConfig } from './config';
+import { formatProblem, readConfig, type ConfigResult } from './config';
 import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
 import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
@@ -54,6 +54,10 @@ export interface EngineOptions {
   readonly python?: PythonChoice;
   /** Pages reload when what serves them changes. Default true; `setLiveReload` changes it at run time. */
   readonly liveReload?: boolean;
+  /** Serve only the mounts of these kinds (`mounts serve --only`: the app server behind an exported front). */
+  readonly only?: readonly string[];
+  /** Take X-Forwarded-For, -Host and -Proto of loopback peers as the client's (a front on this machine). */
+  readonly trustLoopbackFront?: boolean;
 }
 
 /** A mount as the editor shows it. */
@@ -132,6 +136,7 @@ export class Engine implements Disposable {
       accessLog: () => this.accessLog,
       onMountActivity: () => this.mountsChanged(),
       live: this.live,
+      trustLoopbackFront: options.trustLoopbackFront,
     });
   }
 
@@ -207,9 +212,17 @@ export class Engine implements Disposable {
     return `http://${host}:${port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
   }
 
+  /** mounts.json as read, less the mounts whose kinds `only` leaves out. */
+  private async readServedConfig(): Promise<ConfigResult> {
+    const result = await readConfig(this.options.configFile);
+    const only = this.options.only;
+    if (!result.config || only === undefined) return result;
+    return { ...result, config: { ...result.config, mounts: result.config.mounts.filter((mount) => only.includes(mount.kind)) } };
+  }
+
   /** Reads and validates mounts.json without serving: the editor shows mounts and problems. */
   async readConfig(): Promise<readonly ConfigProblem[]> {
-    const { config, problems } = await readConfig(this.options.configFile);
+    const { config, problems } = await this.readServedConfig();
     this._problems = problems;
     if (config) this._config = config;
     this.mountsChanged();
@@ -241,7 +254,7 @@ export class Engine implements Disposable {
   }
 
   private async doReload(): Promise<ReloadResult> {
-    const { config, problems } = await readConfig(this.options.configFile);
+    const { config, problems } = await this.readServedConfig();
     this._problems = problems;
     if (!config) {
       this.mountsChanged();
@@ -446,7 +459,7 @@ export class Engine implements Disposable {
     this.setState('starting');
     let entries: MountEntry[] = [];
     try {
-      const { config, problems } = await readConfig(this.options.configFile);
+      const { config, problems } = await this.readServedConfig();
       this._problems = problems;
       if (!config) {
         throw new EngineStartError(

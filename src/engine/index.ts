@@ -4,7 +4,7 @@
  * process's client (src/engineProcess/client.ts).
  */
 export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './engine';
-export { formatProblem, LineIndex, parseConfig, readConfig, type ConfigResult } from './config';
+export { formatProblem, LineIndex, MOUNT_KINDS, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
 export { watchFolder, type FolderWatch } from './folderWatch';
 export type { PythonChoice } from './apps/python/interpreter';
@@ -15,3 +15,14 @@ export { RUNS_WORKSPACE_CODE } from './apps/kinds';
 export { Backoff, type RestartDecision } from './apps/command/restart';
 export type { AppState, AppStatus } from './apps/app';
 export type { CommandMountSpec, ConfigProblem, ModuleMountSpec, MountKind, MountSpec, MountsConfig, ProxyMountSpec, SourceRange, StaticMountSpec } from './spec';
+export {
+  EXPORT_FILE_NAMES,
+  EXPORT_TARGETS,
+  ExportConfigError,
+  exportConfig,
+  exportMounts,
+  isExportTarget,
+  type ExportOptions,
+  type ExportResult,
+  type ExportTarget,
+} from './export';

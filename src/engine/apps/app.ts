@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Event } from '../events';
+import type { FrontView } from '../forwarded';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
 import type { PythonChoice } from './python/interpreter';
@@ -19,6 +20,8 @@ export interface MountedRequest extends IncomingMessage {
   url: string;
   baseUrl: string;
   originalUrl: string;
+  /** Set on the app server (`mounts serve --only`) for a request that came through the front. */
+  front?: FrontView;
 }
 
 /**

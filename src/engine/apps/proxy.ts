@@ -346,10 +346,13 @@ class ProxyForwarder implements Forwarder {
       out.push(name, raw[i + 1]);
     }
     out.push('Host', upstream.host);
-    const address = req.socket.remoteAddress;
+    // Behind an exported front (the app server), the front saw the client: pass its view on.
+    const front = req.front;
+    const address = front ? front.for : req.socket.remoteAddress;
     if (address !== undefined) out.push('X-Forwarded-For', address);
-    if (headers.host !== undefined) out.push('X-Forwarded-Host', headers.host);
-    out.push('X-Forwarded-Proto', 'http', 'X-Forwarded-Prefix', req.baseUrl === '' ? '/' : req.baseUrl);
+    const publicHost = front ? front.host : headers.host;
+    if (publicHost !== undefined) out.push('X-Forwarded-Host', publicHost);
+    out.push('X-Forwarded-Proto', front ? front.proto : 'http', 'X-Forwarded-Prefix', req.baseUrl === '' ? '/' : req.baseUrl);
     if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', headers.upgrade ?? 'websocket');
     return out;
   }
@@ -393,8 +396,9 @@ class ProxyForwarder implements Forwarder {
       if (rest !== '' && next !== 47 /* / */ && next !== 63 /* ? */ && next !== 35 /* # */) continue;
       const path = this.publicPath(exchange, rest === '' || next !== 47 ? `/${rest}` : rest, false);
       if (path === undefined) return location;
-      const host = exchange.req.headers.host;
-      return host === undefined ? path : `http://${host}${path}`;
+      const front = exchange.req.front;
+      const host = front ? front.host : exchange.req.headers.host;
+      return host === undefined ? path : `${front ? front.proto : 'http'}://${host}${path}`;
     }
     return location;
   }

@@ -16,6 +16,7 @@ export function run(): Promise<void> {
     'command.test.js',
     'edit.test.js',
     'port.test.js',
+    'export.test.js',
     'deactivate.test.js',
   ]);
 }
