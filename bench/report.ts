@@ -55,13 +55,13 @@ export function renderTable(rows: readonly Row[], enforce: boolean): string {
     lastGroup = row.group;
     const cells = [group, row.label];
     if (row.error || row.missing || row.median === undefined) {
-      cells.push('', '', '', describeTarget(row.target), row.error ? `FAILED: ${row.error}` : `missing: ${row.missing ?? 'no samples'}`, '', '');
+      cells.push('', '', '', describeTarget(row.target, row.unit), row.error ? `FAILED: ${row.error}` : `missing: ${row.missing ?? 'no samples'}`, '', '');
     } else {
       cells.push(
         `${format(row.median)} ${row.unit}`,
         `${format(row.min!)} – ${format(row.max!)}`,
         row.ratio === undefined ? '' : `${row.ratio.toFixed(2)} ×`,
-        describeTarget(row.target),
+        describeTarget(row.target, row.unit),
         row.target ? (enforce ? verdict(row) : 'not enforced') : '',
         row.cpu === undefined ? '' : `${row.cpu.toFixed(1)} µs`,
         row.cpuRatio === undefined ? '' : `${row.cpuRatio.toFixed(2)} ×`,
@@ -78,13 +78,13 @@ function format(value: number): string {
   return value.toFixed(1);
 }
 
-function describeTarget(target: Target | undefined): string {
+function describeTarget(target: Target | undefined, unit = 'ms'): string {
   if (!target) return '';
   switch (target.kind) {
     case 'ratio':
       return `≥ ${target.min.toFixed(2)} ×`;
     case 'below':
-      return `< ${target.max} ms`;
+      return `< ${target.max} ${unit}`;
     case 'within':
       return `± ${target.percent} %`;
     case 'noGrowth':
@@ -102,7 +102,7 @@ function verdict(row: Row): string {
       return row.ratio >= target.min ? 'PASS' : `MISS by ${((1 - row.ratio / target.min) * 100).toFixed(0)} %`;
     }
     case 'below':
-      return value < target.max ? 'PASS' : `MISS by ${(value - target.max).toFixed(1)} ms`;
+      return value < target.max ? 'PASS' : `MISS by ${(value - target.max).toFixed(1)} ${row.unit}`;
     case 'within':
       return Math.abs(value) <= target.percent ? 'PASS' : `MISS by ${(Math.abs(value) - target.percent).toFixed(1)} points`;
     case 'noGrowth':

@@ -99,6 +99,16 @@ describe('engine process: the client against a real engine process', function ()
     assert.equal((await get(`${engine.urlOf({ prefix: '/t' })}`)).body, 'static page', 'the previous mounts still serve');
   });
 
+  it('a changed file hot-reloads the module apps that loaded it, and only those', async () => {
+    const engine = createClient();
+    await engine.start();
+    assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}x`)).body, 'app /x');
+    fs.writeFileSync(path.join(dir, 'app.js'), "module.exports = (req, res) => res.end('changed ' + req.url);");
+    assert.deepEqual(await engine.fileChanged(path.join(dir, 'app.js')), ['/app']);
+    assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}x`)).body, 'changed /x');
+    assert.deepEqual(await engine.fileChanged(path.join(dir, 'public', 'index.html')), []);
+  });
+
   it('a start that fails reports its problems and leaves no process; without a process the client reads the config itself', async () => {
     writeConfig('{ "port": 0, "mounts": [ { "prefix": "nope", "static": "public" } ] }');
     const engine = createClient();
