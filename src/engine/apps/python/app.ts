@@ -105,6 +105,8 @@ class PythonApp implements App {
   private sourceChanged(file: string): void {
     clearTimeout(this.reloadTimer);
     this.reloadTimer = setTimeout(() => {
+      // Not running (onRequest, idle or stopped): the next start imports the new code anyway.
+      if (this.command.status.state === 'idle') return;
       this.context.logger.info(`${file} changed; restarting`, this.spec.name);
       // A failed start is the mount's error state and its log lines; nothing more to report here.
       this.command.reload().catch(() => undefined);
