@@ -23,6 +23,7 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
              serve pages byte for byte: no script that reloads them when their app changes
   --only K   serve only mounts of these kinds (comma-separated, e.g. module,command): the app
              server behind an exported front, which trusts its forwarded headers from loopback
+             and injects no live reload script
 
 ${EXPORT_USAGE}`;
 
@@ -82,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     port,
     host: values.host,
     accessLog: !values.quiet,
-    liveReload: !values['no-live-reload'],
+    // Behind an exported front, pages go out as the app made them: the front has no /__mounts/ route.
+    liveReload: !values['no-live-reload'] && only === undefined,
     ...(python ? { python } : {}),
     only,
     trustLoopbackFront: only !== undefined,

@@ -226,7 +226,8 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
     // Mounts itself, serving everything.
     const mountsFile = path.join(dir, 'mounts.json');
     fs.writeFileSync(mountsFile, config(0));
-    const engine = new Engine({ configFile: mountsFile, accessLog: false });
+    // The fronts serve pages byte for byte: the reference is Mounts without its development-only live loop.
+    const engine = new Engine({ configFile: mountsFile, accessLog: false, liveReload: false });
     await engine.start();
     served.set('mounts', { port: engine.port!, stop: () => engine.stop() });
 

@@ -59,7 +59,7 @@ describe('mounts export', function () {
     const all = [...examples(), ...workspaces()];
     it('covers the three examples and the test workspaces', function () {
       assert.ok(all.length >= 5, all.join(', '));
-      assert.deepEqual(examples().map((dir) => path.basename(dir)).sort(), ['demo', 'vite', 'wsgi']);
+      assert.deepEqual(examples().map((dir) => path.basename(dir)).sort(), ['demo', 'python', 'vite', 'wsgi']);
     });
     for (const dir of all) {
       const label = dir.startsWith(ROOT) ? path.relative(ROOT, dir) : 'a test workspace';
