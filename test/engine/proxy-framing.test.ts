@@ -266,6 +266,48 @@ describe('proxy framing (apps/proxy/leanClient.ts)', () => {
     assert.equal(cut, 'some');
   });
 
+  it('opens at most 256 upstream connections; requests beyond them wait and are all answered', async function () {
+    this.timeout(60_000);
+    const held: http.ServerResponse[] = [];
+    let connections = 0;
+    let onHeld: () => void = () => undefined;
+    const upstream = http.createServer((_req, res) => {
+      held.push(res);
+      onHeld();
+    });
+    upstream.on('connection', () => connections++);
+    const port = await listen(upstream);
+    cleanup.push(() => closeServer(upstream));
+    const proxy = await proxyTo(`http://127.0.0.1:${port}`);
+    const total = 300;
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const replies = Array.from(
+      { length: total },
+      (_, i) =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get(`${proxy.origin}/api/${i}`, { agent }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            })
+            .on('error', reject);
+        }),
+    );
+    // The cap: 256 requests reach the upstream, the rest wait in the proxy.
+    await new Promise<void>((resolve) => {
+      onHeld = () => held.length === 256 && resolve();
+      onHeld();
+    });
+    assert.equal(connections, 256);
+    // Answering releases connections to the waiting requests, which reuse them.
+    onHeld = () => held.shift()!.end('ok');
+    for (const res of held.splice(0)) res.end('ok');
+    const statuses = await Promise.all(replies);
+    assert.equal(statuses.filter((status) => status === 200).length, total);
+    assert.equal(connections, 256, 'the waiting requests went over the same connections');
+    agent.destroy();
+  });
+
   it('holds the upstream back while the client reads slowly (back-pressure on the answer)', async function () {
     this.timeout(60_000);
     const total = 64 * 1024 * 1024;
