@@ -123,6 +123,32 @@ const modes: Record<string, () => Promise<void>> = {
     );
   },
 
+  /**
+   * The proxy mount's forwarder alone on node:http, with either upstream client: what the lean
+   * client saves over node:http's own, everything else equal.
+   */
+  async forwarder() {
+    const { createForwarder } = require('../src/engine/apps/proxy') as typeof import('../src/engine/apps/proxy');
+    const { createNodeClient } = require('../src/engine/apps/proxy/nodeClient') as typeof import('../src/engine/apps/proxy/nodeClient');
+    const { silentLogger } = require('../src/engine/logger') as typeof import('../src/engine/logger');
+    const prefix = String(args.prefix);
+    const options = { name: 'api', target: `http://127.0.0.1:${Number(args.upstreamPort)}`, stripPrefix: true, timeoutSeconds: 60, logger: silentLogger };
+    const forwarder = createForwarder(options, args.client === 'node' ? createNodeClient({ timeoutMs: 60_000 }) : undefined);
+    type Mounted = Parameters<typeof forwarder.handle>[0];
+    await serve(
+      http.createServer((req, res) => {
+        const mounted = req as Mounted;
+        mounted.originalUrl = req.url ?? '/';
+        mounted.baseUrl = prefix;
+        mounted.url = mounted.originalUrl.slice(prefix.length) || '/';
+        forwarder.handle(mounted, res, (error) => {
+          res.statusCode = (error as { status?: number }).status ?? 500;
+          res.end();
+        });
+      }),
+    );
+  },
+
   /** The engine through its public API. */
   async engine() {
     const { Engine } = loadEngine();

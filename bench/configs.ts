@@ -240,6 +240,22 @@ const proxy: LoadGroup = {
   ],
 };
 
+/** The forwarder with each upstream client, nothing else around it: the client's own share. */
+const proxyClient: LoadGroup = {
+  id: 'proxy-client',
+  title: 'Proxy forwarder alone, by upstream client',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'node',
+  targets: {},
+  configs: (['node', 'lean'] as const).map((client) => ({
+    id: client,
+    label: client === 'node' ? "node:http's client, keep-alive Agent (the fallback)" : "lean client (pooled sockets, Node's llhttp)",
+    start: (ctx: Context) =>
+      withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) => hello(await child('forwarder', { upstreamPort: upstream.port, prefix: '/api', client }), '/api/hello')),
+  })),
+};
+
 const websocket: LoadGroup = {
   id: 'websocket',
   title: 'WebSocket echo, 64 clients, 64-byte messages',
@@ -301,7 +317,7 @@ const wsgi: LoadGroup = {
   ],
 };
 
-export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, websocket, wsgi];
+export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
 export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start'] as const;

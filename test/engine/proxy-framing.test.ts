@@ -150,6 +150,41 @@ describe('proxy framing (apps/proxy/leanClient.ts)', () => {
     assert.equal(upstream.heads.length, 3);
   });
 
+  it("does not reuse a connection the upstream's Keep-Alive: timeout=0 gives up, and reuses one with time left", async () => {
+    const upstream = await upstreamAnswering((head, _i, socket) => {
+      const hint = path(head) === '/none' ? 0 : 60;
+      socket.write(`HTTP/1.1 200 OK\r\nKeep-Alive: timeout=${hint}\r\nContent-Length: 2\r\n\r\nok`);
+    });
+    const proxy = await proxyTo(upstream.url);
+    await request(`${proxy.origin}/api/none`);
+    await request(`${proxy.origin}/api/a`);
+    await request(`${proxy.origin}/api/b`);
+    assert.deepEqual(
+      upstream.heads.map((heads) => heads.map(path)),
+      [['/none'], ['/a', '/b']],
+    );
+  });
+
+  it('closes an idle connection by itself before the upstream would (Keep-Alive: timeout=2)', async () => {
+    let answeredAt = 0;
+    let closedAt = 0;
+    let closedByProxy: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (closedByProxy = resolve));
+    const upstream = await upstreamAnswering((_head, _i, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=2\r\nContent-Length: 2\r\n\r\nok');
+      answeredAt = Date.now();
+      socket.once('end', () => {
+        closedAt = Date.now();
+        closedByProxy();
+      });
+    });
+    const proxy = await proxyTo(upstream.url);
+    assert.equal((await request(`${proxy.origin}/api/a`)).body, 'ok');
+    await closed;
+    // At least the 1 s the hint leaves after a margin; the upstream itself never closes here.
+    assert.ok(closedAt - answeredAt >= 900, `closed after ${closedAt - answeredAt} ms`);
+  });
+
   it('relays an HTTP/1.0 answer without a length, read until close', async () => {
     const upstream = await upstreamAnswering((_head, _i, socket) => socket.end('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nfrom an old server'));
     const proxy = await proxyTo(upstream.url);
@@ -229,6 +264,48 @@ describe('proxy framing (apps/proxy/leanClient.ts)', () => {
         .on('error', reject);
     });
     assert.equal(cut, 'some');
+  });
+
+  it('opens at most 256 upstream connections; requests beyond them wait and are all answered', async function () {
+    this.timeout(60_000);
+    const held: http.ServerResponse[] = [];
+    let connections = 0;
+    let onHeld: () => void = () => undefined;
+    const upstream = http.createServer((_req, res) => {
+      held.push(res);
+      onHeld();
+    });
+    upstream.on('connection', () => connections++);
+    const port = await listen(upstream);
+    cleanup.push(() => closeServer(upstream));
+    const proxy = await proxyTo(`http://127.0.0.1:${port}`);
+    const total = 300;
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const replies = Array.from(
+      { length: total },
+      (_, i) =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get(`${proxy.origin}/api/${i}`, { agent }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            })
+            .on('error', reject);
+        }),
+    );
+    // The cap: 256 requests reach the upstream, the rest wait in the proxy.
+    await new Promise<void>((resolve) => {
+      onHeld = () => held.length === 256 && resolve();
+      onHeld();
+    });
+    assert.equal(connections, 256);
+    // Answering releases connections to the waiting requests, which reuse them.
+    onHeld = () => held.shift()!.end('ok');
+    for (const res of held.splice(0)) res.end('ok');
+    const statuses = await Promise.all(replies);
+    assert.equal(statuses.filter((status) => status === 200).length, total);
+    assert.equal(connections, 256, 'the waiting requests went over the same connections');
+    agent.destroy();
   });
 
   it('holds the upstream back while the client reads slowly (back-pressure on the answer)', async function () {

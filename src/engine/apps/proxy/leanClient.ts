@@ -3,14 +3,17 @@
  * answers are parsed by Node's own llhttp binding (llhttp.ts), relayed through callbacks with no
  * per-request closure or stream in between.
  *
- * Hand-written because node:http's client is most of a Node proxy's cost. Measured side by side on
- * this 2-core machine (hello upstream; proxy and upstream pinned to one core, wrk -c64 on the other;
- * npm run bench, 3 interleaved rounds, rate relative to nginx proxy_pass with a keep-alive pool):
- * node:http client with a keep-alive Agent 0.26-0.31 x, http-proxy-3 0.24 x, undici
- * `Pool.dispatch` with a raw handler 0.51 x, this client 0.54-0.61 x (bench/RESULTS.md has the run).
- * node:http's client spends its time in ClientRequest/OutgoingMessage header handling, the Agent's
- * bookkeeping and an IncomingMessage stream per response; here the head is one string written in
- * one call and the body goes from the parser's callback straight to `res.write`.
+ * Hand-written because node:http's client is most of a Node proxy's cost. Measured with the same
+ * forwarder and only the client swapped (`npm run bench -- --only proxy-client`, hello upstream,
+ * wrk -c64; 2026-12-03 on the shared 2-core machine at load average 20, so absolute rates are
+ * low): this client used 0.32-0.40 x the proxy CPU per request of node:http's client with a
+ * keep-alive Agent (170-293 vs 454-828 us) and served 2.6-3.9 x the requests, in 4 of 4
+ * interleaved rounds. The issue's prototypes on a quiet machine put the same designs at
+ * 0.54-0.61 x (this) and 0.31-0.33 x (node:http) nginx `proxy_pass`, undici `Pool.dispatch` at
+ * 0.51 x: undici is no faster and would be a dependency. node:http's client spends its time in
+ * ClientRequest/OutgoingMessage header handling, the Agent's bookkeeping and an IncomingMessage
+ * stream per response; here the head is one string written in one call and the body goes from the
+ * parser's callback straight to `res.write` (an answer complete in one read: one `res.end(body)`).
  *
  * The pool: per endpoint, the most recently used idle connection first (LIFO, so the rest age out),
  * at most MAX_CONNECTIONS open, calls beyond that wait in arrival order (FIFO). An idle connection
