@@ -15,6 +15,8 @@ const HELLO = `module.exports = function hello(req, res) {
 
 export const HELLO_BODY = 'hello world';
 export const STATIC_FILES = { '1k.bin': 1024, '1m.bin': 1024 * 1024 } as const;
+/** HTML pages of exactly these sizes, for the live reload rows (a script goes into their <head>). */
+export const HTML_FILES = { '1k.html': 1024, '1m.html': 1024 * 1024 } as const;
 
 export interface Workspace {
   readonly dir: string;
@@ -37,6 +39,11 @@ export function createWorkspace(): Workspace {
     const content = Buffer.alloc(size);
     for (let i = 0; i < size; i++) content[i] = 97 + (i % 26);
     fs.writeFileSync(path.join(files, name), content, { mode: 0o644 });
+  }
+  for (const [name, size] of Object.entries(HTML_FILES)) {
+    const head = '<!DOCTYPE html>\n<html>\n<head>\n<title>page</title>\n</head>\n<body>\n<p>';
+    const tail = '</p>\n</body>\n</html>\n';
+    fs.writeFileSync(path.join(files, name), head + 'x'.repeat(size - head.length - tail.length) + tail, { mode: 0o644 });
   }
   const modules = path.join(dir, 'apps');
   fs.mkdirSync(modules);

@@ -11,6 +11,7 @@ import { Commands } from './ui/commands';
 import { ContextKeysUpdater } from './ui/contextKeys';
 import { ConfigDiagnostics } from './ui/diagnostics';
 import { MountsFolders } from './ui/folders';
+import { liveReloadSetting, Preview } from './ui/preview';
 import { Lifecycle } from './ui/lifecycle';
 import { ChannelLogger, createLogChannel } from './ui/log';
 import * as settings from './ui/settings';
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
         logger: new ChannelLogger(log, () => ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? folder.name : undefined)),
         restricted: isRestricted(),
         accessLog: settings.accessLog(),
+        liveReload: liveReloadSetting(),
       }),
   );
   const all = folders;
@@ -50,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new TrustHandler(all, log),
     new AppErrorForwarder(all, log),
     new Commands(all, lifecycle, log),
+    new Preview(all),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;
       const accessLog = settings.accessLog();

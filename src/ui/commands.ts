@@ -159,6 +159,7 @@ export class Commands extends Disposable {
     if (all.some((folder) => folder.state === 'serving')) {
       const actions: Record<string, () => unknown> = {
         '$(globe) Open in Browser': () => this.openInBrowser(),
+        '$(preview) Open Preview': () => vscode.commands.executeCommand('mounts.openPreview'),
         '$(debug-restart) Restart': () => this.restart(),
         '$(debug-stop) Stop': () => this.stop(),
         '$(output) Show Log': () => this.log.show(),
