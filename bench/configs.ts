@@ -19,6 +19,8 @@ export interface Running {
   readonly url: string;
   /** Sent with every request (the live reload rows ask as a browser navigating does). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** wrk connections, when not the usual 64 (a 1 MiB answer to 64 at once times out on 2 cores). */
+  readonly connections?: number;
   readonly expectLength?: number;
   readonly processes: readonly Started[];
 }
@@ -258,7 +260,7 @@ const liveProxy: LoadGroup = {
     start: (ctx: Context) =>
       withUpstream('staticFloor', { file: path.join(ctx.ws.files, '1m.html'), prefix: '', contentType: 'text/html; charset=utf-8' }, async (upstream) => {
         const server = await engine(ctx, ctx.ws.config(`live-proxy-${mode}`, { mounts: [{ prefix: '/p', proxy: `http://127.0.0.1:${upstream.port}`, liveReload: mode === 'on' }] }));
-        return { url: httpUrl(server, '/p/1m.html'), headers: NAVIGATION, processes: [server] };
+        return { url: httpUrl(server, '/p/1m.html'), headers: NAVIGATION, connections: 8, processes: [server] };
       }),
   })),
 };

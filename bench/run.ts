@@ -159,9 +159,10 @@ async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, o
   try {
     if (group.load === 'http') {
       await checkAnswer(running);
-      if (options.warmup) await wrk(running.url, options.warmup, { headers: running.headers });
+      const load = { headers: running.headers, connections: running.connections };
+      if (options.warmup) await wrk(running.url, options.warmup, load);
       const before = cpuSeconds(pids);
-      const result = await wrk(running.url, options.duration, { headers: running.headers });
+      const result = await wrk(running.url, options.duration, load);
       const cpu = ((cpuSeconds(pids) - before) / result.requests) * 1e6;
       if (result.errors) throw new Error(`wrk: ${result.errors} in ${result.requests} requests`);
       return { rate: result.rate, cpu };
