@@ -19,7 +19,7 @@ export interface Running {
   readonly url: string;
   /** Sent with every request (the live reload rows ask as a browser navigating does). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** wrk connections, when not the usual 64 (a 1 MiB answer to 64 at once times out on 2 cores). */
+  /** wrk connections, when not the usual 64 (64 at once time out on a busy 2-core machine). */
   readonly connections?: number;
   readonly expectLength?: number;
   readonly processes: readonly Started[];
@@ -242,7 +242,7 @@ const liveStatic: LoadGroup = {
     label: `engine, static mount, live reload ${mode}`,
     start: async (ctx: Context): Promise<Running> => {
       const server = await engine(ctx, ctx.ws.config(`live-static-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
-      return { url: httpUrl(server, '/s/1k.html'), headers: NAVIGATION, processes: [server] };
+      return { url: httpUrl(server, '/s/1k.html'), headers: NAVIGATION, connections: 8, processes: [server] };
     },
   })),
 };

@@ -64,12 +64,16 @@ class Injection {
     res.end = this.end;
   }
 
+  /**
+   * Puts the response's own methods back. Assigned, not deleted: `delete` would turn the response
+   * into a dictionary-mode object and slow down everything Node does with it afterwards.
+   */
   private uninstall(all: boolean): void {
     const res = this.res as unknown as Record<string, unknown>;
-    delete res.writeHead;
+    res.writeHead = this.own.writeHead;
     if (all) {
-      delete res.write;
-      delete res.end;
+      res.write = this.own.write;
+      res.end = this.own.end;
     }
   }
 
@@ -106,7 +110,7 @@ class Injection {
       nonce = patched.nonce;
       res.setHeader('Content-Security-Policy', patched.values.length === 1 ? patched.values[0] : patched.values);
     }
-    this.tag = Buffer.from(scriptTag(this.mountId, nonce));
+    this.tag = nonce === undefined ? plainTag(this.mountId) : Buffer.from(scriptTag(this.mountId, nonce));
     const declared = res.getHeader('content-length') as string | number | undefined;
     const length = declared !== undefined ? Number(declared) : knownLength;
     if (decoder === undefined && length !== undefined && Number.isSafeInteger(length) && length >= 0) {
@@ -242,6 +246,19 @@ class Injection {
       for (const callback of callbacks) callback(error);
     };
   }
+}
+
+/** The tag without a nonce, built once per mount: it is the same on every page of that mount. */
+const PLAIN_TAGS = new Map<string, Buffer>();
+
+function plainTag(mountId: string): Buffer {
+  let tag = PLAIN_TAGS.get(mountId);
+  if (tag === undefined) {
+    // Ids come from mounts.json, but a long-running editor sees many configs: stay bounded.
+    if (PLAIN_TAGS.size >= 1000) PLAIN_TAGS.clear();
+    PLAIN_TAGS.set(mountId, (tag = Buffer.from(scriptTag(mountId, undefined))));
+  }
+  return tag;
 }
 
 export function scriptTag(mountId: string, nonce: string | undefined): string {
