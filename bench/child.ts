@@ -47,7 +47,7 @@ const modes: Record<string, () => Promise<void>> = {
       'Cache-Control', 'public, max-age=0',
       'Last-Modified', stat.mtime.toUTCString(),
       'ETag', `"${body.length.toString(16)}-${Math.floor(stat.mtimeMs).toString(36)}"`,
-      'Content-Type', 'application/octet-stream',
+      'Content-Type', args.contentType === undefined ? 'application/octet-stream' : String(args.contentType),
       'Content-Length', String(body.length),
     ];
     const route = prefix + '/' + path.basename(file);

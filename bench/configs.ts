@@ -19,6 +19,10 @@ export interface Context {
 /** A configuration while it runs: where to send load, and what a correct answer looks like. */
 export interface Running {
   readonly url: string;
+  /** Sent with every request (the live reload rows ask as a browser navigating does). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** wrk connections, when not the usual 64 (64 at once time out on a busy 2-core machine). */
+  readonly connections?: number;
   readonly expectLength?: number;
   readonly processes: readonly Started[];
   /** A plain-Node stand-in for the editor whose own CPU (not its children's) is reported. */
@@ -317,7 +321,44 @@ const wsgi: LoadGroup = {
   ],
 };
 
-export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi];
+/** What a browser sends when it navigates to a page: the only requests live reload changes. */
+export const NAVIGATION = { 'Sec-Fetch-Dest': 'document', Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } as const;
+
+const liveStatic: LoadGroup = {
+  id: 'live-static',
+  title: 'Static HTML page of 1 KiB, browser navigation',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'off',
+  targets: { on: { kind: 'ratio', min: 0.9 } },
+  configs: (['off', 'on'] as const).map((mode) => ({
+    id: mode,
+    label: `engine, static mount, live reload ${mode}`,
+    start: async (ctx: Context): Promise<Running> => {
+      const server = await engine(ctx, ctx.ws.config(`live-static-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
+      return { url: httpUrl(server, '/s/1k.html'), headers: NAVIGATION, connections: 8, processes: [server] };
+    },
+  })),
+};
+
+const liveProxy: LoadGroup = {
+  id: 'live-proxy',
+  title: 'Proxied HTML page of 1 MiB, browser navigation',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'off',
+  targets: {},
+  configs: (['off', 'on'] as const).map((mode) => ({
+    id: mode,
+    label: `engine, proxy mount, ${mode === 'on' ? 'script injected' : 'no injection'}`,
+    start: (ctx: Context) =>
+      withUpstream('staticFloor', { file: path.join(ctx.ws.files, '1m.html'), prefix: '', contentType: 'text/html; charset=utf-8' }, async (upstream) => {
+        const server = await engine(ctx, ctx.ws.config(`live-proxy-${mode}`, { mounts: [{ prefix: '/p', proxy: `http://127.0.0.1:${upstream.port}`, liveReload: mode === 'on' }] }));
+        return { url: httpUrl(server, '/p/1m.html'), headers: NAVIGATION, connections: 8, processes: [server] };
+      }),
+  })),
+};
+export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi, liveStatic, liveProxy];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
-export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start'] as const;
+export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start', 'live-rss'] as const;

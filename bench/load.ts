@@ -12,8 +12,9 @@ export interface WrkResult {
   readonly errors: string | undefined;
 }
 
-export async function wrk(url: string, seconds: number, options: { connections?: number; script?: string } = {}): Promise<WrkResult> {
+export async function wrk(url: string, seconds: number, options: { connections?: number; script?: string; headers?: Readonly<Record<string, string>> } = {}): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections ?? 64}`, `-d${seconds}s`];
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
   if (options.script) args.push('-s', options.script);
   const out = await run('load', WRK, [...args, url], (seconds + 60) * 1000);
   const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHILD, LOAD_GROUPS, OTHER_GROUPS, type Context, type LoadConfig, type LoadGroup, type Running, type Target } from './configs';
+import { CHILD, LOAD_GROUPS, NAVIGATION, OTHER_GROUPS, type Context, type LoadConfig, type LoadGroup, type Running, type Target } from './configs';
 import { rotatingScript, wrk } from './load';
 import { delay, freePort, killAll, lastLines, run, startServer, type Started } from './processes';
 import { describeMachine, renderTable, type Row } from './report';
@@ -126,6 +126,7 @@ async function main(): Promise<number> {
     if (selected('python-start')) await measurePythonStart(ws, options, of, log);
     if (selected('rss')) await measureRss(ctx, options, of('rss/engine'), log);
     if (selected('fds')) await measureCycles(ws, options, of('fds/engine'), log);
+    if (selected('live-rss')) await measureLiveRss(ctx, options, of('live-rss/engine'), log);
   } finally {
     killAll();
     ws.remove();
@@ -163,10 +164,11 @@ async function measureLoad(group: LoadGroup, config: LoadConfig, ctx: Context, o
   try {
     if (group.load === 'http') {
       await checkAnswer(running);
-      if (options.warmup) await wrk(running.url, options.warmup);
+      const load = { headers: running.headers, connections: running.connections };
+      if (options.warmup) await wrk(running.url, options.warmup, load);
       const before = cpuSeconds(pids);
       const editorBefore = running.editorPid === undefined ? 0 : ownCpuSeconds(running.editorPid);
-      const result = await wrk(running.url, options.duration);
+      const result = await wrk(running.url, options.duration, load);
       const cpu = ((cpuSeconds(pids) - before) / result.requests) * 1e6;
       // Percent of one core over the load: the stand-in's own CPU, not its engine process's.
       const editorCpu = running.editorPid === undefined ? undefined : ((ownCpuSeconds(running.editorPid) - editorBefore) / options.duration) * 100;
@@ -204,7 +206,7 @@ async function stopAll(processes: readonly Started[]): Promise<void> {
 function checkAnswer(running: Running): Promise<void> {
   return new Promise((resolve, reject) => {
     http
-      .get(running.url, { agent: false }, (res) => {
+      .get(running.url, { agent: false, headers: running.headers }, (res) => {
         let length = 0;
         let body = '';
         res.on('data', (chunk: Buffer) => {
@@ -332,6 +334,53 @@ async function measureRss(ctx: Context, options: Options, row: Samples, log: (li
   }
 }
 
+/** Answers counted by the live reload memory row (smoke: a tenth). */
+const LIVE_RSS_ANSWERS = 10_000;
+
+/**
+ * RSS of an engine answering a 1 MiB HTML page through a proxy mount with the script injected,
+ * over 10 000 answers: the reference is the RSS after the first tenth; the end must stay within ±10 %.
+ */
+async function measureLiveRss(ctx: Context, options: Options, row: Samples, log: (line: string) => void): Promise<void> {
+  const processes: Started[] = [];
+  const answers = options.smoke ? LIVE_RSS_ANSWERS / 10 : LIVE_RSS_ANSWERS;
+  try {
+    const upstream = await startServer(
+      process.execPath,
+      [CHILD, 'staticFloor', JSON.stringify({ file: path.join(ctx.ws.files, '1m.html'), prefix: '', contentType: 'text/html; charset=utf-8' })],
+      { readyPattern: /READY (\d+)/ },
+    );
+    processes.push(upstream);
+    const configFile = ctx.ws.config('live-rss', { mounts: [{ prefix: '/p', proxy: `http://127.0.0.1:${upstream.port}` }] });
+    const server = await startServer(process.execPath, [...ctx.engineFlags, CHILD, 'engine', JSON.stringify({ configFile })], { readyPattern: /READY (\d+)/ });
+    processes.push(server);
+    const url = `http://127.0.0.1:${server.port}/p/1m.html`;
+    await checkAnswer({ url, headers: NAVIGATION, processes: [] });
+    const startRss = rssOf(server.child.pid!);
+    let total = 0;
+    let warm: number | undefined;
+    let peak = 0;
+    while (total < answers) {
+      const result = await wrk(url, 1, { headers: NAVIGATION, connections: 8 });
+      if (result.errors) throw new Error(`wrk: ${result.errors}`);
+      total += result.requests;
+      const rss = rssOf(server.child.pid!);
+      peak = Math.max(peak, rss);
+      if (warm === undefined && total >= answers / 10) warm = rss;
+    }
+    const end = rssOf(server.child.pid!);
+    const growth = ((end - warm!) / warm!) * 100;
+    row.values.push(growth);
+    row.note = `${total.toLocaleString('en')} answers: ${mb(startRss)} at start, ${mb(warm!)} warm, ${mb(end)} at end (peak ${mb(peak)})`;
+    log(`live-rss: ${growth.toFixed(1)} % (${row.note})`);
+  } catch (error) {
+    row.error = firstLines(error);
+    log(`live-rss: FAILED ${row.error}`);
+  } finally {
+    await stopAll(processes).catch(() => undefined);
+  }
+}
+
 /** `options.cycles` start/request/stop cycles in one process; open fds must not grow. */
 async function measureCycles(ws: Workspace, options: Options, row: Samples, log: (line: string) => void): Promise<void> {
   try {
@@ -402,6 +451,8 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
   }
   const rss = get('rss/engine');
   if (rss) rows.push(row('Memory', `RSS growth over ${options.requests.toLocaleString('en')} requests`, '%', rss, { kind: 'within', percent: 10 }));
+  const liveRss = get('live-rss/engine');
+  if (liveRss) rows.push(row('Memory', `RSS growth over ${LIVE_RSS_ANSWERS.toLocaleString('en')} injected 1 MiB proxied pages`, '%', liveRss, { kind: 'within', percent: 10 }));
   const fds = get('fds/engine');
   if (fds) rows.push(row('Memory', `open fds growth over ${options.cycles.toLocaleString('en')} start/stop cycles`, 'fds', fds, { kind: 'noGrowth' }));
   return rows;

@@ -38,6 +38,8 @@ server.serve()
 /** Debian's Python, which has cheroot (the first python3 on the PATH may not). */
 export const BENCH_PYTHON = '/usr/bin/python3';
 export const STATIC_FILES = { '1k.bin': 1024, '1m.bin': 1024 * 1024 } as const;
+/** HTML pages of exactly these sizes, for the live reload rows (a script goes into their <head>). */
+export const HTML_FILES = { '1k.html': 1024, '1m.html': 1024 * 1024 } as const;
 
 export interface Workspace {
   readonly dir: string;
@@ -65,6 +67,11 @@ export function createWorkspace(): Workspace {
   fs.writeFileSync(path.join(dir, 'hello_wsgi.py'), HELLO_WSGI);
   fs.writeFileSync(path.join(dir, 'cheroot_hello.py'), CHEROOT_HELLO);
   fs.copyFileSync(path.join(__dirname, '..', '..', 'examples', 'python', 'blog.py'), path.join(dir, 'blog.py'));
+  for (const [name, size] of Object.entries(HTML_FILES)) {
+    const head = '<!DOCTYPE html>\n<html>\n<head>\n<title>page</title>\n</head>\n<body>\n<p>';
+    const tail = '</p>\n</body>\n</html>\n';
+    fs.writeFileSync(path.join(files, name), head + 'x'.repeat(size - head.length - tail.length) + tail, { mode: 0o644 });
+  }
   const modules = path.join(dir, 'apps');
   fs.mkdirSync(modules);
   for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(modules, `app${i}.js`), HELLO);

@@ -14,6 +14,7 @@ import { ConfigDiagnostics } from './ui/diagnostics';
 import { registerExportCommand } from './ui/export';
 import { MountsFolders } from './ui/folders';
 import { CrashNotifier, Lifecycle } from './ui/lifecycle';
+import { liveReloadSetting, Preview } from './ui/preview';
 import { ChannelLogger, createLogChannel } from './ui/log';
 import * as settings from './ui/settings';
 import { MountsStatusBar } from './ui/statusBar';
@@ -36,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
         logger: new ChannelLogger(log, () => ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? folder.name : undefined)),
         restricted: isRestricted(),
         accessLog: settings.accessLog(),
+        liveReload: liveReloadSetting(),
       }),
   );
   const all = folders;
@@ -57,6 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new CrashNotifier(all, lifecycle),
     new Commands(all, lifecycle, log),
     registerExportCommand(),
+    new Preview(all),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;
       const accessLog = settings.accessLog();

@@ -172,6 +172,7 @@ export class Commands extends Disposable {
     if (all.some((folder) => folder.state === 'serving' || folder.state === 'unresponsive')) {
       const actions: Record<string, () => unknown> = {
         '$(globe) Open in Browser': () => this.openInBrowser(),
+        '$(preview) Open Preview': () => vscode.commands.executeCommand('mounts.openPreview'),
         '$(debug-restart) Restart': () => this.restart(),
         '$(debug-alt) Debug': () => this.debug(),
         '$(debug-stop) Stop': () => this.stop(),

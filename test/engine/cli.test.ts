@@ -74,6 +74,18 @@ describe('cli', function () {
     assert.equal(await isListening(port), false);
   });
 
+  it('adds the live reload script to pages by default, and not with --no-live-reload', async () => {
+    const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ mounts: [{ prefix: '/', static: 'site' }] }), 'site/index.html': '<html><head></head></html>' });
+    const navigation = { headers: { 'Sec-Fetch-Dest': 'document', Accept: 'text/html' } };
+    for (const [args, expected] of [[[], '<html><head><script src="/__mounts/live.js" data-mount="/"></script></head></html>'], [['--no-live-reload'], '<html><head></head></html>']] as const) {
+      const cli = run(['serve', dir, '--port', '0', ...args]);
+      await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+      assert.equal((await get(`http://127.0.0.1:${servingPort(cli.stdout)}/`, navigation)).body, expected, args.join(' '));
+      cli.child.kill('SIGINT');
+      assert.equal(await cli.exited, 0);
+    }
+  });
+
   it('exits 2 with every problem of an invalid mounts.json on stderr', async () => {
     const dir = makeWorkspace({ 'mounts.json': '{\n  "mounts": [\n    { "prefix": "blog", "module": "a.js" },\n    { "prefix": "/x" }\n  ]\n}\n' });
     const cli = run([path.join(dir, 'mounts.json')]);

@@ -41,7 +41,16 @@ class Injection {
   private decided = false;
   private injecting = false;
   /** The status line, written with the first bytes of the body (a UTF-16 page gets its own head back). */
-  private head: { readonly status: number; readonly reason: string | undefined; readonly contentLength: string | undefined } | undefined;
+  private head:
+    | {
+        readonly status: number;
+        readonly reason: string | undefined;
+        readonly headers: OutgoingHttpHeader[];
+        /** Where Content-Length is (or would be) in `headers`. */
+        readonly lengthIndex: number;
+        readonly contentLength: string | undefined;
+      }
+    | undefined;
   private decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
   /** Bytes held back until the insertion point is known; undefined once the tag is out. */
   private held: Buffer[] | undefined = [];
@@ -64,12 +73,16 @@ class Injection {
     res.end = this.end;
   }
 
+  /**
+   * Puts the response's own methods back. Assigned, not deleted: `delete` would turn the response
+   * into a dictionary-mode object and slow down everything Node does with it afterwards.
+   */
   private uninstall(all: boolean): void {
     const res = this.res as unknown as Record<string, unknown>;
-    delete res.writeHead;
+    res.writeHead = this.own.writeHead;
     if (all) {
-      delete res.write;
-      delete res.end;
+      res.write = this.own.write;
+      res.end = this.own.end;
     }
   }
 
@@ -98,27 +111,31 @@ class Injection {
     }
     this.injecting = true;
     this.decoder = decoder;
-    applyHeaders(res, headers);
-    const policies = res.getHeader('content-security-policy');
+    const decoding = decoder !== undefined;
+    // The head goes out as one flat list given to writeHead: with no header set beforehand (a
+    // static file's answer) Node takes it as is, the cheapest way it has.
+    const pairs = takeHeaders(res, headers);
+    const out: OutgoingHttpHeader[] = [];
+    const policies: string[] = [];
+    let declared: string | undefined;
+    for (const [name, value] of pairs) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') declared = String(value);
+      else if (lower === 'content-security-policy') policies.push(...(Array.isArray(value) ? value : [String(value)]));
+      else if (lower === 'etag' && typeof value === 'string' && !value.startsWith('W/')) out.push(name, `W/${value}`);
+      else if (!(decoding && lower === 'content-encoding') && !DROPPED.includes(lower)) out.push(name, value);
+    }
     let nonce: string | undefined;
-    if (policies !== undefined) {
-      const patched = patchPolicies(Array.isArray(policies) ? policies : [String(policies)], () => randomBytes(16).toString('base64'));
+    if (policies.length) {
+      const patched = patchPolicies(policies, () => randomBytes(16).toString('base64'));
       nonce = patched.nonce;
-      res.setHeader('Content-Security-Policy', patched.values.length === 1 ? patched.values[0] : patched.values);
+      for (const policy of patched.values) out.push('Content-Security-Policy', policy);
     }
-    this.tag = Buffer.from(scriptTag(this.mountId, nonce));
-    const declared = res.getHeader('content-length') as string | number | undefined;
+    this.tag = nonce === undefined ? plainTag(this.mountId) : Buffer.from(scriptTag(this.mountId, nonce));
     const length = declared !== undefined ? Number(declared) : knownLength;
-    if (decoder === undefined && length !== undefined && Number.isSafeInteger(length) && length >= 0) {
-      res.setHeader('Content-Length', String(length + this.tag.length));
-    } else {
-      res.removeHeader('content-length');
-    }
-    if (decoder !== undefined) res.removeHeader('content-encoding');
-    const etag = res.getHeader('etag');
-    if (typeof etag === 'string' && !etag.startsWith('W/')) res.setHeader('ETag', `W/${etag}`);
-    for (const name of DROPPED) res.removeHeader(name);
-    this.head = { status, reason, contentLength: declared === undefined ? undefined : String(declared) };
+    const lengthIndex = out.length;
+    if (!decoding && length !== undefined && Number.isSafeInteger(length) && length >= 0) out.push('Content-Length', String(length + this.tag.length));
+    this.head = { status, reason, headers: out, lengthIndex, contentLength: declared };
     if (decoder !== undefined) this.pipeDecoder(decoder);
   }
 
@@ -228,10 +245,11 @@ class Injection {
     if (head === undefined) return;
     this.head = undefined;
     if (this.tag === undefined && this.decoder === undefined) {
-      if (head.contentLength === undefined) this.res.removeHeader('content-length');
-      else this.res.setHeader('Content-Length', head.contentLength);
+      // Left as the app wrote it: its own length again.
+      head.headers.length = head.lengthIndex;
+      if (head.contentLength !== undefined) head.headers.push('Content-Length', head.contentLength);
     }
-    this.own.writeHead.call(this.res, head.status, head.reason);
+    this.own.writeHead.call(this.res, head.status, head.reason, head.headers);
   }
 
   private flushCallback(): Callback | undefined {
@@ -242,6 +260,19 @@ class Injection {
       for (const callback of callbacks) callback(error);
     };
   }
+}
+
+/** The tag without a nonce, built once per mount: it is the same on every page of that mount. */
+const PLAIN_TAGS = new Map<string, Buffer>();
+
+function plainTag(mountId: string): Buffer {
+  let tag = PLAIN_TAGS.get(mountId);
+  if (tag === undefined) {
+    // Ids come from mounts.json, but a long-running editor sees many configs: stay bounded.
+    if (PLAIN_TAGS.size >= 1000) PLAIN_TAGS.clear();
+    PLAIN_TAGS.set(mountId, (tag = Buffer.from(scriptTag(mountId, undefined))));
+  }
+  return tag;
 }
 
 export function scriptTag(mountId: string, nonce: string | undefined): string {
@@ -283,6 +314,27 @@ function headerValue(res: ServerResponse, headers: Headers, name: string): strin
   }
   const set = res.getHeader(name);
   return set === undefined ? undefined : Array.isArray(set) ? set.join(', ') : String(set);
+}
+
+/**
+ * Every header the answer would have, as [name, value] pairs, taken off `res`: writeHead's argument
+ * wins over headers set before, as in Node.
+ */
+function takeHeaders(res: ServerResponse, headers: Headers): [string, OutgoingHttpHeader][] {
+  const names = res.getHeaderNames();
+  if (names.length === 0 && Array.isArray(headers) && (headers.length === 0 || !Array.isArray(headers[0]))) {
+    const pairs: [string, OutgoingHttpHeader][] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]]);
+    return pairs;
+  }
+  applyHeaders(res, headers);
+  const pairs: [string, OutgoingHttpHeader][] = [];
+  for (const name of res.getHeaderNames()) {
+    const value = res.getHeader(name);
+    if (value !== undefined) pairs.push([name, value]);
+    res.removeHeader(name);
+  }
+  return pairs;
 }
 
 /** What Node's writeHead does with its headers argument when headers were also set: they win. */
