@@ -5,21 +5,34 @@
  */
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConnectionGuard, TIMEOUT_CHECK_INTERVAL_MS } from './connectionLimits';
 import { Dispatcher, MountsRequest, MountsResponse } from './dispatch';
 import { EngineStartError } from './errors';
 import type { Logger } from './logger';
 import { PAGE_CSP, STATUS_TITLES } from './pages';
+import type { ConnectionLimits } from './spec';
 
 export type MountsServer = http.Server<typeof MountsRequest, typeof MountsResponse>;
 
 /** Listens on `host:port`; rejects with an EngineStartError that says why it cannot. */
-export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger): Promise<MountsServer> {
-  const server = http.createServer(
-    // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
-    { keepAliveTimeout: 5000, requireHostHeader: false, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
-    dispatcher.handleRequest,
-  );
+export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger, limits: ConnectionLimits): Promise<MountsServer> {
   const upgraded = new Set<Duplex>();
+  let guard: ConnectionGuard | undefined;
+  const server = http.createServer(
+    {
+      // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
+      requireHostHeader: false,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      IncomingMessage: MountsRequest,
+      ServerResponse: MountsResponse,
+    },
+    (req: MountsRequest, res: MountsResponse) => {
+      guard!.touch(req.socket);
+      dispatcher.handleRequest(req, res);
+    },
+  );
+  guard = new ConnectionGuard(server, limits, upgraded, (message) => logger.warn(message));
+  GUARDS.set(server, guard);
   UPGRADED_SOCKETS.set(server, upgraded);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
@@ -64,6 +77,13 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
       resolve(server);
     });
   });
+}
+
+const GUARDS = new WeakMap<MountsServer, ConnectionGuard>();
+
+/** Applies changed connection limits (a reload) to a running listener. */
+export function setConnectionLimits(server: MountsServer, limits: ConnectionLimits): void {
+  GUARDS.get(server)?.apply(limits);
 }
 
 /**

@@ -86,6 +86,8 @@ export interface MountsConfig {
   readonly port: number;
   /** Lower-cased Host names accepted besides the loopback names. */
   readonly allowedHosts: readonly string[];
+  /** Limits on client connections; absent fields take the listener's defaults. */
+  readonly connections: ConnectionLimits;
   readonly mounts: readonly MountSpec[];
   /** Where `port` is written in the file, when it is. */
   readonly portRange?: SourceRange;
@@ -97,4 +99,14 @@ export interface ConfigProblem extends SourceRange {
   /** JSON path of the field, e.g. `mounts[2].prefix`; '' for the whole file. */
   readonly field: string;
   readonly message: string;
+}
+
+/** `connections` in mounts.json. */
+export interface ConnectionLimits {
+  /** Open client connections at most; past it the idlest is closed. Default: half the open-file limit. */
+  readonly max?: number;
+  /** Seconds a client has to send a request's headers. */
+  readonly headersTimeout: number;
+  /** Seconds an idle keep-alive connection is kept open. */
+  readonly idleTimeout: number;
 }

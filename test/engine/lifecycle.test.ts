@@ -147,7 +147,7 @@ describe('engine reload', () => {
       assert.equal((await get(`${server.origin}/count`)).body, '1');
       server.writeConfig({ port: server.port, mounts: [{ prefix: '/count', module: 'count.js', name: 'renamed' }, { prefix: '/new', module: 'new.js' }] });
       const result = await server.engine.reload();
-      assert.deepEqual(result, { ok: true, problems: [], errors: [] });
+      assert.deepEqual(result, { ok: true, outcome: 'applied', problems: [], errors: [] });
       assert.equal(server.engine.port, server.port, 'same port');
       assert.equal((await get(`${server.origin}/count`)).body, '2', 'the unchanged mount kept its app instance');
       assert.equal((await get(`${server.origin}/new`)).body, 'new');
