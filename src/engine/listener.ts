@@ -42,7 +42,8 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
   server.on('connect', dispatcher.handleConnect);
   const closingAfterAnswer = new WeakSet<Duplex>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // HPE_INVALID_EOF_STATE: the client closed its side mid-request; it is gone, and nobody reads an answer.
+    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
       return;
     }
@@ -61,7 +62,12 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
     // The body of the request being answered is broken (or the client left mid-body): that
     // request gets the 400, unless its answer has begun, which can only be cut.
     if (inFlight?.headersSent) socket.destroy();
-    else socket.end(clientErrorAnswer(error.code));
+    else {
+      const status = clientErrorStatus(error.code);
+      // The access line of that request must say what its client got: this answer, not the app's.
+      if (inFlight instanceof MountsResponse) inFlight.engineAnswer = status;
+      socket.end(clientErrorAnswer(status));
+    }
   });
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -130,8 +136,11 @@ export function closeServer(server: MountsServer, grace: number): Promise<void> 
 }
 
 /** The answer to a request Node could not parse: the status Node would send, with the engine's safe headers. */
-function clientErrorAnswer(code: string | undefined): string {
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+function clientErrorStatus(code: string | undefined): number {
+  return code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+}
+
+function clientErrorAnswer(status: number): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_TITLES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n` +
     `X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ${PAGE_CSP}\r\n\r\n`
