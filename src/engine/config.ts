@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { createScanner, parseTree, ParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 import type {
   CommandMountSpec,
+  ConnectionLimits,
   ConfigProblem,
   MountKind,
   MountsConfig,
@@ -30,7 +31,10 @@ export interface ConfigResult {
 export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command', 'wsgi', 'asgi'];
 
 /** Keys allowed at the top of mounts.json. */
-export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'mounts'];
+export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'connections', 'mounts'];
+
+/** Keys of `connections`. */
+export const CONNECTION_KEYS: readonly string[] = ['max', 'headersTimeout', 'idleTimeout'];
 
 /** Keys every mount may have. */
 export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host', 'liveReload'];
@@ -78,6 +82,8 @@ export const DEFAULTS = {
   start: 'eager' as CommandMountSpec['start'],
   idleTimeout: 300,
   reload: true,
+  headersTimeout: 10,
+  keepAliveTimeout: 5,
 } as const;
 
 const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'never'];
@@ -295,6 +301,7 @@ class Validator {
     const host = this.bindHost(props.get('host'));
     const port = this.port(props.get('port'), 'port', DEFAULTS.port);
     const allowedHosts = this.allowedHosts(props.get('allowedHosts'));
+    const connections = this.connections(props.get('connections'));
 
     const mountsProp = props.get('mounts');
     const mounts: MountSpec[] = [];
@@ -318,6 +325,7 @@ class Validator {
       host,
       port,
       allowedHosts,
+      connections,
       mounts,
       ...(portProp ? { portRange: this.range(portProp.value) } : {}),
     };
@@ -668,6 +676,34 @@ class Validator {
       if (host !== undefined) hosts.push(host);
     });
     return hosts;
+  }
+
+  private connections(prop: Property | undefined): ConnectionLimits {
+    const defaults: ConnectionLimits = { headersTimeout: DEFAULTS.headersTimeout, idleTimeout: DEFAULTS.keepAliveTimeout };
+    if (!prop) return defaults;
+    if (prop.value.type !== 'object') {
+      this.expected(prop.value, 'connections', 'an object');
+      return defaults;
+    }
+    const props = this.properties(prop.value, 'connections');
+    for (const [key, { key: keyNode }] of props) {
+      if (!CONNECTION_KEYS.includes(key)) {
+        const field = join('connections', key);
+        this.at(keyNode, field, `${field} is not a field of connections${suggest(key, CONNECTION_KEYS)}`);
+      }
+    }
+    let max: number | undefined;
+    const maxProp = props.get('max');
+    if (maxProp) {
+      const value = maxProp.value.value;
+      if (maxProp.value.type !== 'number' || !Number.isInteger(value) || value < 1) this.expected(maxProp.value, 'connections.max', 'a positive integer');
+      else max = value as number;
+    }
+    return {
+      ...(max !== undefined ? { max } : {}),
+      headersTimeout: this.seconds(props.get('headersTimeout'), 'connections.headersTimeout', DEFAULTS.headersTimeout),
+      idleTimeout: this.seconds(props.get('idleTimeout'), 'connections.idleTimeout', DEFAULTS.keepAliveTimeout),
+    };
   }
 
   /** The address to bind: a name or an IP address (IPv6 unbracketed, as `listen()` takes it). */

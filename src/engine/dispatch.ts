@@ -75,6 +75,8 @@ export class MountsResponse extends ServerResponse<MountsRequest> {
   mountEntry: MountEntry | undefined = undefined;
   /** performance.now() at dispatch when the access log is on, else 0. */
   startedAt = 0;
+  /** The status the engine itself answered on this request's connection (its body was unreadable), else 0. */
+  engineAnswer = 0;
 }
 
 export class Dispatcher {
@@ -269,7 +271,15 @@ export class Dispatcher {
 
   private logAccess(req: MountedRequest, res: ServerResponse, entry: MountEntry, started: number): void {
     const ms = (performance.now() - started).toFixed(1);
-    const outcome = res.writableFinished ? String(res.statusCode) : `${res.statusCode} aborted`;
+    // statusCode is only what the app set: until the head is sent, the client got nothing of it.
+    const engineAnswer = (res as MountsResponse).engineAnswer;
+    const outcome = res.headersSent
+      ? res.writableFinished
+        ? String(res.statusCode)
+        : `${res.statusCode} aborted`
+      : engineAnswer !== 0
+        ? `${engineAnswer} (the request body could not be read)`
+        : 'no answer (the connection closed first)';
     this.options.logger.access(`${req.method} ${req.originalUrl} -> ${entry.spec.name} ${outcome} ${ms}ms`);
   }
 }

@@ -27,7 +27,7 @@ import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
 import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
-import { closeServer, destroyUpgraded, listen, type MountsServer } from './listener';
+import { closeServer, destroyUpgraded, listen, setConnectionLimits, type MountsServer } from './listener';
 import { mountId, type CommandMountSpec, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
 
 export { EngineStartError, type StartFailure } from './errors';
@@ -315,6 +315,7 @@ export class Engine implements Disposable {
     // Only now, with nothing left to fail, do kept mounts take their new labels.
     for (const [entry, spec] of kept) entry.spec = spec;
     this._config = config;
+    if (this.server) setConnectionLimits(this.server, config.connections);
     this.dispatcher.table = buildRoutingTable(config, next, this.effectiveHost(config));
     this.logger.info(`reloaded ${config.file}: ${next.length} mounts`);
     this.mountsChanged();
@@ -478,7 +479,7 @@ export class Engine implements Disposable {
       const host = this.effectiveHost(config);
       const port = this.effectivePort(config);
       this.dispatcher.table = buildRoutingTable(config, entries, host);
-      this.adopt(await this.listen(host, port), host, port);
+      this.adopt(await this.listen(host, port, config), host, port);
       this.setState('started');
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.mountsChanged();
@@ -603,8 +604,8 @@ export class Engine implements Disposable {
     await entry.app.close();
   }
 
-  private listen(host: string, port: number): Promise<MountsServer> {
-    return listen(this.dispatcher, host, port, this.logger);
+  private listen(host: string, port: number, config: MountsConfig): Promise<MountsServer> {
+    return listen(this.dispatcher, host, port, this.logger, config.connections);
   }
 
   private async rebind(config: MountsConfig): Promise<void> {
@@ -613,16 +614,16 @@ export class Engine implements Disposable {
     const host = this.effectiveHost(config);
     const port = this.effectivePort(config);
     try {
-      this.adopt(await this.listen(host, port), host, port);
+      this.adopt(await this.listen(host, port, config), host, port);
     } catch (error) {
       // The same port on another address may collide with our own socket: free it and try once more.
       if (!old || !previous || !(error instanceof EngineStartError) || error.reason !== 'port' || port !== previous.port) throw error;
       await closeServer(old, 0);
       try {
-        this.adopt(await this.listen(host, port), host, port);
+        this.adopt(await this.listen(host, port, config), host, port);
       } catch (retryError) {
         // Back to the old address; when even that fails, the caller stops the engine.
-        this.adopt(await this.listen(previous.host, previous.port), previous.host, previous.port);
+        this.adopt(await this.listen(previous.host, previous.port, config), previous.host, previous.port);
         throw retryError;
       }
       this.logger.info(`now listening at ${this.url}`);

@@ -17,7 +17,6 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as watcher from '@parcel/watcher';
 
 export interface FolderWatch {
   close(): Promise<void>;
@@ -31,6 +30,9 @@ const IGNORED = ['**/node_modules', '**/.git'];
  * `onChanges` gets each batch's absolute paths; `onError` a failure of the watch itself.
  */
 export async function watchFolder(dir: string, onChanges: (files: string[]) => void, onError: (error: Error) => void): Promise<FolderWatch> {
+  // Loaded only for --watch: the native addon is not needed to serve, so a platform without its
+  // prebuilt binary can still run `mounts serve`.
+  const watcher = await import('@parcel/watcher');
   const subscription = await watcher.subscribe(
     dir,
     (error, events) => {

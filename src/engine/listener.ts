@@ -5,21 +5,34 @@
  */
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConnectionGuard, TIMEOUT_CHECK_INTERVAL_MS } from './connectionLimits';
 import { Dispatcher, MountsRequest, MountsResponse } from './dispatch';
 import { EngineStartError } from './errors';
 import type { Logger } from './logger';
 import { PAGE_CSP, STATUS_TITLES } from './pages';
+import type { ConnectionLimits } from './spec';
 
 export type MountsServer = http.Server<typeof MountsRequest, typeof MountsResponse>;
 
 /** Listens on `host:port`; rejects with an EngineStartError that says why it cannot. */
-export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger): Promise<MountsServer> {
-  const server = http.createServer(
-    // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
-    { keepAliveTimeout: 5000, requireHostHeader: false, IncomingMessage: MountsRequest, ServerResponse: MountsResponse },
-    dispatcher.handleRequest,
-  );
+export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger, limits: ConnectionLimits): Promise<MountsServer> {
   const upgraded = new Set<Duplex>();
+  let guard: ConnectionGuard | undefined;
+  const server = http.createServer(
+    {
+      // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
+      requireHostHeader: false,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      IncomingMessage: MountsRequest,
+      ServerResponse: MountsResponse,
+    },
+    (req: MountsRequest, res: MountsResponse) => {
+      guard!.touch(req.socket);
+      dispatcher.handleRequest(req, res);
+    },
+  );
+  guard = new ConnectionGuard(server, limits, upgraded, (message) => logger.warn(message));
+  GUARDS.set(server, guard);
   UPGRADED_SOCKETS.set(server, upgraded);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
@@ -29,7 +42,8 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
   server.on('connect', dispatcher.handleConnect);
   const closingAfterAnswer = new WeakSet<Duplex>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // HPE_INVALID_EOF_STATE: the client closed its side mid-request; it is gone, and nobody reads an answer.
+    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
       return;
     }
@@ -48,7 +62,12 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
     // The body of the request being answered is broken (or the client left mid-body): that
     // request gets the 400, unless its answer has begun, which can only be cut.
     if (inFlight?.headersSent) socket.destroy();
-    else socket.end(clientErrorAnswer(error.code));
+    else {
+      const status = clientErrorStatus(error.code);
+      // The access line of that request must say what its client got: this answer, not the app's.
+      if (inFlight instanceof MountsResponse) inFlight.engineAnswer = status;
+      socket.end(clientErrorAnswer(status));
+    }
   });
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -64,6 +83,13 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
       resolve(server);
     });
   });
+}
+
+const GUARDS = new WeakMap<MountsServer, ConnectionGuard>();
+
+/** Applies changed connection limits (a reload) to a running listener. */
+export function setConnectionLimits(server: MountsServer, limits: ConnectionLimits): void {
+  GUARDS.get(server)?.apply(limits);
 }
 
 /**
@@ -110,8 +136,11 @@ export function closeServer(server: MountsServer, grace: number): Promise<void> 
 }
 
 /** The answer to a request Node could not parse: the status Node would send, with the engine's safe headers. */
-function clientErrorAnswer(code: string | undefined): string {
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+function clientErrorStatus(code: string | undefined): number {
+  return code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+}
+
+function clientErrorAnswer(status: number): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_TITLES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n` +
     `X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ${PAGE_CSP}\r\n\r\n`

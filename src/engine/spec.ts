@@ -123,6 +123,8 @@ export interface MountsConfig {
   readonly port: number;
   /** Lower-cased Host names accepted besides the loopback names. */
   readonly allowedHosts: readonly string[];
+  /** Limits on client connections; absent fields take the listener's defaults. */
+  readonly connections: ConnectionLimits;
   readonly mounts: readonly MountSpec[];
   /** Where `port` is written in the file, when it is. */
   readonly portRange?: SourceRange;
@@ -139,4 +141,14 @@ export interface ConfigProblem extends SourceRange {
 /** `host` + `prefix`: unique in a valid config and stable across reloads. */
 export function mountId(spec: Pick<MountSpec, 'prefix' | 'host'>): string {
   return spec.host ? `${spec.host}${spec.prefix}` : spec.prefix;
+}
+
+/** `connections` in mounts.json. */
+export interface ConnectionLimits {
+  /** Open client connections at most; past it the idlest is closed. Default: half the open-file limit. */
+  readonly max?: number;
+  /** Seconds a client has to send a request's headers. */
+  readonly headersTimeout: number;
+  /** Seconds an idle keep-alive connection is kept open. */
+  readonly idleTimeout: number;
 }

@@ -72,7 +72,7 @@ describe('a Vite dev server as a command mount', function () {
   });
 
   it('updates the page in Chromium over HMR without a reload', async function () {
-    if (!fs.existsSync(CHROMIUM)) this.skip();
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this test needs Debian's chromium (apt-get install chromium)`);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

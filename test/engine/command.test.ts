@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { get, makeWorkspace, startEngine, type RunningEngine } from './helpers';
-import { alive, commandApp, delay, FIXTURES, groupMembers, REPO, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
+import { get, makeWorkspace, startEngine, untilDispatched, type RunningEngine } from './helpers';
+import { alive, commandApp, FIXTURES, groupMembers, REPO, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
 
 const WSGI = path.join(REPO, 'examples/wsgi');
 
@@ -278,7 +278,7 @@ describe('command mounts', function () {
       running = await startEngine(files['mounts.json'].replace('"port": 8080', '"port": 0'), files, { stopGracePeriod: 3000 });
       const pid = (await waitFor(() => statusOf(running!, '/blog').state === 'ready' && statusOf(running!, '/blog'), 5000, 'blog')).pid!;
       const inflight = get(`${running.origin}/blog/slow?seconds=0.8`);
-      await delay(200);
+      await untilDispatched(running.engine, '/blog', 1);
       const started = Date.now();
       const stopping = running.stop();
       running = undefined;
@@ -294,7 +294,7 @@ describe('command mounts', function () {
       running = await startEngine({ mounts: [{ prefix: '/s', command: `LISTEN_AFTER_MS=5000 ${SERVER}` }] }, {}, { stopGracePeriod: 300 });
       const pid = await waitFor(() => statusOf(running!, '/s').pid, 2000, 'a pid');
       const waiting = get(`${running.origin}/s/`).catch((error: Error) => error);
-      await delay(100);
+      await untilDispatched(running.engine, '/s', 1);
       await running.stop();
       running = undefined;
       const outcome = await waiting;
@@ -370,7 +370,7 @@ describe('command mounts', function () {
         platform: 'node',
         target: 'node20',
         outdir: dist,
-        external: ['vscode', 'emitter'],
+        external: ['vscode', 'emitter', '@parcel/watcher'],
         mainFields: ['module', 'main'],
         logLevel: 'silent',
       });

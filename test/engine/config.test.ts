@@ -91,8 +91,18 @@ describe('config: mounts.json', () => {
         host: '127.0.0.1',
         port: 8080,
         allowedHosts: [],
+        connections: { headersTimeout: 10, idleTimeout: 5 },
         mounts: [],
       });
+    });
+
+    it('keeps connection limits, and says where one is wrong', () => {
+      assert.deepEqual(valid('{"connections": {"max": 200, "headersTimeout": 3, "idleTimeout": 0.5}, "mounts": []}').connections, { max: 200, headersTimeout: 3, idleTimeout: 0.5 });
+      assert.deepEqual(problems('{\n  "connections": {"max": 0, "headersTimout": 3},\n  "mounts": []\n}'), [
+        'mounts.json:2:26: connections.max must be a positive integer, found number 0',
+        'mounts.json:2:29: connections.headersTimout is not a field of connections; did you mean "headersTimeout"?',
+      ]);
+      assert.deepEqual(problems('{"connections": 5, "mounts": []}'), ['mounts.json:1:17: connections must be an object, found number 5']);
     });
 
     it('keeps host, port and allowedHosts, lower-casing host names, and records where port is', () => {

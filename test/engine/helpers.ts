@@ -200,3 +200,17 @@ export function taggedProcesses(tag: string): number[] {
   }
   return found;
 }
+
+/**
+ * Resolves once the mount `id` has been handed `count` requests in all (the engine's own counter,
+ * bumped as the request reaches the app): the signal that a request is in flight, where a sleep
+ * would only guess. Fails naming the mount and the count reached.
+ */
+export async function untilDispatched(engine: Engine, id: string, count: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  const requests = () => engine.mounts().find((mount) => mount.id === id)?.requests ?? 0;
+  while (requests() < count) {
+    if (Date.now() > deadline) throw new Error(`mount ${id} was handed ${requests()} requests in ${ms} ms, not ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

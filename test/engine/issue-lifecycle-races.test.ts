@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
-import { freePort, get, isListening, makeWorkspace, startEngine } from './helpers';
+import { freePort, get, isListening, makeWorkspace, startEngine, untilDispatched } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
 
@@ -52,7 +52,9 @@ describe('regression: interleaved lifecycle calls', () => {
     const reloading = server.engine.reload();
     await server.engine.stop();
     await reloading;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Lifecycle operations run in call order: once one queued after them is done, nothing the
+    // stop or the reload started can still be pending.
+    await server.engine.reload();
     assert.equal(server.engine.state, 'stopped');
     assert.equal(await isListening(port), false, 'nothing listens after stop()');
     const closed = fs.readFileSync(markers, 'utf8').split('\n').filter(Boolean).sort();
@@ -98,7 +100,7 @@ describe('regression: interleaved lifecycle calls', () => {
     );
     try {
       const inFlight = get(`http://127.0.0.1:${port}/slow`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await untilDispatched(server.engine, '/slow', 1);
       server.writeConfig({ host: 'localhost', port, mounts: [{ prefix: '/slow', module: 'slow.js' }, { prefix: '/a', module: 'a.js' }] });
       assert.equal((await server.engine.reload()).ok, true);
       assert.equal((await inFlight).body, 'done');

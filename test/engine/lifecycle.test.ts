@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Engine, EngineStartError, type EngineState } from '../../src/engine/engine';
-import { freePort, get, isListening, makeWorkspace, recordingLogger, startEngine } from './helpers';
+import { freePort, get, isListening, makeWorkspace, recordingLogger, startEngine, untilDispatched } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
 const COUNTER = `let count = 0; module.exports = (req, res) => res.end(String(++count));`;
@@ -98,7 +98,7 @@ describe('engine lifecycle', () => {
       { stopGracePeriod: 2000 },
     );
     const inFlight = get(`${server.origin}/`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await untilDispatched(server.engine, '/', 1);
     const stopping = server.stop();
     const response = await inFlight;
     await stopping;
@@ -112,7 +112,7 @@ describe('engine lifecycle', () => {
       () => 'answered',
       () => 'destroyed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await untilDispatched(server.engine, '/', 1);
     const started = Date.now();
     await server.stop();
     const took = Date.now() - started;
@@ -180,7 +180,7 @@ describe('engine reload', () => {
     );
     try {
       const inFlight = get(`${server.origin}/slow`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await untilDispatched(server.engine, '/slow', 1);
       server.writeConfig({ port: server.port, mounts: [] });
       await server.engine.reload();
       assert.equal((await inFlight).body, 'done');
@@ -198,8 +198,10 @@ describe('engine reload', () => {
       assert.equal((await server.engine.reload()).ok, true);
       assert.equal(server.engine.port, newPort);
       assert.equal((await get(`http://127.0.0.1:${newPort}/a`)).body, 'a');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(await isListening(server.port), false, 'the old port is released');
+      // The old listener closes in the background (it may still be finishing requests): wait for it.
+      const until = Date.now() + 5000;
+      while ((await isListening(server.port)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await isListening(server.port), false, 'the old port was not released within 5 s');
     } finally {
       await server.stop();
     }

@@ -48,6 +48,13 @@ const SAMPLES: [string, Json, boolean][] = [
   ['allowedHosts with a port', { allowedHosts: ['a.test:80'], mounts: [] }, false],
   ['allowedHosts with a path', { allowedHosts: ['a.test/x'], mounts: [] }, false],
   ['allowedHosts with a wildcard', { allowedHosts: ['*.a.test'], mounts: [] }, false],
+  ['every connections field', { connections: { max: 100, headersTimeout: 2.5, idleTimeout: 1 }, mounts: [] }, true],
+  ['connections not an object', { connections: 100, mounts: [] }, false],
+  ['connections.max zero', { connections: { max: 0 }, mounts: [] }, false],
+  ['connections.max not an integer', { connections: { max: 1.5 }, mounts: [] }, false],
+  ['connections.headersTimeout zero', { connections: { headersTimeout: 0 }, mounts: [] }, false],
+  ['connections.idleTimeout a string', { connections: { idleTimeout: '5' }, mounts: [] }, false],
+  ['unknown connections field', { connections: { maximum: 5 }, mounts: [] }, false],
   ['allowedHosts with bare IPv6', { allowedHosts: ['::1'], mounts: [] }, false],
   ['allowedHosts empty entry', { allowedHosts: [''], mounts: [] }, false],
 
@@ -227,6 +234,9 @@ describe('schema/mounts.schema.json', () => {
     const field = (kind: string, key: string) => resolve((mountBranches().get(kind)!.properties as Schema)[key] as Schema).default;
     assert.equal(resolve(top.host as Schema).default, DEFAULTS.host);
     assert.equal(resolve(top.port as Schema).default, DEFAULTS.port);
+    const connections = (top.connections as Schema).properties as Schema;
+    assert.equal((connections.headersTimeout as Schema).default, DEFAULTS.headersTimeout);
+    assert.equal((connections.idleTimeout as Schema).default, DEFAULTS.keepAliveTimeout);
     assert.equal(field('static', 'spa'), DEFAULTS.spa);
     assert.equal(field('static', 'listing'), DEFAULTS.listing);
     assert.equal(field('proxy', 'stripPrefix'), DEFAULTS.stripPrefix);

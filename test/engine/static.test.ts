@@ -11,11 +11,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import type { MountedRequest } from '../../src/engine/apps/app';
 import { createStaticApp, createStaticAppWith, type StaticApp, type StaticAppOptions } from '../../src/engine/apps/static';
 import { parseRange } from '../../src/engine/apps/static/conditional';
 import { silentLogger } from '../../src/engine/logger';
-import { sendPage } from '../../src/engine/pages';
+import { parseConfig } from '../../src/engine/config';
+import { buildRoutingTable, Dispatcher } from '../../src/engine/dispatch';
+import { closeServer, listen } from '../../src/engine/listener';
 import type { StaticMountSpec } from '../../src/engine/spec';
 import { makeWorkspace, rawHttp, recordingLogger, startEngine, statusOf, type RunningEngine } from './helpers';
 
@@ -561,36 +562,26 @@ describe('static app', () => {
       close(): Promise<void>;
     }
 
-    /** A bare server that mounts the app at `prefix` the way the engine does, without the engine's checks. */
+    /**
+     * The app with its cache sizes tuned, behind the engine's real dispatcher and listener (one
+     * mount at `prefix`, '' for the catch-all), so routing and the URL rewrite are the engine's own.
+     */
     async function mountApp(root: string, options: StaticAppOptions = {}, spec: Partial<StaticMountSpec> = {}, prefix = '/s'): Promise<Harness> {
       const logs: string[] = [];
-      const app = await createStaticAppWith(staticSpec(root, { prefix, ...spec }), recordingLogger(logs), options);
-      const server = http.createServer((req, res) => {
-        const mounted = req as MountedRequest;
-        const original = req.url ?? '/';
-        const pathname = original.split('?')[0];
-        if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) {
-          res.writeHead(404).end();
-          return;
-        }
-        mounted.originalUrl = original;
-        mounted.baseUrl = prefix;
-        const rest = original.slice(prefix.length);
-        mounted.url = rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
-        app.handle(mounted, res, (error) => {
-          if (res.headersSent) res.destroy();
-          else sendPage(req, res, { status: (error as { status?: number }).status ?? 500, message: String(error) });
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const logger = recordingLogger(logs);
+      const mountSpec = staticSpec(root, { ...spec, prefix: prefix === '' ? '/' : prefix });
+      const app = await createStaticAppWith(mountSpec, logger, options);
+      const config = parseConfig(JSON.stringify({ port: 0, mounts: [] }), path.join(root, 'mounts.json')).config!;
+      const dispatcher = new Dispatcher({ logger, accessLog: () => false });
+      dispatcher.table = buildRoutingTable({ ...config, mounts: [mountSpec] }, [{ spec: mountSpec, app, baseUrl: prefix, requests: 0, inflight: 0 }]);
+      const server = await listen(dispatcher, '127.0.0.1', 0, logger, config.connections);
       return {
         app,
         port: (server.address() as AddressInfo).port,
         logs,
         close: async () => {
           await app.close();
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
+          await closeServer(server, 0);
         },
       };
     }
@@ -706,11 +697,11 @@ describe('static app', () => {
       }
     });
 
-    it('a FIFO in the folder is 404 and blocks nothing', async function () {
+    it('a FIFO in the folder is 404 and blocks nothing', async () => {
       try {
         execFileSync('mkfifo', [path.join(dir, 'www', 'pipe')]);
-      } catch {
-        this.skip();
+      } catch (error) {
+        throw new Error(`this test needs mkfifo (coreutils) to make a FIFO: ${(error as Error).message}`);
       }
       const h = await mountApp(path.join(dir, 'www'));
       try {

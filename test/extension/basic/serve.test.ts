@@ -125,7 +125,8 @@ describe('serving', () => {
     try {
       fs.writeFileSync(file, crashing);
       await waitFor('the crashing code to answer', async () => (await get(`${api.urlOf('/hello')}crash-later`)).body === 'crash scheduled from /hello');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The log line is the signal that the throw has happened and been handled.
+      await waitFor('the app timer error in the Mounts log', () => api.recentLog().some((line) => line.includes('thrown from an app timer')));
       assert.strictEqual(api.state(), 'serving');
       // The error reaches the Mounts log with its stack, not only the extension host's own log.
       const logged = api.recentLog().find((line) => line.includes('thrown from an app timer'));
