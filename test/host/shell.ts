@@ -39,7 +39,7 @@ export function run(
  */
 export function npmUnder(nodeBinary: string): { command: string; prefix: string[]; env: NodeJS.ProcessEnv } {
   // jobs: node-gyp compiles on every core (its default is one); the native builds are most of an install.
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_yes: 'true', npm_config_jobs: 'max' };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_yes: 'true', JOBS: 'max' };
   // When this runs as an npm script, npm's variables (npm_config_local_prefix, npm_package_*)
   // describe the project; the nested installs must not see them.
   for (const key of Object.keys(env)) {
