@@ -95,7 +95,11 @@ for (const release of HOSTS) {
       assert.doesNotMatch(result.stdout, /Creating a socket/, 'workbench chatter stays out of stdout');
     });
 
-    it('fails: non-zero exit and the failure in the output', async () => {
+    // How the runner reports a failure, a hang and bad arguments does not depend on the release:
+    // those run once, in the oldest.
+    const runnerOnly = release === HOSTS[0] ? it : undefined;
+
+    runnerOnly?.('fails: non-zero exit and the failure in the output', async () => {
       const result = await runCli([
         '--extension', fixture,
         '--tests', path.join(suites, 'failing.js'),
@@ -107,7 +111,7 @@ for (const release of HOSTS) {
       assert.match(result.stdout, /AssertionError/);
     });
 
-    it('hangs: times out with a message, a log tail and exit 124', async () => {
+    runnerOnly?.('hangs: times out with a message, a log tail and exit 124', async () => {
       const result = await runCli([
         '--extension', fixture,
         '--tests', path.join(suites, 'hanging.js'),
@@ -160,7 +164,7 @@ for (const release of HOSTS) {
       assert.match(result.stdout, /2 passing/);
     });
 
-    it('rejects bad arguments with the usage and exit 2', async () => {
+    runnerOnly?.('rejects bad arguments with the usage and exit 2', async () => {
       const result = await runCli(['--tests', 'relative/entry.js']);
       assert.equal(result.code, EXIT.usage);
       assert.match(result.stderr, /--tests must be an absolute path/);

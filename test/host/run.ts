@@ -207,6 +207,10 @@ class HostRun {
     // Restricted Mode would ask "Do you trust the authors...?" in a dialog that test runs refuse
     // (an error in the log); without the prompt the workspace simply stays untrusted.
     const settings = {
+      // The web workbench saves dirty files after a second by default, desktop VS Code does not;
+      // suites written for desktop save explicitly, and an auto-save racing an explicit save made
+      // document.save() answer false now and then in VS Code 1.139.
+      'files.autoSave': 'off',
       ...(options.restricted ? { 'security.workspace.trust.startupPrompt': 'never' } : {}),
       ...options.userSettings,
     };

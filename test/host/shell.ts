@@ -38,7 +38,8 @@ export function run(
  * for its ABI. The headers come from the Node folder (`include/node`), never from a download.
  */
 export function npmUnder(nodeBinary: string): { command: string; prefix: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_yes: 'true' };
+  // jobs: node-gyp compiles on every core (its default is one); the native builds are most of an install.
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_yes: 'true', JOBS: 'max' };
   // When this runs as an npm script, npm's variables (npm_config_local_prefix, npm_package_*)
   // describe the project; the nested installs must not see them.
   for (const key of Object.keys(env)) {
