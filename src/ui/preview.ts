@@ -8,7 +8,7 @@
  * address; the page builds its live socket's URL from its own location, so reloads work there too.
  */
 import * as vscode from 'vscode';
-import type { MountInfo } from '../engine/engine';
+import type { MountInfo } from '../engine/index';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
 import { isMountNode } from './pick';
@@ -56,10 +56,14 @@ export class Preview extends Disposable {
       await vscode.commands.executeCommand(INTEGRATED_BROWSER, url);
       return { url, via: 'integrated' };
     }
-    if (commands.includes(SIMPLE_BROWSER)) {
-      // The Simple Browser shows one page in one tab, which it reuses for the next open.
+    try {
+      // The Simple Browser shows one page in one tab, which it reuses for the next open. Its API
+      // command is registered only once the built-in extension activates (on this very command), so
+      // it is not in getCommands() before the first use: try it, and fall back when it is missing.
       await vscode.commands.executeCommand(SIMPLE_BROWSER, uri, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
       return { url, via: 'simpleBrowser' };
+    } catch {
+      // No Simple Browser in this editor (it is a built-in extension that can be disabled).
     }
     await vscode.env.openExternal(uri);
     return { url, via: 'external' };

@@ -17,6 +17,7 @@ export function run(): Promise<void> {
     'edit.test.js',
     'port.test.js',
     'export.test.js',
+    'preview.test.js',
     'deactivate.test.js',
   ]);
 }
