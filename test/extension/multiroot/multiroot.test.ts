@@ -66,9 +66,18 @@ describe('multi-root workspace', () => {
     const engine = api.engines().find((entry) => entry.folder.toString() === gamma.uri.toString())!.engine;
     assert.deepStrictEqual(engine.problems, []);
     assert.deepStrictEqual(api.mounts(gamma.uri).map((mount) => mount.spec.name), ['site']);
-    // The template's diagnostics, from the open editor: none.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.deepStrictEqual(vscode.languages.getDiagnostics(created).filter((d) => d.source === 'mounts'), []);
+    // The template's diagnostics, from the open editor: none. An unknown field typed into it is the
+    // sentinel: once its problem shows, the whole text has been validated, and it must be the only one.
+    const editor = await vscode.window.showTextDocument(created);
+    const brace = editor.document.getText().indexOf('{') + 1;
+    assert.ok(await editor.edit((edit) => edit.insert(editor.document.positionAt(brace), ' "sentinelField": 1,')));
+    const problems = await waitFor('the sentinel field\'s problem', () => {
+      const found = vscode.languages.getDiagnostics(created).filter((d) => d.source === 'mounts');
+      return found.length ? found : undefined;
+    });
+    assert.strictEqual(problems.length, 1, `the template itself has no problem: ${problems.map((d) => d.message).join('; ')}`);
+    assert.match(problems[0].message, /sentinelField is not a top-level field/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
