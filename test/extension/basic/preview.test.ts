@@ -25,9 +25,11 @@ describe('open preview', () => {
     const api = await getApi();
     const node = api.tree.getChildren().find((candidate) => api.tree.getTreeItem(candidate).label === 'hello');
     assert.ok(node, 'the tree lists the hello mount');
-    const local = api.urlOf('/hello');
-    assert.ok(local, 'the hello mount has a URL while serving');
-    const external = (await vscode.env.asExternalUri(vscode.Uri.parse(local))).toString(true);
+    const root = api.engines()[0].engine.url;
+    assert.ok(root, 'the server has a URL while serving');
+    // The mount's browser URL is the server's external address (a port-forwarding proxy in a remote
+    // window, which drops the path) with the mount's own path kept.
+    const external = (await vscode.env.asExternalUri(vscode.Uri.parse(root))).toString(true).replace(/\/$/, '') + '/hello';
     const opened = await vscode.commands.executeCommand<PreviewOpened | undefined>('mounts.openPreview', node);
     assert.deepStrictEqual(opened && { via: opened.via, url: opened.url.replace(/\/$/, '') }, { via: 'simpleBrowser', url: external.replace(/\/$/, '') });
     await waitFor('a Simple Browser tab', () => simpleBrowserTabs().length === 1 || undefined);

@@ -6,7 +6,7 @@ import type { StatusModel } from '../../../src/ui/statusBar';
 import { getApi } from '../helpers';
 import { Stubs } from '../stubs';
 
-const ACTIONS = ['$(globe) Open in Browser', '$(debug-restart) Restart', '$(debug-alt) Debug', '$(debug-stop) Stop', '$(output) Show Log'];
+const ACTIONS = ['$(globe) Open in Browser', '$(preview) Open Preview', '$(debug-restart) Restart', '$(debug-alt) Debug', '$(debug-stop) Stop', '$(output) Show Log'];
 
 /** The status bar as it was at each state change during `run`. */
 async function statusDuring(run: () => Thenable<unknown>): Promise<StatusModel[]> {
@@ -48,7 +48,7 @@ describe('status bar', () => {
     ]);
   });
 
-  it('a click while serving offers Open in Browser, Restart, Debug, Stop and Show Log', async () => {
+  it('a click while serving offers Open in Browser, Open Preview, Restart, Debug, Stop and Show Log', async () => {
     const api = await getApi();
     const calls = stubs.replace(vscode.window, 'showQuickPick', () => Promise.resolve(undefined));
     await vscode.commands.executeCommand('mounts.statusBarClicked');
