@@ -634,7 +634,7 @@ class Validator {
     return env;
   }
 
-  /** Normalizes a prefix (dispatch rule 1): '/blog/' is '/blog', '/' stays '/'. */
+  /** Normalizes a prefix so that equal prefixes match alike: '/blog/' is '/blog', '/' stays '/'. */
   private prefix(node: Node, field: string): string | undefined {
     if (node.type !== 'string') return void this.expected(node, field, 'a string');
     const raw = node.value as string;

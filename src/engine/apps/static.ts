@@ -1,5 +1,5 @@
 /**
- * Static mounts: a folder served with send/serve-static semantics (issue 2, rule 6): ETag,
+ * Static mounts: a folder served with send/serve-static semantics: ETag,
  * Last-Modified, conditional GET, Range, HEAD, Content-Type, `index.html` for folders, a 301 to
  * the trailing-slash URL for a folder, dotfiles 404, optional SPA fallback and folder listing.
  *
