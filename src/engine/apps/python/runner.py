@@ -22,11 +22,15 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     # The runner's folder must not shadow the app's modules: it is on sys.path only for this import.
     sys.path[0] = here
-    # Nor leave a __pycache__ in Mounts' own folder (read-only once installed); the app's own
-    # modules are compiled as usual.
+    # Nor leave a __pycache__ in Mounts' own folder (read-only once installed). Afterwards the
+    # setting goes back to what the environment asked for: Mounts sets PYTHONDONTWRITEBYTECODE for
+    # the app's modules, because Python trusts a .pyc whose recorded source mtime (whole seconds)
+    # and size match, and a save within the second of the last start that keeps the size
+    # (VERSION = 'v1' -> 'v5') otherwise restarts into the old code.
+    asked_for = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
     import mounts_serve
-    sys.dont_write_bytecode = False
+    sys.dont_write_bytecode = asked_for
     sys.path[0] = os.getcwd()
     mounts_serve.main(sys.argv[1], sys.argv[2], source)
 
