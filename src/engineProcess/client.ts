@@ -13,8 +13,9 @@
  *
  * One engine process per run: start() forks it, stop() ends it. While no process runs, the client
  * reads mounts.json itself (parsing runs no user code), so the editor shows the mounts of a folder
- * that does not serve. A run that ends by itself (a crash) leaves `crash` with the reason and the
- * last lines; the next start after repeated crashes waits, backing off as command restarts do.
+ * that does not serve. A run that ends by itself (a crash, or an app's error thrown outside a
+ * request, which ends the process) leaves `crash` with the reason and the last lines; the next start
+ * after repeated crashes waits, backing off as command restarts do.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -99,6 +100,8 @@ export class EngineClient {
   private _appProblems: readonly ConfigProblem[] = [];
   private _config: MountsConfig | undefined;
   private _crash: EngineCrash | undefined;
+  /** The app error the current run reported, which ends its process. */
+  private fatalAppError: AppError | undefined;
   private _runtime: NodeRuntime | undefined;
   private lastLines: string[] = [];
   private restricted: boolean;
@@ -346,6 +349,7 @@ export class EngineClient {
     if (this._state === 'started') return;
     this._lastError = undefined;
     this._crash = undefined;
+    this.fatalAppError = undefined;
     this.setState('starting');
     let connection: EngineConnection | undefined;
     try {
@@ -453,7 +457,10 @@ export class EngineClient {
     this.connection = undefined;
     connection.dispose();
     this.inspect = false;
-    const reason = `the engine process ${describeExit(exit)}`;
+    const appError = this.fatalAppError;
+    const reason = appError
+      ? `an app's ${appError.kind} ended the engine process: ${appError.error.split('\n', 1)[0]}`
+      : `the engine process ${describeExit(exit)}`;
     const decision = this.backoff.next(Date.now() - this.startedAt);
     this.restartDelayMs = decision.crashLoop ? CRASH_BACKOFF.maxMs : decision.delayMs;
     this._lastError = reason;
@@ -467,7 +474,12 @@ export class EngineClient {
   private applyBatch(batch: Batch): void {
     for (const line of batch.log) this.replay(line);
     if (batch.linesDropped > 0) this.logger.info(`(${batch.linesDropped} more log lines not shown: too many at once)`);
-    for (const error of batch.appErrors) this._onAppError.fire(error);
+    for (const error of batch.appErrors) {
+      // The engine process ends after reporting one (main.ts): it is the reason of the exit that follows.
+      this.fatalAppError ??= error;
+      for (const line of error.error.split('\n')) this.remember(line);
+      this._onAppError.fire(error);
+    }
     const next = batch.snapshot;
     if (!next) return;
     this.snapshot = next;

@@ -7,7 +7,11 @@
  *   the client holds the state a request led to when its promise resolves.
  * - What the engine reports is batched (every FLUSH_MS at most): its snapshot when it changed, log
  *   lines, app errors. Access-log lines beyond MAX_ACCESS_LINES per batch are counted, not sent.
- * - An error an app throws outside a request is reported and the engine keeps serving, as the CLI does.
+ * - An error an app throws outside a request (from a timer, an event handler, a promise nobody
+ *   awaits) leaves the process in a state that Node's documentation calls unsafe to resume, and a
+ *   plain `node app.js` would end on it: it is reported with its stack, then the process exits with
+ *   APP_ERROR_EXIT_CODE. The editor shows the folder in error with that reason, and Restart starts a
+ *   fresh process; the command mounts end with this one, as on any exit.
  * - When the IPC channel closes, the editor is gone (the kernel closes it even when the extension
  *   host is SIGKILLed): the engine stops and the process exits within PARENT_GONE_EXIT_MS. Command
  *   supervisors see this process go the same way and end their commands.
@@ -17,7 +21,7 @@
  */
 import * as inspector from 'node:inspector';
 import { describeError, Engine, EngineStartError, errorMessage, type Logger } from '../engine/index';
-import type { AppError, ClientMessage, EngineMessage, EngineProcessOptions, EngineRequest, EngineSnapshot, LogLine, WireError } from './protocol';
+import { APP_ERROR_EXIT_CODE, type AppError, type ClientMessage, type EngineMessage, type EngineProcessOptions, type EngineRequest, type EngineSnapshot, type LogLine, type WireError } from './protocol';
 
 /** At most this often a batch: four a second keeps the editor's share of a load near nothing. */
 const FLUSH_MS = 250;
@@ -27,6 +31,8 @@ const MAX_ACCESS_LINES = 100;
 const MAX_OTHER_LINES = 1000;
 /** The editor is gone: the engine gets this long to stop before the process exits anyway. */
 const PARENT_GONE_EXIT_MS = 1500;
+/** The report of such an error gets this long to reach the editor before the process exits anyway. */
+const APP_ERROR_REPORT_MS = 1000;
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EngineProcessOptions;
 
@@ -92,15 +98,18 @@ function scheduleFlush(): void {
 }
 
 /** Sends what is pending in one message: the snapshot if it changed, the lines, the app errors. */
-function flush(): void {
+function flush(sent?: () => void): void {
   clearTimeout(flushTimer);
   flushTimer = undefined;
   const current = snapshot();
   const json = JSON.stringify(current);
   const changed = json !== lastSnapshotJson;
-  if (!changed && log.length === 0 && appErrors.length === 0 && linesDropped === 0) return;
+  if (!changed && log.length === 0 && appErrors.length === 0 && linesDropped === 0) {
+    sent?.();
+    return;
+  }
   lastSnapshotJson = json;
-  send({ type: 'batch', snapshot: changed ? current : undefined, log, linesDropped, appErrors });
+  send({ type: 'batch', snapshot: changed ? current : undefined, log, linesDropped, appErrors }, sent);
   log = [];
   appErrors = [];
   accessLines = 0;
@@ -170,14 +179,16 @@ process.on('SIGTERM', leave);
 process.on('SIGINT', leave);
 process.on('SIGHUP', leave);
 
-// An app's stray asynchronous throw must not take every mount down: it is reported, with its stack.
-process.on('uncaughtException', (error) => {
-  appErrors.push({ kind: 'uncaught error', error: describeError(error) });
-  scheduleFlush();
-});
-process.on('unhandledRejection', (reason) => {
-  appErrors.push({ kind: 'unhandled promise rejection', error: describeError(reason) });
-  scheduleFlush();
-});
+let endingOnAppError = false;
+function endOnAppError(kind: AppError['kind'], error: unknown): void {
+  // A second error while the first is on its way (a timer firing again) is in the same report's wake.
+  if (endingOnAppError) return;
+  endingOnAppError = true;
+  appErrors.push({ kind, error: describeError(error) });
+  setTimeout(() => process.exit(APP_ERROR_EXIT_CODE), APP_ERROR_REPORT_MS).unref();
+  flush(() => process.exit(APP_ERROR_EXIT_CODE));
+}
+process.on('uncaughtException', (error) => endOnAppError('uncaught error', error));
+process.on('unhandledRejection', (reason) => endOnAppError('unhandled promise rejection', reason));
 
 send({ type: 'hello', pid: process.pid, nodeVersion: process.version, execPath: process.execPath, inspectorUrl: inspector.url() });

@@ -95,7 +95,10 @@ export interface LogLine {
   readonly error?: string;
 }
 
-/** An app's error thrown outside any request (a timer, an event handler): the engine keeps serving. */
+/** How the engine process ends after an app's error outside a request (EX_SOFTWARE: an internal software error). */
+export const APP_ERROR_EXIT_CODE = 70;
+
+/** An app's error thrown outside any request (a timer, an event handler): the engine process ends on it. */
 export interface AppError {
   readonly kind: 'uncaught error' | 'unhandled promise rejection';
   /** The stack, or the text of what was thrown. */

@@ -74,7 +74,7 @@ export class MountsFolders extends Disposable {
   /** A folder's mounts, their status or its config problems changed. */
   readonly onDidChangeMounts = this._onDidChangeMounts.event;
   private readonly _onAppError = this._register(new vscode.EventEmitter<{ readonly folder: MountsFolder; readonly error: AppError }>());
-  /** An app of a folder threw outside any request; its engine keeps serving. */
+  /** An app of a folder threw outside any request; its engine process ends on it. */
   readonly onAppError = this._onAppError.event;
   private readonly _onDidCrash = this._register(new vscode.EventEmitter<{ readonly folder: MountsFolder; readonly crash: EngineCrash }>());
   /** A folder's engine process ended without being asked to. */

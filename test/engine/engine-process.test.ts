@@ -20,6 +20,7 @@ const APP = `module.exports = (req, res) => {
   if (req.url === '/pid') return res.end(String(process.pid));
   if (req.url === '/exit') { console.log('the app is about to exit'); res.end('bye', () => process.exit(1)); return; }
   if (req.url === '/throw-later') { setTimeout(() => { throw new Error('thrown from an app timer'); }, 5); return res.end('scheduled'); }
+  if (req.url === '/reject-later') { setTimeout(() => Promise.reject(new Error('rejected in an app timer')), 5); return res.end('scheduled'); }
   res.end('app ' + req.url);
 };
 `;
@@ -200,17 +201,32 @@ describe('engine process: the client against a real engine process', function ()
     assert.equal(engine.crash, undefined);
   });
 
-  it('an error an app throws from a timer is reported with its stack, and the engine keeps serving', async () => {
-    const engine = createClient();
-    await engine.start();
-    const reported = new Promise<AppError>((resolve) => engine.onAppError(resolve));
-    await get(`${engine.urlOf({ prefix: '/app' })}throw-later`);
-    const error = await reported;
-    assert.equal(error.kind, 'uncaught error');
-    assert.match(error.error, /^Error: thrown from an app timer\n\s+at .*app\.js:4/);
-    assert.equal(engine.state, 'started');
-    assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}still`)).body, 'app /still');
-  });
+  for (const { route, kind, thrown } of [
+    { route: 'throw-later', kind: 'uncaught error', thrown: 'Error: thrown from an app timer' },
+    { route: 'reject-later', kind: 'unhandled promise rejection', thrown: 'Error: rejected in an app timer' },
+  ] as const) {
+    it(`an app's ${kind} outside a request is reported with its stack and ends the process, which is the error; start serves again`, async () => {
+      const engine = createClient();
+      await engine.start();
+      const pid = engine.pid!;
+      const reported = new Promise<AppError>((resolve) => engine.onAppError(resolve));
+      const crashed = new Promise<EngineCrash>((resolve) => engine.onDidCrash(resolve));
+      assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}${route}`)).body, 'scheduled');
+      const error = await reported;
+      assert.equal(error.kind, kind);
+      assert.ok(error.error.startsWith(`${thrown}\n`), error.error);
+      assert.match(error.error, /\n\s+at .*app\.js:\d+/);
+      const crash = await crashed;
+      assert.equal(crash.reason, `an app's ${kind} ended the engine process: ${thrown}`);
+      assert.ok(crash.lastLines.some((line) => /app\.js:\d+/.test(line)), crash.lastLines.join('\n'));
+      assert.equal(engine.state, 'stopped');
+      assert.equal(engine.lastError, crash.reason);
+      await waitFor(() => !alive(pid), 5000, 'the engine process to be gone');
+      await engine.start();
+      assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}still`)).body, 'app /still');
+      assert.equal(engine.lastError, undefined);
+    });
+  }
 
   it('debug() restarts the run with the inspector on a loopback port; the run keeps serving', async () => {
     const engine = createClient();
