@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { getRequestListener } from '@hono/node-server';
 import { Emitter } from '../events';
 import { describeError, errorMessage, type Logger } from '../logger';
 import type { ModuleMountSpec } from '../spec';
@@ -310,6 +309,9 @@ const FETCH_HANDLERS = new WeakSet<Handler>();
 type FetchFunction = (request: Request, env: unknown) => Response | Promise<Response>;
 
 function fetchHandler(fetchFunction: FetchFunction): Handler {
+  // Loaded for the first fetch-style app, not at the top: see the yaml package in export/gateway.ts
+  // for what loading such packages up front costs every engine process start.
+  const { getRequestListener } = require('@hono/node-server') as typeof import('@hono/node-server');
   const listener = getRequestListener(
     (request, env) => {
       const fail = (env.incoming as unknown as Record<symbol, FailRequest>)[FAIL];

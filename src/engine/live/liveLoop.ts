@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
 import { sendPage } from '../pages';
 import { mountId, type MountSpec } from '../spec';
@@ -55,7 +55,11 @@ const MAX_ID_LENGTH = 2048;
 
 export class LiveLoop {
   enabled: boolean;
-  private readonly sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024, clientTracking: false });
+  /**
+   * Made for the first page that connects, not at start: see the yaml package in export/gateway.ts
+   * for what loading such packages up front costs every engine process start.
+   */
+  private sockets: WebSocketServer | undefined;
   /** Open pages by the id of the mount that served them. */
   private readonly pages = new Map<string, Set<WebSocket>>();
   private readonly pending = new Map<string, Pending>();
@@ -107,6 +111,7 @@ export class LiveLoop {
     if (pathname !== LIVE_SOCKET_PATH) return false;
     const id = new URLSearchParams(search).get('mount') ?? '';
     if (id.length > MAX_ID_LENGTH) return false;
+    this.sockets ??= new (require('ws') as typeof import('ws')).WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024, clientTracking: false });
     this.sockets.handleUpgrade(req, socket, head, (page) => this.adopt(page, id));
     return true;
   }
