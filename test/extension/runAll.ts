@@ -8,7 +8,10 @@
  *
  * The vsix setup needs mounts.vsix (`npm run package`).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { selectHosts } from '../host/hosts';
 import { installHosts, type HostInstall } from '../host/install';
@@ -29,6 +32,22 @@ const interrupted = new AbortController();
 process.once('SIGINT', () => interrupted.abort());
 process.once('SIGTERM', () => interrupted.abort());
 
+/** The `extensions` folders of the setups, each packaged once per run: folder → .vsix. */
+const packaged = new Map<string, string>();
+
+function packageExtensions(setups: readonly Setup[]): void {
+  const folders = [...new Set(setups.flatMap((setup) => setup.extensions ?? []))];
+  if (folders.length === 0) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mounts-extensions-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const vsce = path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');
+  for (const folder of folders) {
+    const vsix = path.join(dir, `${path.basename(folder)}.vsix`);
+    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: folder, stdio: 'pipe' });
+    packaged.set(folder, vsix);
+  }
+}
+
 async function runSetup(setup: Setup, host: HostInstall): Promise<Outcome> {
   const name = `VS Code ${host.spec.vscode} · ${setup.name}`;
   const started = Date.now();
@@ -44,7 +63,7 @@ async function runSetup(setup: Setup, host: HostInstall): Promise<Outcome> {
       extensionTestsPath: setup.tests,
       // The packaged run must not load the source tree: the test entry's folder has no package.json.
       extensionDevelopmentPath: setup.vsix ? undefined : ROOT,
-      installVsix: setup.vsix ? VSIX : undefined,
+      installVsix: [...(setup.vsix ? [VSIX] : []), ...(setup.extensions ?? []).map((folder) => packaged.get(folder)!)],
       workspace,
       restricted: setup.restricted,
       userSettings: setup.userSettings,
@@ -67,6 +86,7 @@ async function runSetup(setup: Setup, host: HostInstall): Promise<Outcome> {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const setups = selectSetups(argv);
+  packageExtensions(setups);
   const parallel = argv.includes('--serial') ? 1 : 2;
   const hosts = await installHosts(selectHosts(argv), { log: (line) => process.stderr.write(`${line}\n`) });
   for (const host of hosts) {

@@ -24,10 +24,22 @@ export interface Setup {
   readonly vsix?: boolean;
   /** The profile's user settings, in place before the window opens (so before activation). */
   readonly userSettings?: Record<string, unknown>;
+  /**
+   * Extension folders installed beside Mounts, packaged for the run: a web workbench takes one
+   * extension development path (the last wins), so they cannot be loaded from source.
+   */
+  readonly extensions?: readonly string[];
 }
 
+/**
+ * Stands in for the Python extension, which cannot be installed offline: its environments API, as
+ * @vscode/python-extension reads it. In the single-folder setup only; the auto-start setup runs
+ * without it, so both sides of "is the Python extension installed" are tested.
+ */
+const PYTHON_EXTENSION_STAND_IN = path.join(ROOT, 'test', 'extension', 'pythonStandIn');
+
 export const SETUPS: readonly Setup[] = [
-  { name: 'single folder', tests: path.join(SUITES, 'basic.js'), fixture: 'basic', open: '.' },
+  { name: 'single folder', tests: path.join(SUITES, 'basic.js'), fixture: 'basic', open: '.', extensions: [PYTHON_EXTENSION_STAND_IN] },
   { name: 'restricted mode', tests: path.join(SUITES, 'restricted.js'), fixture: 'basic', open: '.', restricted: true },
   { name: 'multi-root', tests: path.join(SUITES, 'multiroot.js'), fixture: 'multi-root', open: 'multi.code-workspace' },
   { name: 'packaged vsix', tests: path.join(SUITES, 'vsix.js'), fixture: 'basic', open: '.', vsix: true },

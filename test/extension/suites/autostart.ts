@@ -3,5 +3,5 @@ import * as path from 'node:path';
 import { runMocha } from '../mocha';
 
 export function run(): Promise<void> {
-  return runMocha(path.join(__dirname, '..', 'autostart'), ['autostart.test.js']);
+  return runMocha(path.join(__dirname, '..', 'autostart'), ['autostart.test.js', 'python.test.js']);
 }

@@ -18,6 +18,7 @@ export function run(): Promise<void> {
     'port.test.js',
     'export.test.js',
     'preview.test.js',
+    'python.test.js',
     'deactivate.test.js',
   ]);
 }
