@@ -171,3 +171,30 @@ describe('hot remount under load: 50 atomic saves of mounts.json and of a module
     }
   });
 });
+
+describe('--watch: a mounts.json that its folder watch cannot see change', function () {
+  this.timeout(60_000);
+
+  // mounts.json kept elsewhere (a dotfiles repository, say) and linked into the folder: its changes
+  // happen outside the watched folder, where no file event reaches. mounts.json is also polled, the
+  // same safety net that catches a save whose event never came.
+  it('reloads when the file a symlinked mounts.json points to is saved in place or by rename', async () => {
+    const config = (extra: string) => JSON.stringify({ port: 0, mounts: [{ prefix: `/${extra}`, module: 'stable.js' }] });
+    const dir = makeWorkspace({ 'stable.js': moduleText('stable') });
+    const elsewhere = makeWorkspace({ 'mounts.json': config('v0') });
+    fs.symlinkSync(path.join(elsewhere, 'mounts.json'), path.join(dir, 'mounts.json'));
+    const cli = runCli([dir, '--watch']);
+    try {
+      await waitFor(() => /Watching .* for changes/.test(cli.stdout), `the "Watching" line; stdout: ${cli.stdout} stderr: ${cli.stderr}`);
+      const port = servingPort(cli.stdout);
+      await until(port, '/v0/', 'stable', 'the first config');
+      fs.writeFileSync(path.join(elsewhere, 'mounts.json'), config('inplace'));
+      await until(port, '/inplace/', 'stable', 'the in-place save of the linked file');
+      atomicWrite(path.join(elsewhere, 'mounts.json'), config('renamed'));
+      await until(port, '/renamed/', 'stable', 'the atomic save of the linked file');
+    } finally {
+      cli.child.kill('SIGINT');
+      await cli.exited;
+    }
+  });
+});
