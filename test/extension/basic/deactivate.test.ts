@@ -3,7 +3,7 @@
 import * as assert from 'node:assert';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { engineProcesses, EXTENSION_ID, firstFolder, get, getApi, isAlive, isListening } from '../helpers';
+import { engineProcesses, EXTENSION_ID, firstFolder, get, getApi, isAlive, isListening, waitFor } from '../helpers';
 
 describe('deactivation', () => {
   it('deactivate() stops every engine, frees every port and ends every command', async () => {
@@ -14,10 +14,14 @@ describe('deactivation', () => {
     const enginePid = api.engines()[0].engine.pid!;
     assert.deepStrictEqual(engineProcesses(configFile), [enginePid], 'one engine process serves the folder');
     for (const port of ports) assert.ok(await isListening(port));
-    // Answering means the command's process is ready, with its pid and port known.
+    // Answering means the command's process is ready; the engine process reports its pid and port
+    // in its next batch of events (at most 250 ms later).
     assert.strictEqual((await get(api.urlOf('/cmd')!)).status, 200);
-    const { pid, port: childPort } = api.mounts().find((mount) => mount.id === '/cmd')!.status;
-    assert.ok(pid !== undefined && childPort !== undefined && isAlive(pid), `the command runs (pid ${pid})`);
+    const { pid, port: childPort } = await waitFor("the command's pid and port to be reported", () => {
+      const status = api.mounts().find((mount) => mount.id === '/cmd')!.status;
+      return status.pid !== undefined && status.port !== undefined ? { pid: status.pid, port: status.port } : undefined;
+    });
+    assert.ok(isAlive(pid), `the command runs (pid ${pid})`);
 
     // The host keeps one module instance per extension: require() gives the one VS Code activated.
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;

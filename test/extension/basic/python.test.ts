@@ -62,8 +62,8 @@ describe("wsgi mounts on the Python extension's interpreter", () => {
 
   it('restarts the app on a new selection; a mount with its own python keeps running', async () => {
     const api = await getApi();
-    const ownPid = api.mounts().find((mount) => mount.id === '/own')?.status.pid;
-    assert.ok(ownPid !== undefined, 'the /own mount runs');
+    // The engine process reports a mount's pid in its next batch of events, at most 250 ms after.
+    const ownPid = await waitFor("the /own mount's pid to be reported", () => api.mounts().find((mount) => mount.id === '/own')?.status.pid);
     await vscode.commands.executeCommand('pythonStandIn.select', alternative);
     await waitFor('the new selection to answer', async () => (await get(`${api.urlOf('/py')}`)).body === alternative, 20_000);
     assert.ok(api.recentLog().some((line) => line.includes(`wsgi which:app runs on ${alternative} (${SOURCE})`)), api.recentLog().slice(-20).join('\n'));
