@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_USAGE, readArguments } from './cliArguments';
 import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, MOUNT_KINDS, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
 
@@ -29,9 +29,8 @@ ${EXPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = readArguments(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -44,31 +43,26 @@ export async function main(argv: string[]): Promise<number> {
         only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 64;
-  }
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const args = positionals[0] === 'serve' ? positionals.slice(1) : positionals;
   if (args.length > 1) {
     process.stderr.write(`Unexpected argument "${args[1]}".\n\n${USAGE}\n`);
-    return 64;
+    return EXIT_USAGE;
   }
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     process.stderr.write(`--port must be an integer from 0 to 65535, got "${values.port}".\n`);
-    return 64;
+    return EXIT_USAGE;
   }
   const only = values.only?.split(',').map((kind) => kind.trim());
   const unknownKind = only?.find((kind) => !(MOUNT_KINDS as readonly string[]).includes(kind));
   if (unknownKind !== undefined) {
     process.stderr.write(`--only: unknown kind "${unknownKind}"; kinds are ${MOUNT_KINDS.join(', ')}.\n`);
-    return 64;
+    return EXIT_USAGE;
   }
   const configFile = resolveConfigFile(args[0] ?? '.');
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_USAGE, readArguments } from './cliArguments';
 import { EXPORT_TARGETS, ExportConfigError, exportMounts, isExportTarget } from './engine/index';
 
 export const EXPORT_USAGE = `Usage: mounts export <${EXPORT_TARGETS.join('|')}> [PATH] [--app-server URL] [--out FILE]
@@ -19,9 +19,8 @@ server, \`mounts serve PATH --only <kinds>\`, which the file's header spells out
   --out FILE         write to FILE instead of standard output`;
 
 export async function exportMain(argv: string[], resolveConfigFile: (target: string) => string): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = readArguments(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -29,24 +28,19 @@ export async function exportMain(argv: string[], resolveConfigFile: (target: str
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${EXPORT_USAGE}\n`);
-    return 64;
-  }
+    },
+    EXPORT_USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${EXPORT_USAGE}\n`);
-    return 0;
-  }
   const [target, where, extra] = positionals;
   if (target === undefined || !isExportTarget(target)) {
     process.stderr.write(`${target === undefined ? 'Which target?' : `Unknown target "${target}".`} Choose one of ${EXPORT_TARGETS.join(', ')}.\n\n${EXPORT_USAGE}\n`);
-    return 64;
+    return EXIT_USAGE;
   }
   if (extra !== undefined) {
     process.stderr.write(`Unexpected argument "${extra}".\n\n${EXPORT_USAGE}\n`);
-    return 64;
+    return EXIT_USAGE;
   }
   let result;
   try {
