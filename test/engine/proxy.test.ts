@@ -7,11 +7,10 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
-import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
-import type { MountedRequest } from '../../src/engine/apps/app';
+import { createForwarder } from '../../src/engine/apps/proxy';
 import { silentLogger } from '../../src/engine/logger';
-import { sendPage } from '../../src/engine/pages';
 import { startEngine } from './helpers';
+import { closeServer, listen, rawExchange, serveForwarder } from './proxy-harness';
 
 // ---- harness ---------------------------------------------------------------------------------
 
@@ -34,39 +33,6 @@ async function mountProxy(prefix: string, options: MountOptions): Promise<Mounte
     mounts: [{ prefix, proxy: options.target, name: options.name, stripPrefix: options.stripPrefix, timeout: options.timeoutSeconds }],
   });
   return { origin: running.origin, port: running.port, close: () => running.stop() };
-}
-
-/** A forwarder served at `prefix` the way the engine mounts apps (url/baseUrl/originalUrl, failure pages). */
-async function serveForwarder(prefix: string, options: Partial<ForwarderOptions> & Pick<ForwarderOptions, 'target'>): Promise<Mounted & { forwarder: Forwarder }> {
-  const forwarder = createForwarder({ name: 'api', stripPrefix: true, timeoutSeconds: 60, logger: silentLogger, ...options });
-  const baseUrl = prefix === '/' ? '' : prefix;
-  const server = http.createServer((req, res) => {
-    const mounted = req as MountedRequest;
-    mounted.originalUrl = req.url ?? '/';
-    mounted.baseUrl = baseUrl;
-    mounted.url = mounted.originalUrl.slice(baseUrl.length) || '/';
-    forwarder.handle(mounted, res, (error) => sendPage(req, res, { status: (error as { status?: number }).status ?? 500, message: (error as Error).message }));
-  });
-  const port = await listen(server);
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    forwarder,
-    async close() {
-      await forwarder.close();
-      await closeServer(server);
-    },
-  };
-}
-
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closeServer(server: http.Server | net.Server): Promise<void> {
-  (server as http.Server).closeAllConnections?.();
-  await new Promise((resolve) => server.close(resolve));
 }
 
 interface Reply {
@@ -132,18 +98,6 @@ async function startUpstream(answer?: (req: http.IncomingMessage, res: http.Serv
     },
     close: () => closeServer(server),
   };
-}
-
-/** Writes `text` on a fresh connection and returns everything received until the server closes. */
-function rawHttp(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.on('error', reject);
-    socket.write(text);
-  });
 }
 
 function lowerNames(raw: string[]): string[] {
@@ -270,7 +224,7 @@ describe('proxy mounts (apps/proxy.ts)', () => {
     it('removes hop-by-hop headers and those named in Connection', async () => {
       const { upstream, proxy } = await setup('/api');
       // Raw bytes: node's client refuses to send some of these.
-      const reply = await rawHttp(
+      const reply = await rawExchange(
         proxy.port,
         'GET /api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, X-Hop-One, x-hop-two\r\n' +
           'Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nTrailer: X-Checksum\r\n' +

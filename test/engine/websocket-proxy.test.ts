@@ -11,16 +11,7 @@ import type { MountedRequest } from '../../src/engine/apps/app';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
 import { silentLogger } from '../../src/engine/logger';
 import { rawUpgrade, startEngine } from './helpers';
-
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closeServer(server: net.Server): Promise<void> {
-  (server as http.Server).closeAllConnections?.();
-  await new Promise((resolve) => server.close(resolve));
-}
+import { closeServer, listen } from './proxy-harness';
 
 interface MountOptions {
   readonly target: string;
