@@ -1,45 +1,12 @@
 /** The CLI as a user runs it: the bundled dist/cli.js in a real child process. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { CLI, runCli, servingPort, waitFor } from './cliProcess';
 import { get, isListening, makeWorkspace } from './helpers';
-
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-
-interface Run {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
-function run(args: string[], cwd?: string): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const result: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (chunk) => (result.stdout += chunk));
-  child.stderr!.on('data', (chunk) => (result.stderr += chunk));
-  return result;
-}
-
-async function waitFor(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function servingPort(output: string): number {
-  return Number(/Mounts serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)?.[1]);
-}
 
 describe('cli', function () {
   this.timeout(30_000);
@@ -62,7 +29,7 @@ describe('cli', function () {
       'hello.js': `module.exports = (req, res) => res.end('hi from ' + req.baseUrl);`,
       'site/index.html': 'home',
     });
-    const cli = run(['serve', dir, '--port', '0']);
+    const cli = runCli(['serve', dir, '--port', '0']);
     await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
     const port = servingPort(cli.stdout);
     assert.match(cli.stdout, new RegExp(`http://127\\.0\\.0\\.1:${port}/hello/\\s+module\\s+hello\\s+${dir.replace(/[/.]/g, '\\$&')}/hello\\.js`));
@@ -78,7 +45,7 @@ describe('cli', function () {
     const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ mounts: [{ prefix: '/', static: 'site' }] }), 'site/index.html': '<html><head></head></html>' });
     const navigation = { headers: { 'Sec-Fetch-Dest': 'document', Accept: 'text/html' } };
     for (const [args, expected] of [[[], '<html><head><script src="/__mounts/live.js" data-mount="/"></script></head></html>'], [['--no-live-reload'], '<html><head></head></html>']] as const) {
-      const cli = run(['serve', dir, '--port', '0', ...args]);
+      const cli = runCli(['serve', dir, '--port', '0', ...args]);
       await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
       assert.equal((await get(`http://127.0.0.1:${servingPort(cli.stdout)}/`, navigation)).body, expected, args.join(' '));
       cli.child.kill('SIGINT');
@@ -88,7 +55,7 @@ describe('cli', function () {
 
   it('exits 2 with every problem of an invalid mounts.json on stderr', async () => {
     const dir = makeWorkspace({ 'mounts.json': '{\n  "mounts": [\n    { "prefix": "blog", "module": "a.js" },\n    { "prefix": "/x" }\n  ]\n}\n' });
-    const cli = run([path.join(dir, 'mounts.json')]);
+    const cli = runCli([path.join(dir, 'mounts.json')]);
     assert.equal(await cli.exited, 2);
     assert.match(cli.stderr, /mounts\.json:3:/);
     assert.match(cli.stderr, /mounts\.json:4:/);
@@ -97,7 +64,7 @@ describe('cli', function () {
   it('exits 2 when apps cannot load, naming each one\'s line and field in mounts.json', async () => {
     const config = `{\n  "port": 0,\n  "mounts": [\n    { "prefix": "/x", "module": "x.js" },\n    { "prefix": "/s", "static": "nope" },\n    { "prefix": "/m", "module": "missing.js" }\n  ]\n}\n`;
     const dir = makeWorkspace({ 'mounts.json': config, 'x.js': 'module.exports = 7;' });
-    const cli = run([], dir);
+    const cli = runCli([], { cwd: dir });
     assert.equal(await cli.exited, 2);
     assert.match(cli.stderr, /^mounts\.json:4:5: mounts\[0\]\.module "\/x": module .*x\.js exports a number/m);
     assert.match(cli.stderr, /^mounts\.json:5:5: mounts\[1\]\.static "\/s": folder .*nope does not exist$/m);
@@ -111,7 +78,7 @@ describe('cli', function () {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port, mounts: [] }) });
-      const cli = run([dir]);
+      const cli = runCli([dir]);
       assert.equal(await cli.exited, 1);
       assert.match(cli.stderr, new RegExp(`port ${port} is in use`));
     } finally {
@@ -120,8 +87,8 @@ describe('cli', function () {
   });
 
   it('exits 64 on bad arguments', async () => {
-    assert.equal(await run(['--port', 'abc']).exited, 64);
-    assert.equal(await run(['--nope']).exited, 64);
+    assert.equal(await runCli(['--port', 'abc']).exited, 64);
+    assert.equal(await runCli(['--nope']).exited, 64);
   });
 
   it('--watch applies mounts.json edits and hot-reloads module files', async () => {
@@ -130,7 +97,7 @@ describe('cli', function () {
       'a.js': `module.exports = (req, res) => res.end('a1');`,
       'b.js': `module.exports = (req, res) => res.end('b');`,
     });
-    const cli = run([dir, '--watch', '--quiet']);
+    const cli = runCli([dir, '--watch', '--quiet']);
     try {
       await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
       const origin = `http://127.0.0.1:${servingPort(cli.stdout)}`;
