@@ -10,8 +10,8 @@ import WebSocket from 'ws';
 import { Engine } from '../../src/engine/engine';
 import { get, makeWorkspace, recordingLogger } from './helpers';
 import { REPO, waitFor } from './fixtures/command/helpers';
+import { CHROMIUM, launchChromium } from './fixtures/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('a Vite dev server as a command mount', function () {
   this.timeout(60_000);
@@ -73,13 +73,7 @@ describe('a Vite dev server as a command mount', function () {
 
   it('updates the page in Chromium over HMR without a reload', async function () {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this test needs Debian's chromium (apt-get install chromium)`);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const sockets: string[] = [];

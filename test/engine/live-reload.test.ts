@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage, passSentinel, SENTINEL_FILES, SENTINEL_LINK, SENTINEL_MOUNT, waitForLivePages } from './fixtures/live/browser';
+import { launchChromium } from './fixtures/chromium';
+import { openPage, passSentinel, SENTINEL_FILES, SENTINEL_LINK, SENTINEL_MOUNT, waitForLivePages } from './fixtures/live/browser';
 import { startEngine, type RunningEngine } from './helpers';
 
 const page = (title: string, extraHead = '') =>

@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { launchChromium } from './fixtures/chromium';
 import { get, makeWorkspace, startEngine, type RunningEngine } from './helpers';
 import { REPO, statusOf, waitFor } from './fixtures/command/helpers';
 import { PYTHON, pythonFiles } from './fixtures/python/helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 /**
  * FastAPI's docs page loads Swagger UI from cdn.jsdelivr.net; the test machine is offline, so the
  * browser gets the same files from the swagger-ui-dist package instead (the page itself is FastAPI's).
@@ -39,13 +39,7 @@ describe('asgi mounts', function () {
     assert.deepEqual(spec.servers, [{ url: '/api' }]);
     assert.ok(running.logs.some((line) => line.includes('serves asgi fastapi_app:app with uvicorn')), running.logs.join('\n'));
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.route('https://cdn.jsdelivr.net/**', (route) => {
