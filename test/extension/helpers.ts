@@ -119,3 +119,16 @@ export function engineProcesses(configFile: string): number[] {
   }
   return found;
 }
+
+/**
+ * A WSGI app (which.py, `which:app`) that answers with the interpreter running it: a symlink keeps
+ * its own path in sys.executable, so the answer tells which interpreter was chosen.
+ */
+export const WHICH_PYTHON_APP = `import sys
+
+
+def app(environ, start_response):
+    body = sys.executable.encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+`;

@@ -5,16 +5,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { firstFolder, get, getApi, waitFor } from '../helpers';
+import { firstFolder, get, getApi, waitFor, WHICH_PYTHON_APP } from '../helpers';
 
-const WHICH = `import sys
-
-
-def app(environ, start_response):
-    body = sys.executable.encode()
-    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
-    return [body]
-`;
 
 describe('wsgi mounts without the Python extension', () => {
   const root = () => firstFolder().uri.fsPath;
@@ -33,7 +25,7 @@ describe('wsgi mounts without the Python extension', () => {
     const api = await getApi();
     const configFile = path.join(root(), 'mounts.json');
     original = fs.readFileSync(configFile, 'utf8');
-    fs.writeFileSync(path.join(root(), 'which.py'), WHICH);
+    fs.writeFileSync(path.join(root(), 'which.py'), WHICH_PYTHON_APP);
     fs.writeFileSync(configFile, JSON.stringify({ port: 0, mounts: [{ prefix: '/py', wsgi: 'which:app' }] }));
     assert.strictEqual(await vscode.commands.executeCommand('mounts.restart', firstFolder().uri), true);
     const logged = await waitFor('the log to name the interpreter', () =>

@@ -7,17 +7,8 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { firstFolder, get, getApi, waitFor } from '../helpers';
+import { firstFolder, get, getApi, waitFor, WHICH_PYTHON_APP } from '../helpers';
 
-/** Answers with the interpreter running it: a symlink keeps its own path in sys.executable. */
-const WHICH = `import sys
-
-
-def app(environ, start_response):
-    body = sys.executable.encode()
-    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
-    return [body]
-`;
 const SELECTED_FIRST = '/usr/bin/python3';
 const SOURCE = "the Python extension's interpreter for this folder";
 
@@ -36,7 +27,7 @@ describe("wsgi mounts on the Python extension's interpreter", () => {
     own = path.join(bin, 'the-mounts-own');
     fs.symlinkSync(SELECTED_FIRST, alternative);
     fs.symlinkSync(SELECTED_FIRST, own);
-    fs.writeFileSync(path.join(root(), 'which.py'), WHICH);
+    fs.writeFileSync(path.join(root(), 'which.py'), WHICH_PYTHON_APP);
     fs.writeFileSync(
       configFile(),
       JSON.stringify({ port: 0, mounts: [{ prefix: '/py', wsgi: 'which:app' }, { prefix: '/own', wsgi: 'which:app', python: own }] }),
