@@ -368,10 +368,13 @@ async function measureLiveRss(ctx: Context, options: Options, row: Samples, log:
       total += result.requests;
       samples.push({ total, rss: rssOf(server.child.pid!) });
     }
-    const between = (from: number, to: number) => samples.filter((sample) => sample.total > from * total && sample.total <= to * total).map((sample) => sample.rss);
     // A short run (the smoke) may have no reading inside a window: then its nearest end stands in.
-    const warm = median(between(0.1, 0.3).length ? between(0.1, 0.3) : [samples[0].rss]);
-    const end = median(between(0.75, 1).length ? between(0.75, 1) : [samples[samples.length - 1].rss]);
+    const between = (from: number, to: number, nearest: { rss: number }) => {
+      const inside = samples.filter((sample) => sample.total > from * total && sample.total <= to * total).map((sample) => sample.rss);
+      return inside.length ? inside : [nearest.rss];
+    };
+    const warm = median(between(0.1, 0.3, samples[0]));
+    const end = median(between(0.75, 1, samples[samples.length - 1]));
     const peak = Math.max(...samples.map((sample) => sample.rss));
     const growth = ((end - warm) / warm) * 100;
     row.values.push(growth);

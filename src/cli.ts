@@ -198,8 +198,8 @@ async function watch(engine: Engine): Promise<FolderWatch> {
   // that saves it 50 times by rename under load, @parcel/watcher never reported the first save
   // (later ones it did), and a missed mounts.json leaves the server on its old mounts with no
   // word said. A save already applied from its event is not applied again.
-  const poll = () => {
-    if (fileIdentity(configFile) !== appliedConfig) changed([configFile]);
+  const poll = (current: fs.Stats) => {
+    if (identityOf(current) !== appliedConfig) changed([configFile]);
   };
   fs.watchFile(configFile, { interval: 250, persistent: false }, poll);
   return {
@@ -213,11 +213,15 @@ async function watch(engine: Engine): Promise<FolderWatch> {
 /** Which file is at `file` and how it was last written: a rename over it changes the inode. */
 function fileIdentity(file: string): string {
   try {
-    const stats = fs.statSync(file);
-    return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+    return identityOf(fs.statSync(file));
   } catch {
     return 'missing';
   }
+}
+
+/** fs.watchFile reports a missing file as stats of all zeros. */
+function identityOf(stats: fs.Stats | undefined): string {
+  return stats === undefined || stats.ino === 0 ? 'missing' : `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
 /** Says what a reload of mounts.json did, when it did not simply apply. */
