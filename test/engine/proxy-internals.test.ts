@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { createUpstreamClient } from '../../src/engine/apps/proxy/client';
 import { keepReadingAfterWriteErrors, readOnAfterWriteError } from '../../src/engine/apps/proxy/leanClient';
-import { loadHttpParser, type NativeParser } from '../../src/engine/apps/proxy/llhttp';
+import { bodiesAreCopies, loadHttpParser, type HttpParserBinding, type NativeParser } from '../../src/engine/apps/proxy/llhttp';
 import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
 import { closeServer, listen, rawExchange, serveForwarder, type ServedForwarder } from './proxy-harness';
 
@@ -74,6 +74,28 @@ describe(`proxy client internals on Node ${process.versions.node}`, () => {
       assert.deepEqual(parse(['HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort'], true).at(-1), ['finish error', 'HPE_INVALID_EOF_STATE']);
     });
 
+    it('hands out body pieces as copies, so the client may parse from one reused read buffer', () => {
+      assert.ok(binding);
+      const parser: NativeParser = new binding();
+      parser.initialize(binding.RESPONSE, {}, 0, binding.kLenientNone);
+      const input = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody');
+      const pieces: Buffer[] = [];
+      parser[binding.kOnHeadersComplete] = () => 0;
+      parser[binding.kOnBody] = (piece: Buffer) => pieces.push(piece);
+      parser[binding.kOnMessageComplete] = () => undefined;
+      parser.execute(input);
+      parser.close();
+      input.fill(0);
+      assert.deepEqual(
+        pieces.map((piece) => piece.toString()),
+        ['body'],
+        'the piece survives the input being overwritten',
+      );
+      assert.equal(bodiesAreCopies(binding), true);
+      const client = createUpstreamClient({ timeoutMs: 0 }) as unknown as { sharedReads: boolean };
+      assert.equal(client.sharedReads, true, 'the lean client reads plain connections into its shared buffer');
+    });
+
     it('hands over a long head in pieces through kOnHeaders, then headers undefined', () => {
       const many = Array.from({ length: 40 }, (_, i) => `X-${i}: ${i}\r\n`).join('');
       const events = parse([`HTTP/1.1 200 OK\r\n${many}Content-Length: 0\r\n\r\n`]);
@@ -82,6 +104,63 @@ describe(`proxy client internals on Node ${process.versions.node}`, () => {
       const all = pieces.concat((head[3] as string[] | undefined) ?? []);
       assert.equal(all.length, 82);
       assert.deepEqual(all.slice(0, 2), ['X-0', '0']);
+    });
+  });
+
+  describe('the shared read buffer of plain upstream connections', () => {
+    // More than the kernel buffers of both hops hold, so the first answer really waits in the proxy.
+    const SIZE = 48 * 1024 * 1024;
+    const PIECE = 64 * 1024;
+    const byteAt = (position: number, seed: number) => (position + (position >>> 10) * 7 + seed) & 255;
+
+    it('an answer held in the proxy for a client that does not read is not overwritten by another answer read meanwhile', async () => {
+      let onStalled!: () => void;
+      const stalled = new Promise<void>((resolve) => (onStalled = resolve));
+      const upstream = http.createServer((req, res) => {
+        const seed = req.url === '/held' ? 1 : 2;
+        res.writeHead(200, { 'Content-Length': String(SIZE) });
+        let sent = 0;
+        const more = () => {
+          while (sent < SIZE) {
+            const piece = Buffer.allocUnsafe(Math.min(PIECE, SIZE - sent));
+            for (let i = 0; i < piece.length; i++) piece[i] = byteAt(sent + i, seed);
+            sent += piece.length;
+            if (!res.write(piece)) {
+              // Everything between here and the client is full: the proxy holds pieces of this answer.
+              if (seed === 1) onStalled();
+              res.once('drain', more);
+              return;
+            }
+          }
+          res.end();
+        };
+        more();
+      });
+      const proxy = await serveForwarder('/api', { target: `http://127.0.0.1:${await listen(upstream)}` });
+      /** Reads an answer's body and counts the bytes that are not where the pattern puts them. */
+      const check = (response: http.IncomingMessage, seed: number) =>
+        new Promise<{ length: number; wrong: number }>((resolve, reject) => {
+          let length = 0;
+          let wrong = 0;
+          response.on('data', (chunk: Buffer) => {
+            for (let i = 0; i < chunk.length; i++) if (chunk[i] !== byteAt(length + i, seed)) wrong++;
+            length += chunk.length;
+          });
+          response.on('end', () => resolve({ length, wrong }));
+          response.on('error', reject);
+        });
+      const get = (path: string) =>
+        new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${proxy.origin}/api${path}`, { agent: false }, resolve).on('error', reject));
+      try {
+        const held = await get('/held');
+        await stalled;
+        const other = await check(await get('/other'), 2);
+        assert.deepEqual(other, { length: SIZE, wrong: 0 });
+        assert.deepEqual(await check(held, 1), { length: SIZE, wrong: 0 });
+      } finally {
+        await proxy.close();
+        await closeServer(upstream);
+      }
     });
   });
 
@@ -130,6 +209,29 @@ describe(`proxy client internals on Node ${process.versions.node}`, () => {
       );
       assert.equal(createUpstreamClient({ timeoutMs: 0 }, () => undefined).constructor.name, 'NodeClient');
       assert.equal(createUpstreamClient({ timeoutMs: 0 }).constructor.name, 'LeanClient');
+    });
+
+    it('a binding that hands out views of its input keeps the client on a Buffer per read', () => {
+      const real = loadHttpParser()!;
+      /** Node's parser, except that body pieces are views of the bytes given to execute(). */
+      class ViewingParser extends (real as unknown as new () => NativeParser) {
+        execute(data: Buffer): number | Error {
+          const onBody = this[real.kOnBody] as ((piece: Buffer) => void) | undefined;
+          this[real.kOnBody] = (piece: Buffer) => onBody?.(data.subarray(data.indexOf(piece), data.indexOf(piece) + piece.length));
+          try {
+            return super.execute(data);
+          } finally {
+            this[real.kOnBody] = onBody;
+          }
+        }
+      }
+      const viewing = Object.assign(ViewingParser, real) as unknown as HttpParserBinding;
+      for (const slot of ['RESPONSE', 'kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kLenientNone'] as const) {
+        Object.defineProperty(viewing, slot, { value: real[slot] });
+      }
+      assert.equal(bodiesAreCopies(viewing), false);
+      const client = createUpstreamClient({ timeoutMs: 0 }, () => viewing) as unknown as { sharedReads: boolean; constructor: { name: string } };
+      assert.deepEqual([client.constructor.name, client.sharedReads], ['LeanClient', false]);
     });
 
     describe('proxies through node:http', () => {

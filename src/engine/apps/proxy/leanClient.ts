@@ -31,7 +31,7 @@ import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { keepAliveTimeoutMs, type CallLink, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient } from './client';
-import type { HeadersComplete, HttpParserBinding, NativeParser } from './llhttp';
+import { bodiesAreCopies, type HeadersComplete, type HttpParserBinding, type NativeParser } from './llhttp';
 
 /** Upstreams close idle keep-alive connections after some seconds (Node: 5); we stop reusing them first. */
 const IDLE_MS = 4000;
@@ -40,6 +40,12 @@ const IDLE_MARGIN_MS = 1000;
 /** Enough parallel connections for any local load; beyond it calls queue instead of exhausting fds. */
 const MAX_CONNECTIONS = 256;
 const SWEEP_MS = 1000;
+/**
+ * Plain connections read into this one buffer (net's `onread`) instead of a new Buffer per read
+ * pushed through a Readable stream; `onData` parses each read before the next can arrive, and
+ * llhttp hands out body pieces as copies (`bodiesAreCopies`), so nothing keeps a view of it.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const kConnection = Symbol('mounts.upstream.connection');
 type Tagged<T> = T & { [kConnection]?: Connection };
@@ -68,11 +74,15 @@ class LeanClient implements UpstreamClient, CallLink {
   private readonly connections = new Set<Connection>();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Plain connections read into SHARED_READ_BUFFER (TLS sockets take no `onread`). */
+  readonly sharedReads: boolean;
 
   constructor(
     readonly options: ClientOptions,
     readonly binding: HttpParserBinding,
-  ) {}
+  ) {
+    this.sharedReads = bodiesAreCopies(binding);
+  }
 
   send(endpoint: Endpoint, call: UpstreamCall): void {
     if (this.closed) {
@@ -110,6 +120,9 @@ class LeanClient implements UpstreamClient, CallLink {
 
   private connect(pool: Pool): Connection {
     const { hostname, port } = pool.endpoint;
+    // One closure per connection (not per request) for the reads: see SHARED_READ_BUFFER.
+    let connection: Connection | undefined;
+    const onread = this.sharedReads && !pool.endpoint.tls ? { buffer: SHARED_READ_BUFFER, callback: (bytes: number, buffer: Buffer) => connection!.onRead(buffer, bytes) } : undefined;
     const socket = pool.endpoint.tls
       ? tls.connect({
           host: hostname,
@@ -119,8 +132,8 @@ class LeanClient implements UpstreamClient, CallLink {
           rejectUnauthorized: pool.endpoint.verify,
           ALPNProtocols: ['http/1.1'],
         })
-      : net.connect({ host: hostname, port });
-    const connection = new Connection(this, pool, socket, new this.binding());
+      : net.connect({ host: hostname, port, onread });
+    connection = new Connection(this, pool, socket, new this.binding(), onread === undefined);
     pool.open++;
     this.connections.add(connection);
     return connection;
@@ -221,6 +234,7 @@ class Connection implements CallLink {
     readonly pool: Pool,
     readonly socket: Tagged<net.Socket>,
     readonly parser: Tagged<NativeParser>,
+    readsData: boolean,
   ) {
     const binding = client.binding;
     parser.initialize(binding.RESPONSE, {}, 0, binding.kLenientNone);
@@ -234,7 +248,7 @@ class Connection implements CallLink {
     socket.setNoDelay(true);
     keepReadingAfterWriteErrors(socket);
     if (client.options.timeoutMs > 0) socket.setTimeout(client.options.timeoutMs);
-    socket.on('data', onSocketData);
+    if (readsData) socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
@@ -280,6 +294,12 @@ class Connection implements CallLink {
     if (this.completed) this.finishCall();
     else if (typeof result !== 'number') this.fail(failure(`invalid response (${(result as { reason?: string }).reason ?? result.message})`, 'HPE_INVALID'));
     else if (this.heldBody !== undefined) this.deliverHeldBody();
+  }
+
+  /** A read into SHARED_READ_BUFFER; pausing goes through `socket.pause()`, as for 'data'. */
+  onRead(buffer: Buffer, bytes: number): boolean {
+    this.onData(buffer.subarray(0, bytes));
+    return true;
   }
 
   onEnd(): void {

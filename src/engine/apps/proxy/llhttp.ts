@@ -63,3 +63,33 @@ export function loadHttpParser(from: () => unknown = defaultSource): HttpParserB
 function defaultSource(): unknown {
   return (require('_http_common') as { HTTPParser?: unknown }).HTTPParser;
 }
+
+const copyChecks = new WeakMap<HttpParserBinding, boolean>();
+
+/**
+ * Whether the parser hands out body pieces as copies rather than views of the bytes it was given
+ * (Node's binding copies them, from Node 12 to 24): only then may the client parse from a buffer
+ * it reuses for the next read. Checked once per binding on a made-up answer.
+ */
+export function bodiesAreCopies(binding: HttpParserBinding): boolean {
+  let copies = copyChecks.get(binding);
+  if (copies !== undefined) return copies;
+  copies = false;
+  try {
+    const input = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx');
+    const parser = new binding();
+    parser.initialize(binding.RESPONSE, {}, 0, binding.kLenientNone);
+    parser[binding.kOnHeadersComplete] = () => 0;
+    parser[binding.kOnBody] = (piece: Buffer) => {
+      input[input.length - 1] = 0x79; // 'y': a copy still reads 'x'
+      copies = piece.length === 1 && piece[0] === 0x78;
+    };
+    parser[binding.kOnMessageComplete] = () => undefined;
+    parser.execute(input);
+    parser.close();
+  } catch {
+    copies = false;
+  }
+  copyChecks.set(binding, copies);
+  return copies;
+}
