@@ -14,6 +14,10 @@
  * ClientRequest/OutgoingMessage header handling, the Agent's bookkeeping and an IncomingMessage
  * stream per response; here the head is one string written in one call and the body goes from the
  * parser's callback straight to `res.write` (an answer complete in one read: one `res.end(body)`).
+ * Plain connections read with net's `onread` into one shared buffer, which skips a Buffer and a
+ * Readable stream's push and 'data' per read: the engine's CPU per proxied request went from
+ * 145, 136 and 105 us to 126, 118 and 84 us in three interleaved pairs (2026-12-03, engine and
+ * upstream on core 0, wrk -c64 on core 1, CPU from /proc; 13-20 % less).
  *
  * The pool: per endpoint, the most recently used idle connection first (LIFO, so the rest age out),
  * at most MAX_CONNECTIONS open, calls beyond that wait in arrival order (FIFO). An idle connection
