@@ -126,7 +126,7 @@ class LeanClient implements UpstreamClient, CallLink {
     const { hostname, port } = pool.endpoint;
     // One closure per connection (not per request) for the reads: see SHARED_READ_BUFFER.
     let connection: Connection | undefined;
-    const onread = this.sharedReads && !pool.endpoint.tls ? { buffer: SHARED_READ_BUFFER, callback: (bytes: number, buffer: Buffer) => connection!.onRead(buffer, bytes) } : undefined;
+    const onread = this.sharedReads && !pool.endpoint.tls ? { buffer: SHARED_READ_BUFFER, callback: (bytes: number, buffer: Buffer) => connection!.onRead(bytes, buffer) } : undefined;
     const socket = pool.endpoint.tls
       ? tls.connect({
           host: hostname,
@@ -301,7 +301,7 @@ class Connection implements CallLink {
   }
 
   /** A read into SHARED_READ_BUFFER; pausing goes through `socket.pause()`, as for 'data'. */
-  onRead(buffer: Buffer, bytes: number): boolean {
+  onRead(bytes: number, buffer: Buffer): boolean {
     this.onData(buffer.subarray(0, bytes));
     return true;
   }

@@ -68,8 +68,9 @@ const copyChecks = new WeakMap<HttpParserBinding, boolean>();
 
 /**
  * Whether the parser hands out body pieces as copies rather than views of the bytes it was given
- * (Node's binding copies them, from Node 12 to 24): only then may the client parse from a buffer
- * it reuses for the next read. Checked once per binding on a made-up answer.
+ * (Node's binding copies them; test/engine/proxy-internals.test.ts pins that on every Node the
+ * tests run on): only then may the client parse from a buffer it reuses for the next read.
+ * Checked once per binding, on a made-up answer.
  */
 export function bodiesAreCopies(binding: HttpParserBinding): boolean {
   let copies = copyChecks.get(binding);
