@@ -12,7 +12,6 @@ import { get, makeWorkspace, recordingLogger } from './helpers';
 import { REPO, waitFor } from './fixtures/command/helpers';
 import { CHROMIUM, launchChromium } from './fixtures/chromium';
 
-
 describe('a Vite dev server as a command mount', function () {
   this.timeout(60_000);
   let dir: string;
