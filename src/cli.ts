@@ -220,8 +220,8 @@ function fileIdentity(file: string): string {
 }
 
 /** fs.watchFile reports a missing file as stats of all zeros. */
-function identityOf(stats: fs.Stats | undefined): string {
-  return stats === undefined || stats.ino === 0 ? 'missing' : `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+function identityOf(stats: fs.Stats): string {
+  return stats.ino === 0 ? 'missing' : `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
 /** Says what a reload of mounts.json did, when it did not simply apply. */

@@ -24,9 +24,7 @@ def main():
     sys.path[0] = here
     # Nor leave a __pycache__ in Mounts' own folder (read-only once installed). Afterwards the
     # setting goes back to what the environment asked for: Mounts sets PYTHONDONTWRITEBYTECODE for
-    # the app's modules, because Python trusts a .pyc whose recorded source mtime (whole seconds)
-    # and size match, and a save within the second of the last start that keeps the size
-    # (VERSION = 'v1' -> 'v5') otherwise restarts into the old code.
+    # the app's modules (apps/python/app.ts says why), which this import must not undo.
     asked_for = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
     import mounts_serve
