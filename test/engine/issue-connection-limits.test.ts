@@ -167,8 +167,8 @@ describe('issue: no connection limit let slowloris lock every client out', funct
         // Before the limits, 0 of 6 798 probes were answered. Under a loaded CI machine a probe can
         // still lose a race with the flood's mass reconnection at the headers timeout (2 of 11 435
         // were seen, at 9.2 s and 13.2 s): at most one in a thousand may go unanswered.
-        assert.ok(sent >= 100 && answered >= sent * 0.999, `${sent - answered} of ${sent} probes got no answer (first at ms ${failedAt.slice(0, 10).join(', ')})`);
-        assert.ok(sent >= 20, `only ${sent} probes in 15 s`);
+        assert.ok(sent >= 100, `only ${sent} probes in 15 s`);
+        assert.ok(answered >= sent * 0.999, `${sent - answered} of ${sent} probes got no answer (first at ms ${failedAt.slice(0, 10).join(', ')})`);
         assert.ok(peak < before + 200, `RSS grew from ${before.toFixed(0)} to ${peak.toFixed(0)} MiB under the flood`);
       } finally {
         cli.child.kill('SIGINT');

@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { firstFolder, get, getApi, waitFor, WHICH_PYTHON_APP } from '../helpers';
 
-
 describe('wsgi mounts without the Python extension', () => {
   const root = () => firstFolder().uri.fsPath;
   let original: string;
