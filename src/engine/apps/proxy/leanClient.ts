@@ -415,6 +415,10 @@ class Connection implements CallLink {
     call.onEnd(last);
     if (this.keepAlive && bodyDone && !this.trailing && !this.dead) {
       this.reused = true;
+      // A body piece of this read may have paused the socket for the client's back-pressure, and the
+      // call that would resume it is over: an idle or reused connection must read, or the next
+      // answer on it (and the upstream's close) is never seen.
+      this.socket.resume();
       this.client.release(this);
     } else this.destroy();
   }
