@@ -28,6 +28,7 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
 ${EXPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
+  dropOutputOnceClosed();
   if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
   const parsed = readArguments(
     {
@@ -120,6 +121,16 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+}
+
+/**
+ * `mounts serve | head -1`, or a log collector that dies: a write to the closed pipe fails with
+ * EPIPE (node ignores SIGPIPE). Unhandled, that error is an uncaught exception, whose report is
+ * itself a write to the pipe: with `2>&1` that loops forever at full CPU and starves requests and
+ * signals. Nobody reads that output any more, so it is dropped; serving goes on.
+ */
+function dropOutputOnceClosed(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 }
 
 /** --python: a path (relative to the current folder) or a name looked up on the PATH. */
