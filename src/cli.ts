@@ -104,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Printed once watching is in place: a change made after the URL shows is seen.
   process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
+  const fromNetwork = engine.networkUrls;
+  if (fromNetwork.length) process.stdout.write(`Reachable from the network at ${fromNetwork.join(' ')}\n`);
   if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
 
   return new Promise((resolve) => {

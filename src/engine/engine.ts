@@ -28,6 +28,7 @@ import { Emitter, type Disposable } from './events';
 import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
 import { closeServer, destroyUpgraded, listen, setConnectionLimits, type MountsServer } from './listener';
+import { isWildcardAddress, networkUrls } from './reachable';
 import { mountId, type CommandMountSpec, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
 
 export { EngineStartError, type StartFailure } from './errors';
@@ -181,6 +182,12 @@ export class Engine implements Disposable {
   get url(): string | undefined {
     const port = this.port;
     return port === undefined ? undefined : `http://${browserHost(this.boundHost())}:${port}/`;
+  }
+
+  /** While listening on every interface (0.0.0.0, ::): the URLs other machines reach it at. Empty otherwise. */
+  get networkUrls(): string[] {
+    const port = this.port;
+    return port === undefined ? [] : networkUrls(this.boundHost(), port);
   }
 
   /** The mounts of the last good config, with their live status when started. */
@@ -482,6 +489,7 @@ export class Engine implements Disposable {
       this.adopt(await this.listen(host, port, config), host, port);
       this.setState('started');
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
+      this.warnIfOpenToNetwork();
       this.mountsChanged();
     } catch (error) {
       this._lastError = errorMessage(error);
@@ -627,10 +635,23 @@ export class Engine implements Disposable {
         throw retryError;
       }
       this.logger.info(`now listening at ${this.url}`);
+      this.warnIfOpenToNetwork();
       return;
     }
     if (old) void closeServer(old, this.gracePeriod).catch((error) => this.logger.error('closing the old listener failed', error));
     this.logger.info(`now listening at ${this.url}`);
+    this.warnIfOpenToNetwork();
+  }
+
+  /** A wildcard bind serves every app (and the code they run) to the network: say so, and where. */
+  private warnIfOpenToNetwork(): void {
+    const bound = this.boundHost();
+    if (!isWildcardAddress(bound)) return;
+    const urls = this.networkUrls;
+    this.logger.warn(
+      `listening on every network interface (${bound}): the apps are reachable from the network${urls.length ? ` at ${urls.join(', ')}` : ''}; ` +
+        `bind 127.0.0.1 ("host" in mounts.json) to keep them on this machine. (A browser there is refused until the address is in "allowedHosts"; other clients set any Host they like.)`,
+    );
   }
 
   private adopt(server: MountsServer, host: string, port: number): void {
