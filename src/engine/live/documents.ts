@@ -6,13 +6,14 @@ import type { IncomingMessage } from 'node:http';
 import { acceptsHtml } from '../pages';
 
 /**
- * A GET that a browser makes to show a document or a frame. `Sec-Fetch-Dest` says so exactly;
+ * A GET that a browser makes to show a document or a frame, or a HEAD with the same headers (which
+ * must be told the head that GET would get). `Sec-Fetch-Dest` says so exactly;
  * browsers leave it out on plain-http origins other than localhost, and then an `Accept` naming
  * text/html (which fetch() and XHR never send by default) does, unless the request says it is
  * a script's (htmx's `HX-Request`, jQuery's `X-Requested-With`).
  */
 export function isDocumentNavigation(req: IncomingMessage): boolean {
-  if (req.method !== 'GET') return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const headers = req.headers;
   const dest = headers['sec-fetch-dest'];
   if (dest !== undefined) return dest === 'document' || dest === 'iframe' || dest === 'frame';

@@ -12,6 +12,7 @@
  * - has its Content-Length grown by the tag (or dropped when encoded), its strong ETag made weak
  *   (the body differs from the one the tag named), range support and digests dropped;
  * - has its Content-Security-Policy opened for the script and its socket (see `csp.ts`).
+ * A HEAD gets the head its GET would get, and no body.
  */
 import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -51,7 +52,9 @@ class Injection {
         readonly contentLength: string | undefined;
       }
     | undefined;
-  private decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+  private decoder: Decoder | undefined;
+  /** A HEAD: the head GET would get, and no body. */
+  private readonly bodiless: boolean;
   /** Bytes held back until the insertion point is known; undefined once the tag is out. */
   private held: Buffer[] | undefined = [];
   private heldBytes = 0;
@@ -62,6 +65,7 @@ class Injection {
     private readonly res: ServerResponse,
     private readonly mountId: string,
   ) {
+    this.bodiless = res.req.method === 'HEAD';
     const prototype = Object.getPrototypeOf(res) as Record<'writeHead' | 'write' | 'end', Method>;
     this.own = { writeHead: prototype.writeHead, write: prototype.write, end: prototype.end };
   }
@@ -104,14 +108,13 @@ class Injection {
     const res = this.res;
     const contentType = headerValue(res, headers, 'content-type');
     const encoding = (headerValue(res, headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
-    const decoder = status === 200 && isInjectableType(contentType) ? decoderFor(encoding) : null;
-    if (decoder === null) {
+    const coding = status === 200 && isInjectableType(contentType) ? codingOf(encoding) : null;
+    if (coding === null) {
       this.uninstall(true);
       return;
     }
     this.injecting = true;
-    this.decoder = decoder;
-    const decoding = decoder !== undefined;
+    const decoding = coding !== 'identity';
     // The head goes out as one flat list given to writeHead: with no header set beforehand (a
     // static file's answer) Node takes it as is, the cheapest way it has.
     const pairs = takeHeaders(res, headers);
@@ -129,17 +132,19 @@ class Injection {
     if (policies.length) {
       const patched = patchPolicies(policies, () => randomBytes(16).toString('base64'));
       nonce = patched.nonce;
-      for (const policy of patched.values) out.push('Content-Security-Policy', policy);
+      // One entry for them all: given twice, the second would replace the first in Node's writeHead.
+      out.push('Content-Security-Policy', patched.values.length === 1 ? patched.values[0] : patched.values);
     }
     this.tag = nonce === undefined ? plainTag(this.mountId) : Buffer.from(scriptTag(this.mountId, nonce));
     const length = declared !== undefined ? Number(declared) : knownLength;
     const lengthIndex = out.length;
     if (!decoding && length !== undefined && Number.isSafeInteger(length) && length >= 0) out.push('Content-Length', String(length + this.tag.length));
     this.head = { status, reason, headers: out, lengthIndex, contentLength: declared };
-    if (decoder !== undefined) this.pipeDecoder(decoder);
+    if (decoding && !this.bodiless) this.pipeDecoder(makeDecoder(coding));
   }
 
-  private pipeDecoder(decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress): void {
+  private pipeDecoder(decoder: Decoder): void {
+    this.decoder = decoder;
     const res = this.res;
     decoder.on('data', (chunk: Buffer) => {
       if (!this.emit(chunk, undefined)) {
@@ -158,6 +163,11 @@ class Injection {
     if (!this.decided) {
       this.decide(res.statusCode, undefined, undefined, undefined);
       if (!this.injecting) return this.own.write.call(res, chunk, encodingOrCallback, maybeCallback) as boolean;
+    }
+    if (this.bodiless) {
+      // Node drops a HEAD's body itself, once the head is out.
+      this.sendHead();
+      return this.own.write.call(res, chunk, encodingOrCallback, maybeCallback) as boolean;
     }
     const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
     const bytes = toBuffer(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined);
@@ -180,7 +190,8 @@ class Injection {
     const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
     const bytes = chunk === undefined || chunk === null ? undefined : toBuffer(chunk, encoding);
     if (!this.decided) {
-      const needsLength = !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding');
+      // Node sends no Content-Length of its own for a HEAD.
+      const needsLength = !this.bodiless && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding');
       this.decide(res.statusCode, undefined, undefined, needsLength ? (bytes?.length ?? 0) : undefined);
       if (!this.injecting) {
         this.own.end.call(res, chunk, encodingOrCallback, maybeCallback);
@@ -188,6 +199,11 @@ class Injection {
       }
     }
     this.uninstall(true);
+    if (this.bodiless) {
+      this.sendHead();
+      this.own.end.call(res, callback);
+      return res;
+    }
     if (this.decoder) {
       if (callback) res.once('finish', () => callback());
       if (bytes) this.decoder.end(bytes);
@@ -279,22 +295,28 @@ export function scriptTag(mountId: string, nonce: string | undefined): string {
   return `<script src="${LIVE_SCRIPT_PATH}" data-mount="${escapeHtml(mountId)}"${nonce ? ` nonce="${nonce}"` : ''}></script>`;
 }
 
-/** undefined: not encoded; null: an encoding we cannot undo (the answer goes out untouched). */
-function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined | null {
+type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
+type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
+
+/** null: an encoding we cannot undo (the answer goes out untouched). */
+function codingOf(encoding: string): Coding | null {
   switch (encoding) {
     case 'identity':
     case '':
-      return undefined;
+      return 'identity';
     case 'gzip':
     case 'x-gzip':
-      return zlib.createGunzip();
+      return 'gzip';
     case 'deflate':
-      return zlib.createInflate();
     case 'br':
-      return zlib.createBrotliDecompress();
+      return encoding;
     default:
       return null;
   }
+}
+
+function makeDecoder(coding: Exclude<Coding, 'identity'>): Decoder {
+  return coding === 'gzip' ? zlib.createGunzip() : coding === 'deflate' ? zlib.createInflate() : zlib.createBrotliDecompress();
 }
 
 /** A header as it will go out: from writeHead's argument when it names it, else as set on `res`. */
