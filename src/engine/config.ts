@@ -464,6 +464,7 @@ class Validator {
           readyTimeout: fields.readyTimeout,
           restart: fields.restart,
           stripPrefix: fields.stripPrefix,
+          ...(props.has('stripPrefix') ? { stripPrefixSet: true as const } : {}),
           start: fields.start,
           idleTimeout: fields.idleTimeout,
           timeout: fields.timeout,

@@ -72,6 +72,8 @@ export interface CommandMountSpec extends MountBase {
   readonly readyTimeout: number;
   readonly restart: RestartPolicy;
   readonly stripPrefix: boolean;
+  /** Set when mounts.json writes `stripPrefix` itself: a framework preset then keeps the user's choice. */
+  readonly stripPrefixSet?: true;
   readonly start: 'eager' | 'onRequest';
   /** Seconds without requests before an onRequest command is stopped. */
   readonly idleTimeout: number;

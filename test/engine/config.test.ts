@@ -614,6 +614,7 @@ describe('config: mounts.json', () => {
         readyTimeout: 5,
         restart: 'never',
         stripPrefix: false,
+        stripPrefixSet: true,
         start: 'onRequest',
         idleTimeout: 10,
         timeout: 1,

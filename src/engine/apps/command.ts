@@ -31,7 +31,10 @@ import type { CommandMountSpec } from '../spec';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';
+import { Gate } from './command/gate';
 import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
+import { recogniseFramework } from './command/frameworks';
+import { groupListeningPorts } from './command/listeners';
 import { waitUntilReady } from './command/readiness';
 import { Backoff, describeExit, shouldRestart } from './command/restart';
 import { createForwarder, type Forwarder } from './proxy';
@@ -42,14 +45,22 @@ const KILL_GRACE_MS = 2000;
 const TAIL_LINES = 20;
 const LOOPBACK = '127.0.0.1';
 
-export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => new CommandApp(spec, context.logger);
+export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => {
+  const framework = await recogniseFramework(spec);
+  if (!framework) return new CommandApp(spec, context.logger);
+  const { preset, advice } = framework;
+  context.logger.info(`a ${preset.name} dev server: Mounts passes it its port${framework.spec.stripPrefix ? '' : ' and base path'}`, spec.name);
+  for (const line of advice) context.logger.warn(line, spec.name);
+  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port));
+};
 
 /**
- * Decides a run's command line just before it starts, for kinds built on this one (a Python mount
- * resolves its interpreter then, so a new choice takes effect on the next start). A rejection is the
- * run's failure: its message is the mount's reason.
+ * Decides a run's command line just before it starts on `port`, for kinds built on this one (a
+ * Python mount resolves its interpreter then, so a new choice takes effect on the next start) and
+ * for framework presets (which pass the port as the framework takes it). A rejection is the run's
+ * failure: its message is the mount's reason.
  */
-export type CommandLauncher = () => Promise<string>;
+export type CommandLauncher = (port: number) => Promise<string>;
 
 type Phase = 'idle' | 'starting' | 'ready' | 'backoff' | 'error' | 'stopped' | 'closed';
 
@@ -66,22 +77,6 @@ interface Run {
   port?: number;
   process?: SupervisedProcess;
   readyAt?: number;
-}
-
-/** What requests waiting for a start hang on: resolves when ready, rejects with the 503 to send. */
-class Gate {
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: HttpError) => void;
-
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // Nobody may be waiting when a start fails.
-    this.promise.catch(() => undefined);
-  }
 }
 
 export class CommandApp implements App {
@@ -247,10 +242,9 @@ export class CommandApp implements App {
     await Promise.all([...this.living].map((child) => child.gone));
     if (run !== this.run || run.stopping) return;
     await checkWorkingFolder(spec.cwd);
-    const command = await this.launcher();
-    if (run !== this.run || run.stopping) return;
     const port = spec.port !== 0 ? spec.port : await freePort();
     if (spec.port !== 0 && (await isPortInUse(port))) throw new Error(`port ${port} is already in use by another process`);
+    const command = await this.launcher(port);
     if (run !== this.run || run.stopping) return;
 
     run.port = port;
@@ -280,22 +274,33 @@ export class CommandApp implements App {
     });
 
     let timer: NodeJS.Timeout | undefined;
+    const listening = async () => (child.pid === undefined ? [] : groupListeningPorts(child.pid));
+    const readyOptions = { headers: { 'X-Forwarded-Prefix': spec.prefix }, listening };
+    const adopt = (answered: number) => {
+      run.port = answered;
+      return 'ready' as const;
+    };
     const outcome = await Promise.race([
-      waitUntilReady(port, this.upstreamReadyPath(), run.abort.signal, { 'X-Forwarded-Prefix': spec.prefix }).then((ready) => (ready ? 'ready' : 'aborted')),
+      waitUntilReady(port, this.upstreamReadyPath(), run.abort.signal, readyOptions).then((ready) => (ready === undefined ? 'aborted' : adopt(ready))),
       child.exited.then(() => 'exited'),
       new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), spec.readyTimeout * 1000))),
     ]);
     clearTimeout(timer);
     run.abort.abort();
+    // Named in the timeout's message: the ports it listens on that did not answer as asked.
+    const elsewhere = outcome === 'timeout' ? (await listening()).filter((other) => other !== port) : [];
     if (run !== this.run || run.stopping) return;
     if (outcome === 'ready') {
+      if (run.port !== port) this.logger.warn(`listens on port ${run.port}, not on the port Mounts gave it in $PORT (${port}): forwarding to ${run.port}`, spec.name);
       run.readyAt = Date.now();
       this.logger.info(`ready on port ${port}`, spec.name);
       this.setPhase('ready', undefined);
       this.releaseWaiting();
       this.armIdleTimer();
     } else if (outcome === 'timeout') {
-      const waitedFor = spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`;
+      const waitedFor =
+        (spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`) +
+        (elsewhere.length > 0 ? `; it listens on port ${elsewhere.join(', ')} instead` : '');
       const what = `was not ready after ${spec.readyTimeout} s (${waitedFor})`;
       if (run.restarted && spec.restart !== 'never') {
         // A restart that hangs is one more failure, as one that exits is: stop it and back off.

@@ -1,6 +1,7 @@
 /**
  * Readiness: a command is ready when a TCP connect to its port succeeds, or, with `readyPath`, when
- * a GET there answers with anything but a connection error or a 5xx.
+ * a GET there answers with anything but a connection error or a 5xx. An app that ignores the port
+ * it was given is found on the port it listens on instead.
  */
 import * as http from 'node:http';
 import { isPortInUse } from '../../ports';
@@ -10,22 +11,44 @@ const MAX_INTERVAL_MS = 250;
 const PROBE_TIMEOUT_MS = 2000;
 
 /**
- * Polls until the app answers (true) or `signal` aborts (false). `readyPath` is the path the app
- * itself receives; `headers` go with the GET (the app sees the same `X-Forwarded-Prefix` as always).
+ * How long a port other than the one given must stay listening, with the given one silent, before
+ * it is taken as the app's: a dev server that honours $PORT opens it well within this, while one
+ * that listens elsewhere is found in about a second rather than at the end of `readyTimeout`.
  */
-export async function waitUntilReady(
-  port: number,
-  readyPath: string | undefined,
-  signal: AbortSignal,
-  headers: Readonly<Record<string, string>> = {},
-): Promise<boolean> {
+const ELSEWHERE_SETTLE_MS = 750;
+
+export interface ReadyOptions {
+  /** Sent with the `readyPath` GET (the app sees the same `X-Forwarded-Prefix` as always). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The ports the app listens on (its process group's), to find one that ignores the port it was given. */
+  readonly listening?: () => Promise<readonly number[]>;
+}
+
+/**
+ * Polls until the app answers, and resolves the port it answered on: `port`, or another port the
+ * app listens on (see ELSEWHERE_SETTLE_MS). Resolves undefined when `signal` aborts. `readyPath` is
+ * the path the app itself receives.
+ */
+export async function waitUntilReady(port: number, readyPath: string | undefined, signal: AbortSignal, options: ReadyOptions = {}): Promise<number | undefined> {
+  const { headers = {}, listening } = options;
+  /** Other ports seen listening, with when each was first seen. */
+  const since = new Map<number, number>();
   let interval = FIRST_INTERVAL_MS;
   while (!signal.aborted) {
-    if (await probe(port, readyPath, headers)) return !signal.aborted;
+    if (await probe(port, readyPath, headers)) return signal.aborted ? undefined : port;
+    if (listening) {
+      const now = Date.now();
+      const others = (await listening()).filter((other) => other !== port);
+      for (const seen of since.keys()) if (!others.includes(seen)) since.delete(seen);
+      for (const other of others) if (!since.has(other)) since.set(other, now);
+      for (const [other, first] of since) {
+        if (now - first >= ELSEWHERE_SETTLE_MS && (await probe(other, readyPath, headers))) return signal.aborted ? undefined : other;
+      }
+    }
     await sleep(interval, signal);
     interval = Math.min(interval * 2, MAX_INTERVAL_MS);
   }
-  return false;
+  return undefined;
 }
 
 /** One attempt: true when the app answered. */
