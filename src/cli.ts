@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { EXIT_USAGE, readArguments } from './cliArguments';
 import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, MOUNT_KINDS, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
+import { MCP_USAGE, mcpMain } from './mcp/main';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]
 
@@ -25,11 +26,14 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
              server behind an exported front, which trusts its forwarded headers from loopback
              and injects no live reload script
 
-${EXPORT_USAGE}`;
+${EXPORT_USAGE}
+
+${MCP_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   dropOutputOnceClosed();
   if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
+  if (argv[0] === 'mcp') return mcpMain(argv.slice(1), resolveConfigFile);
   const parsed = readArguments(
     {
       args: argv,

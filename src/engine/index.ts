@@ -9,6 +9,7 @@ export { describeTarget } from './describe';
 export { watchFolder, type FolderWatch } from './folderWatch';
 export type { PythonChoice } from './apps/python/interpreter';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
+export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
 export { refusedStatus } from './apps/refused';
 export { RUNS_WORKSPACE_CODE } from './apps/kinds';
