@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type * as net from 'node:net';
-import { closeServer, listen, rawUpstream, serveForwarder, type ServedForwarder } from './proxy-harness';
+import { closeServer, listen, scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 interface Reply {
   readonly status: number;
@@ -26,26 +25,6 @@ function request(url: string, method = 'GET', body?: string): Promise<Reply> {
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** Each request head (up to the blank line) the upstream received, per connection, answered by `answer`. */
-async function scripted(answer: (head: string, index: number, socket: net.Socket) => void) {
-  const heads: string[][] = [];
-  const upstream = await rawUpstream((socket) => {
-    const mine: string[] = [];
-    heads.push(mine);
-    let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      for (let end = buffer.indexOf('\r\n\r\n'); end !== -1; end = buffer.indexOf('\r\n\r\n')) {
-        const head = buffer.slice(0, end);
-        buffer = buffer.slice(end + 4);
-        mine.push(head);
-        answer(head, mine.length - 1, socket);
-      }
-    });
-  });
-  return { ...upstream, heads };
 }
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';

@@ -98,3 +98,26 @@ export async function rawUpstream(onConnection: (socket: net.Socket) => void): P
 export function nextRequest(server: http.Server): Promise<http.IncomingMessage> {
   return new Promise((resolve) => server.once('request', resolve));
 }
+
+/**
+ * A raw upstream that collects each request head (up to the blank line) per connection and has
+ * `answer` write whatever bytes the test chooses; request bodies are not read.
+ */
+export async function scripted(answer: (head: string, index: number, socket: net.Socket) => void) {
+  const heads: string[][] = [];
+  const upstream = await rawUpstream((socket) => {
+    const mine: string[] = [];
+    heads.push(mine);
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      for (let end = buffer.indexOf('\r\n\r\n'); end !== -1; end = buffer.indexOf('\r\n\r\n')) {
+        const head = buffer.slice(0, end);
+        buffer = buffer.slice(end + 4);
+        mine.push(head);
+        answer(head, mine.length - 1, socket);
+      }
+    });
+  });
+  return { ...upstream, heads };
+}

@@ -251,6 +251,7 @@ class Exchange implements UpstreamCall {
     if (headSent) {
       // The upstream died in the middle of the body: the client must see a cut, not a complete answer.
       this.res.destroy();
+      this.forwarder.brokeOff(this, error, timedOut);
       return;
     }
     drain(this.req);
@@ -425,8 +426,16 @@ class ProxyForwarder implements Forwarder {
 
   /** The answer when the upstream cannot be reached or failed before answering. */
   unreachable(exchange: Exchange, error: NodeJS.ErrnoException): HttpError {
-    const reason = error.code ?? error.message;
-    return new HttpError(502, `${this.options.name} could not get an answer from ${exchange.upstream.url} (${reason}).`);
+    const invalid = invalidAnswer(error);
+    if (invalid !== undefined) return new HttpError(502, `${this.options.name}: ${exchange.upstream.url} sent an answer that cannot be relayed: ${invalid}.`);
+    return new HttpError(502, `${this.options.name} could not get an answer from ${exchange.upstream.url} (${error.code ?? error.message}).`);
+  }
+
+  /** The answer failed after its head went to the client, which then sees a cut: the log says why. */
+  brokeOff(exchange: Exchange, error: NodeJS.ErrnoException, timedOut: boolean): void {
+    const { req, upstream } = exchange;
+    const why = timedOut ? `sent nothing for ${this.options.timeoutSeconds} s` : invalidAnswer(error) ?? `failed (${error.code ?? error.message})`;
+    this.options.logger.warn(`${req.method} ${req.originalUrl}: ${upstream.url} broke off its answer, the client's connection was cut: ${why}`, this.options.name);
   }
 
   timedOut(upstream: Upstream): HttpError {
@@ -466,6 +475,18 @@ class ProxyForwarder implements Forwarder {
     this.closed = true;
     await Promise.all([this.tunnels.destroyAll(), this.client.close()]);
   }
+}
+
+/**
+ * What was wrong with an answer the upstream sent, when llhttp (or the client) refused it: llhttp's
+ * codes (HPE_*) with its words for them (`reason` on node:http's errors, the message on the lean
+ * client's), e.g. "Invalid character in chunk size (HPE_INVALID_CHUNK_SIZE)".
+ */
+function invalidAnswer(error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code;
+  if (code?.startsWith('HPE_') !== true) return undefined;
+  const reason = (error as { reason?: unknown }).reason;
+  return `${typeof reason === 'string' ? reason : error.message} (${code})`;
 }
 
 /** Whether a cookie's `Domain` attribute covers `hostname` (RFC 6265 5.1.3, leading dot ignored). */

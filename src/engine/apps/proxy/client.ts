@@ -77,3 +77,23 @@ export function keepAliveTimeoutMs(value: string): number | undefined {
   const match = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(value);
   return match === null ? undefined : Number(match[1]) * 1000;
 }
+
+/**
+ * Why an answer's `Transfer-Encoding` cannot be relayed, or undefined when it is absent or plain
+ * `chunked`. Any other transfer coding (`gzip, chunked`) would reach the client still encoded and
+ * without a `Content-Encoding` that says so, and no browser decodes transfer codings: the answer is
+ * refused, as Go's net/http (so Caddy) and Squid refuse it, rather than decoded by hand or relabelled
+ * as a content coding the upstream never chose.
+ */
+export function unrelayableTransferCoding(rawHeaders: readonly string[]): string | undefined {
+  let codings: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') codings = codings === undefined ? rawHeaders[i + 1] : `${codings}, ${rawHeaders[i + 1]}`;
+  }
+  if (codings === undefined || codings.trim().toLowerCase() === 'chunked') return undefined;
+  return `Transfer-Encoding "${codings}" is not relayed (only chunked is; a compressed body needs Content-Encoding)`;
+}
+
+/** The code of answers the client refuses; llhttp's own name for the same fault in requests. */
+export const INVALID_TRANSFER_ENCODING = 'HPE_INVALID_TRANSFER_ENCODING';

@@ -30,11 +30,19 @@
  * 204 and a 304 have no body whatever their headers say; 1xx answers are skipped; a connection that
  * shows bytes after a complete answer, a body the upstream did not read, `Connection: close` or an
  * HTTP/1.0 answer without keep-alive is closed rather than reused.
+ *
+ * Some servers write the body an app returned even after HEAD, 204 or 304 (cheroot, wsgiref), and
+ * those bytes may come after the connection went back to the pool, even after the next request was
+ * sent on it. So a connection whose last answer had no body is `suspect`: only a request that may
+ * be sent twice (no body, GET/HEAD/OPTIONS) gets it, and when its answer does not even begin as an
+ * HTTP answer, the connection is dropped and the request sent again on a new one. Dropping every
+ * such connection instead (undici does for HEAD) would cost a new connection for each of the many
+ * 304s a dev server sends on a reload.
  */
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { keepAliveTimeoutMs, type CallLink, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient } from './client';
+import { INVALID_TRANSFER_ENCODING, keepAliveTimeoutMs, unrelayableTransferCoding, type CallLink, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient } from './client';
 import { bodiesAreCopies, type HeadersComplete, type HttpParserBinding, type NativeParser } from './llhttp';
 
 /** Upstreams close idle keep-alive connections after some seconds (Node: 5); we stop reusing them first. */
@@ -102,11 +110,12 @@ class LeanClient implements UpstreamClient, CallLink {
     const idle = pool.idle;
     while (idle.length > 0) {
       const connection = idle.pop()!;
-      if (now - connection.idleSince < connection.idleMs) {
+      if (now - connection.idleSince < connection.idleMs && (call.retryable || !connection.suspect)) {
         connection.start(call);
         return;
       }
-      // The ones below it have been idle longer still: the loop closes them too.
+      // The ones below it have been idle longer still: the loop closes them too. A suspect one
+      // must not carry a request that cannot be sent again; closed, not kept, as this is rare.
       connection.destroy();
     }
     if (pool.open < MAX_CONNECTIONS) this.connect(pool).start(call);
@@ -217,6 +226,9 @@ class Connection implements CallLink {
   idleMs = IDLE_MS;
   /** It carried an answer before this call: a close with no byte back may be the keep-alive race. */
   private reused = false;
+  /** Its last answer had no body, which the upstream may still be sending (see the file's comment). */
+  suspect = false;
+  private bodyless = false;
   private received = false;
   private headSent = false;
   private informational = false;
@@ -267,6 +279,7 @@ class Connection implements CallLink {
     this.received = false;
     this.headSent = false;
     this.completed = false;
+    this.bodyless = false;
     this.keepAlive = true;
     const headers = call.headers;
     let head = `${call.method} ${call.path} HTTP/1.1\r\n`;
@@ -296,7 +309,11 @@ class Connection implements CallLink {
     const result = this.parser.execute(chunk);
     if (this.dead) return;
     if (this.completed) this.finishCall();
-    else if (typeof result !== 'number') this.fail(failure(`invalid response (${(result as { reason?: string }).reason ?? result.message})`, 'HPE_INVALID'));
+    else if (typeof result !== 'number') {
+      const { code, reason } = result as { code?: string; reason?: string };
+      // Not even the start of an answer on a suspect connection: the last answer's body, most likely.
+      this.fail(failure(reason ?? result.message, code ?? 'HPE_INVALID'), false, this.suspect && !this.headSent);
+    }
     else if (this.heldBody !== undefined) this.deliverHeldBody();
   }
 
@@ -329,7 +346,7 @@ class Connection implements CallLink {
     const raw = headers ?? this.takePendingHeaders();
     if (status < 200) {
       if (status === 101 || upgrade) {
-        this.fail(failure('the upstream switched protocols unasked', 'HPE_INVALID'));
+        this.fail(failure('it switched protocols unasked', 'HPE_INVALID'));
         return 1;
       }
       this.informational = true;
@@ -337,6 +354,13 @@ class Connection implements CallLink {
     }
     this.keepAlive = keepAlive;
     let noBody = call.method === 'HEAD' || status === 304;
+    if (!noBody && status !== 204) {
+      const refused = unrelayableTransferCoding(raw);
+      if (refused !== undefined) {
+        this.fail(failure(refused, INVALID_TRANSFER_ENCODING));
+        return 1;
+      }
+    }
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
@@ -352,6 +376,7 @@ class Connection implements CallLink {
         if ((name === 'content-length' && raw[i + 1].trim() !== '0') || name === 'transfer-encoding') this.keepAlive = false;
       }
     }
+    this.bodyless = noBody;
     this.headSent = true;
     call.onHead(status, reason, raw);
     return noBody || this.call !== call ? 1 : 0;
@@ -415,6 +440,7 @@ class Connection implements CallLink {
     call.onEnd(last);
     if (this.keepAlive && bodyDone && !this.trailing && !this.dead) {
       this.reused = true;
+      this.suspect = this.bodyless;
       // A body piece of this read may have paused the socket for the client's back-pressure, and the
       // call that would resume it is over: an idle or reused connection must read, or the next
       // answer on it (and the upstream's close) is never seen.
@@ -469,11 +495,14 @@ class Connection implements CallLink {
     this.fail(error);
   }
 
-  /** The call (if any) failed on this connection: close it, then retry or report. */
-  fail(error: NodeJS.ErrnoException, timedOut = false): void {
+  /**
+   * The call (if any) failed on this connection: close it, then retry or report. `stale` says the
+   * bytes that failed were left over from the last answer, not an answer to this call.
+   */
+  fail(error: NodeJS.ErrnoException, timedOut = false, stale = false): void {
     const call = this.call;
-    // Retried at most once: the retry's connection is a new one, never `reused`.
-    const retry = call !== undefined && !timedOut && this.reused && !this.received && call.retryable;
+    // Retried at most once: the retry's connection is a new one, never `reused` nor `suspect`.
+    const retry = call !== undefined && !timedOut && ((this.reused && !this.received) || stale) && call.retryable;
     this.destroy();
     if (call === undefined) return;
     if (retry) this.client.retry(this.pool, call);

@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { ClientOptions, Endpoint, UpstreamCall, UpstreamClient, CallLink } from './client';
+import { INVALID_TRANSFER_ENCODING, unrelayableTransferCoding, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient, type CallLink } from './client';
 
 const kCall = Symbol('mounts.upstream.call');
 type Tagged<T> = T & { [kCall]?: NodeCall };
@@ -95,6 +95,13 @@ function onResponse(this: Tagged<http.ClientRequest>, response: Tagged<http.Inco
     return;
   }
   const status = response.statusCode ?? 502;
+  const refused = state.call.method === 'HEAD' || status === 204 || status === 304 ? undefined : unrelayableTransferCoding(response.rawHeaders);
+  if (refused !== undefined) {
+    state.abort();
+    response.destroy();
+    state.call.onFail(Object.assign(new Error(refused), { code: INVALID_TRANSFER_ENCODING }), false, false);
+    return;
+  }
   state.response = response;
   response[kCall] = state;
   state.call.onHead(status, response.statusMessage ?? '', response.rawHeaders);

@@ -105,11 +105,50 @@ def mount_wsgi(app, prefix):
         if path == prefix or path.startswith(prefix + '/'):
             environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + prefix
             environ['PATH_INFO'] = path[len(prefix):]
-            return app(environ, start_response)
+            return without_forbidden_body(app, environ, start_response)
         # Mounts routes only the prefix's paths here; anything else came from elsewhere.
         start_response('404 Not Found', [('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
     return mounted
+
+
+def without_forbidden_body(app, environ, start_response):
+    """The app's answer, minus any body where HTTP allows none (HEAD, 1xx, 204, 304).
+
+    WSGI apps often return the body anyway, and cheroot and wsgiref then send it: bytes that the next
+    reader of the connection takes for the start of the next answer. Answers that may have a body
+    pass through untouched (no wrapper) once the app has called start_response before returning.
+    """
+    bodyless = [environ.get('REQUEST_METHOD') == 'HEAD', False]  # [no body allowed, status known]
+
+    def starting(status, headers, exc_info=None):
+        code = status[:3]
+        bodyless[0] = bodyless[0] or code in ('204', '304') or code.startswith('1')
+        bodyless[1] = True
+        write = start_response(status, headers, exc_info)
+
+        def guarded_write(data):
+            if not bodyless[0]:
+                write(data)
+        return guarded_write
+
+    result = app(environ, starting)
+    if bodyless[1] and not bodyless[0]:
+        return result
+    return dropping_body(result, bodyless)
+
+
+def dropping_body(result, bodyless):
+    """Yields `result`'s pieces until the status shows there must be none; closes it either way (PEP 3333)."""
+    try:
+        for piece in result:
+            if bodyless[0]:
+                break
+            yield piece
+    finally:
+        close = getattr(result, 'close', None)
+        if close is not None:
+            close()
 
 
 def split_host(host, scheme):

@@ -19,10 +19,22 @@ STOP_WAIT_SECONDS = 1.5
 class KeepAliveServerHandler(ServerHandler):
     http_version = '1.1'
 
+    def bodyless(self):
+        status = self.status or ''
+        return self.environ.get('REQUEST_METHOD') == 'HEAD' or status[:3] in ('204', '304') or status[:1] == '1'
+
+    def finish_content(self):
+        # wsgiref adds Content-Length: 0 to an answer with no body written, which for HEAD and 304
+        # contradicts the length GET would send, and which a 204 must not carry at all.
+        if not self.headers_sent and self.bodyless():
+            self.send_headers()
+        else:
+            super().finish_content()
+
     def cleanup_headers(self):
         super().cleanup_headers()
         # A response of unknown length ends with the connection: say so, and do not read another.
-        if 'Content-Length' not in self.headers:
+        if 'Content-Length' not in self.headers and not self.bodyless():
             self.headers['Connection'] = 'close'
             self.request_handler.close_connection = True
         elif (self.headers.get('Connection') or '').lower() == 'close':
