@@ -37,6 +37,9 @@
  *   cookie without `Path` gets none added: the browser's default path is computed from the public
  *   URL, which already carries the prefix, so it lands at the same place. Paths outside the
  *   target's own path cannot be reached through the mount and are left unchanged.
+ * - An answer that cannot be relayed (llhttp rejects it, or its Transfer-Encoding is more than
+ *   chunked): 502 saying what was wrong; once its head has gone out, the client's connection is cut
+ *   and the log says why.
  * - Upstream refused or unreachable: 502 naming the mount and target. No byte from the upstream for
  *   `timeoutSeconds`: 504 (or, once the response has started, the client connection is cut). An
  *   upstream that answers before it has read the whole body (413, then closes) is relayed as it
