@@ -7,7 +7,8 @@
  * answer (a 304, a 206, an error page, an image) puts the response's own methods back and goes out
  * exactly as the app wrote it. An injected answer:
  * - is decoded when gzip, deflate or br encoded, and sent unencoded (the app's compression is
- *   undone rather than redone: this runs on loopback, where bytes are cheap and CPU is not);
+ *   undone rather than redone: this runs on loopback, where bytes are cheap and CPU is not); a
+ *   body that does not decode goes out as the app wrote it, and the log says why (`decoder.ts`);
  * - streams: only the bytes up to `<head…>` are held back, never the whole page;
  * - has its Content-Length grown by the tag (or dropped when encoded), its strong ETag made weak
  *   (the body differs from the one the tag named), range support and digests dropped;
@@ -15,15 +16,15 @@
  * A HEAD gets the head its GET would get, and no body.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import * as zlib from 'node:zlib';
+import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { escapeHtml } from '../pages';
 import { patchPolicies } from './csp';
+import { BodyDecoder, codingOf } from './decoder';
 import { isInjectableType } from './documents';
 import { findInsertionPoint } from './htmlHead';
 import { LIVE_SCRIPT_PATH } from './namespace';
+import { flatHead, headerValue, takeHeaders, toBuffer, type Headers } from './responseHead';
 
-type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined;
 type Callback = (error?: Error | null) => void;
 /** The response's own methods, called with whatever arguments the app passed. */
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
@@ -31,9 +32,12 @@ type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
 /** Headers that describe the bytes as the app wrote them, and no longer hold for the injected body. */
 const DROPPED = ['accept-ranges', 'content-md5', 'digest', 'content-digest', 'repr-digest'];
 
-/** Wraps `res` so that a 200 HTML answer gets the script of mount `mountId`. */
-export function injectLiveScript(res: ServerResponse, mountId: string): void {
-  new Injection(res, mountId).install();
+/**
+ * Wraps `res` so that a 200 HTML answer gets the script of mount `mountId`. `report` hears of a
+ * page that could not get it for a reason the app should know (its body does not decode).
+ */
+export function injectLiveScript(res: ServerResponse, mountId: string, report: (message: string) => void): void {
+  new Injection(res, mountId, report).install();
 }
 
 class Injection {
@@ -50,9 +54,14 @@ class Injection {
         /** Where Content-Length is (or would be) in `headers`. */
         readonly lengthIndex: number;
         readonly contentLength: string | undefined;
+        /** The headers as the app gave them, for a body that goes out as the app wrote it. */
+        readonly original: readonly [string, OutgoingHttpHeader][];
       }
     | undefined;
-  private decoder: Decoder | undefined;
+  private decoder: BodyDecoder | undefined;
+  /** The body did not decode and goes out as the app wrote it. */
+  private passing = false;
+  private ended = false;
   /** A HEAD: the head GET would get, and no body. */
   private readonly bodiless: boolean;
   /** Bytes held back until the insertion point is known; undefined once the tag is out. */
@@ -64,6 +73,7 @@ class Injection {
   constructor(
     private readonly res: ServerResponse,
     private readonly mountId: string,
+    private readonly report: (message: string) => void,
   ) {
     this.bodiless = res.req.method === 'HEAD';
     const prototype = Object.getPrototypeOf(res) as Record<'writeHead' | 'write' | 'end', Method>;
@@ -107,8 +117,7 @@ class Injection {
     this.decided = true;
     const res = this.res;
     const contentType = headerValue(res, headers, 'content-type');
-    const encoding = (headerValue(res, headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
-    const coding = status === 200 && isInjectableType(contentType) ? codingOf(encoding) : null;
+    const coding = status === 200 && isInjectableType(contentType) ? codingOf(headerValue(res, headers, 'content-encoding')) : null;
     if (coding === null) {
       this.uninstall(true);
       return;
@@ -139,23 +148,35 @@ class Injection {
     const length = declared !== undefined ? Number(declared) : knownLength;
     const lengthIndex = out.length;
     if (!decoding && length !== undefined && Number.isSafeInteger(length) && length >= 0) out.push('Content-Length', String(length + this.tag.length));
-    this.head = { status, reason, headers: out, lengthIndex, contentLength: declared };
-    if (decoding && !this.bodiless) this.pipeDecoder(makeDecoder(coding));
+    this.head = { status, reason, headers: out, lengthIndex, contentLength: declared, original: pairs };
+    if (decoding && !this.bodiless) {
+      this.decoder = new BodyDecoder(coding, res, {
+        data: (chunk) => this.emit(chunk, undefined),
+        end: () => this.finish(undefined),
+        failed: (error, encoded) => this.undecodable(coding, error, encoded),
+      });
+    }
   }
 
-  private pipeDecoder(decoder: Decoder): void {
-    this.decoder = decoder;
+  /** Sends what the app wrote as it wrote it, or cuts the answer when its head is out already. */
+  private undecodable(coding: string, error: Error, encoded: Buffer[] | undefined): void {
     const res = this.res;
-    decoder.on('data', (chunk: Buffer) => {
-      if (!this.emit(chunk, undefined)) {
-        decoder.pause();
-        res.once('drain', () => decoder.resume());
-      }
-    });
-    decoder.on('end', () => this.finish(undefined));
-    // A body that does not decode can only be cut: the head is out.
-    decoder.on('error', () => res.destroy());
-    res.once('close', () => decoder.destroy());
+    const what = `${res.req.method} ${(res.req as { originalUrl?: string }).originalUrl ?? res.req.url}`;
+    const head = this.head;
+    if (encoded === undefined || head === undefined) {
+      this.report(`${what}: the ${coding} page stopped decoding (${error.message}) after its head was sent: the answer is cut short`);
+      res.destroy();
+      return;
+    }
+    this.report(`${what}: the ${coding} page does not decode (${error.message}): sent as the app wrote it, without the live reload script`);
+    this.head = undefined;
+    this.decoder = undefined;
+    this.held = undefined;
+    this.passing = true;
+    this.own.writeHead.call(res, head.status, head.reason, flatHead(head.original));
+    for (const bytes of encoded) this.own.write.call(res, bytes);
+    if (this.ended) this.own.end.call(res);
+    else res.emit('drain');
   }
 
   private readonly write = (chunk: unknown, encodingOrCallback?: BufferEncoding | Callback, maybeCallback?: Callback): boolean => {
@@ -164,19 +185,14 @@ class Injection {
       this.decide(res.statusCode, undefined, undefined, undefined);
       if (!this.injecting) return this.own.write.call(res, chunk, encodingOrCallback, maybeCallback) as boolean;
     }
-    if (this.bodiless) {
+    if (this.bodiless || this.passing) {
       // Node drops a HEAD's body itself, once the head is out.
       this.sendHead();
       return this.own.write.call(res, chunk, encodingOrCallback, maybeCallback) as boolean;
     }
     const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
     const bytes = toBuffer(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined);
-    if (this.decoder) {
-      const more = this.decoder.write(bytes, callback);
-      // The app waits for 'drain' on the response; the decoder's own drain stands in for it.
-      if (!more) this.decoder.once('drain', () => res.emit('drain'));
-      return more;
-    }
+    if (this.decoder) return this.decoder.write(bytes, callback);
     return this.emit(bytes, callback);
   };
 
@@ -199,15 +215,15 @@ class Injection {
       }
     }
     this.uninstall(true);
-    if (this.bodiless) {
+    this.ended = true;
+    if (this.bodiless || this.passing) {
       this.sendHead();
-      this.own.end.call(res, callback);
+      this.own.end.call(res, chunk, encodingOrCallback, maybeCallback);
       return res;
     }
     if (this.decoder) {
       if (callback) res.once('finish', () => callback());
-      if (bytes) this.decoder.end(bytes);
-      else this.decoder.end();
+      this.decoder.end(bytes);
       return res;
     }
     this.finish(bytes, callback);
@@ -260,6 +276,7 @@ class Injection {
     const head = this.head;
     if (head === undefined) return;
     this.head = undefined;
+    this.decoder?.commit();
     if (this.tag === undefined && this.decoder === undefined) {
       // Left as the app wrote it: its own length again.
       head.headers.length = head.lengthIndex;
@@ -295,92 +312,3 @@ export function scriptTag(mountId: string, nonce: string | undefined): string {
   return `<script src="${LIVE_SCRIPT_PATH}" data-mount="${escapeHtml(mountId)}"${nonce ? ` nonce="${nonce}"` : ''}></script>`;
 }
 
-type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
-type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
-
-/** null: an encoding we cannot undo (the answer goes out untouched). */
-function codingOf(encoding: string): Coding | null {
-  switch (encoding) {
-    case 'identity':
-    case '':
-      return 'identity';
-    case 'gzip':
-    case 'x-gzip':
-      return 'gzip';
-    case 'deflate':
-    case 'br':
-      return encoding;
-    default:
-      return null;
-  }
-}
-
-function makeDecoder(coding: Exclude<Coding, 'identity'>): Decoder {
-  return coding === 'gzip' ? zlib.createGunzip() : coding === 'deflate' ? zlib.createInflate() : zlib.createBrotliDecompress();
-}
-
-/** A header as it will go out: from writeHead's argument when it names it, else as set on `res`. */
-function headerValue(res: ServerResponse, headers: Headers, name: string): string | undefined {
-  if (Array.isArray(headers)) {
-    // Either a flat [name, value, ...] list or a list of [name, value] pairs.
-    if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const pair of headers as unknown as [string, OutgoingHttpHeader][]) if (String(pair[0]).toLowerCase() === name) return String(pair[1]);
-    } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1]);
-    }
-  } else if (headers) {
-    for (const key of Object.keys(headers)) {
-      const value = headers[key];
-      if (key.toLowerCase() === name && value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
-    }
-  }
-  const set = res.getHeader(name);
-  return set === undefined ? undefined : Array.isArray(set) ? set.join(', ') : String(set);
-}
-
-/**
- * Every header the answer would have, as [name, value] pairs, taken off `res`: writeHead's argument
- * wins over headers set before, as in Node.
- */
-function takeHeaders(res: ServerResponse, headers: Headers): [string, OutgoingHttpHeader][] {
-  const names = res.getHeaderNames();
-  if (names.length === 0 && Array.isArray(headers) && (headers.length === 0 || !Array.isArray(headers[0]))) {
-    const pairs: [string, OutgoingHttpHeader][] = [];
-    for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]]);
-    return pairs;
-  }
-  applyHeaders(res, headers);
-  const pairs: [string, OutgoingHttpHeader][] = [];
-  for (const name of res.getHeaderNames()) {
-    const value = res.getHeader(name);
-    if (value !== undefined) pairs.push([name, value]);
-    res.removeHeader(name);
-  }
-  return pairs;
-}
-
-/** What Node's writeHead does with its headers argument when headers were also set: they win. */
-function applyHeaders(res: ServerResponse, headers: Headers): void {
-  if (Array.isArray(headers)) {
-    const pairs: [string, OutgoingHttpHeader][] = [];
-    if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const pair of headers as unknown as [string, OutgoingHttpHeader][]) pairs.push([String(pair[0]), pair[1]]);
-    } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]]);
-    }
-    for (const [name] of pairs) res.removeHeader(name);
-    for (const [name, value] of pairs) res.appendHeader(name, value as string | string[]);
-  } else if (headers) {
-    for (const key of Object.keys(headers)) {
-      const value = headers[key];
-      if (value !== undefined) res.setHeader(key, value);
-    }
-  }
-}
-
-function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError('The "chunk" argument must be of type string, Buffer or Uint8Array');
-}

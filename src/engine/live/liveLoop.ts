@@ -80,7 +80,7 @@ export class LiveLoop {
 
   /** Wraps a document answer of `spec`'s mount so that it gets the script if it is HTML. */
   inject(res: ServerResponse, spec: MountSpec): void {
-    injectLiveScript(res, mountId(spec));
+    injectLiveScript(res, mountId(spec), (message) => this.options.logger.warn(`live reload: ${message}`, spec.name));
   }
 
   /** Answers a request for a path under `/__mounts/`. */
