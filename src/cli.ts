@@ -7,9 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, readArguments } from './cliArguments';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, formatProblem, MOUNT_KINDS, watchFolder, type FolderWatch, type Logger, type MountInfo, type PythonChoice, type ReloadResult } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type FolderWatch, type Logger, type MountInfo, type PythonChoice } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
 import { MCP_USAGE, mcpMain } from './mcp/main';
+import { watch } from './cliWatch';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]
 
@@ -171,95 +172,6 @@ function terminalLogger(): Logger {
       process.stderr.write(`${tag(source)} ${message}${error === undefined ? '' : `\n${describeError(error)}`}\n`),
     access: (line) => process.stdout.write(`${line}\n`),
   };
-}
-
-/**
- * --watch: mounts.json changes reload the config; other workspace files hot-reload module apps.
- * Changes are applied one batch at a time, in order; a burst within 50 ms is one batch.
- */
-async function watch(engine: Engine): Promise<FolderWatch> {
-  const configFile = engine.configFile;
-  const pending = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  let applying: Promise<void> = Promise.resolve();
-  /** mounts.json as it was when last read for a reload: a poll that finds it so changes nothing. */
-  let appliedConfig = fileIdentity(configFile);
-  const apply = async () => {
-    const files = [...pending];
-    pending.clear();
-    for (const file of files) {
-      if (file === configFile) {
-        appliedConfig = fileIdentity(configFile);
-        reportReload(await engine.reload());
-      } else {
-        await engine.fileChanged(file);
-      }
-    }
-  };
-  const schedule = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      applying = applying.then(apply).catch((error) => {
-        process.stderr.write(`[mounts] applying a change failed: ${describeError(error)}\n`);
-      });
-    }, 50);
-  };
-  const changed = (files: readonly string[]) => {
-    for (const file of files) pending.add(file);
-    schedule();
-  };
-  const folder = await watchFolder(path.dirname(configFile), changed, (error) =>
-    process.stderr.write(`[mounts] file watching failed: ${error.message}\n`),
-  );
-  // mounts.json is also polled, a stat every quarter second: in about one run in ten of the test
-  // that saves it 50 times by rename under load, @parcel/watcher never reported the first save
-  // (later ones it did), and a missed mounts.json leaves the server on its old mounts with no
-  // word said. A save already applied from its event is not applied again.
-  const poll = (current: fs.Stats) => {
-    if (identityOf(current) !== appliedConfig) changed([configFile]);
-  };
-  fs.watchFile(configFile, { interval: 250, persistent: false }, poll);
-  return {
-    close: () => {
-      fs.unwatchFile(configFile, poll);
-      return folder.close();
-    },
-  };
-}
-
-/** Which file is at `file` and how it was last written: a rename over it changes the inode. */
-function fileIdentity(file: string): string {
-  try {
-    return identityOf(fs.statSync(file));
-  } catch {
-    return 'missing';
-  }
-}
-
-/** fs.watchFile reports a missing file as stats of all zeros. */
-function identityOf(stats: fs.Stats): string {
-  return stats.ino === 0 ? 'missing' : `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
-}
-
-/** Says what a reload of mounts.json did, when it did not simply apply. */
-function reportReload(result: ReloadResult): void {
-  const details = [...result.problems.map(formatProblem), ...result.errors].join('\n');
-  switch (result.outcome) {
-    case 'applied':
-      return;
-    case 'not applied':
-      process.stderr.write(`mounts.json not applied; still serving the previous mounts:\n${details}\n`);
-      return;
-    case 'partly applied':
-      process.stderr.write(
-        `mounts.json applied, except for ${result.errors.length === 1 ? 'this mount, which' : `these ${result.errors.length} mounts, which`} could not load ` +
-          `(a changed mount keeps serving its previous version; an added one is not served):\n${details}\n`,
-      );
-      return;
-    case 'stopped':
-      process.stderr.write(`mounts.json not applied, and the previous address could not be listened on again: stopped serving:\n${details}\n`);
-      return;
-  }
 }
 
 if (require.main === module) {

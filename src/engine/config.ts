@@ -6,7 +6,6 @@
  * The same rules are published as a JSON Schema in `schema/mounts.schema.json`;
  * `test/engine/schema.test.ts` checks that the two agree.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createScanner, parseTree, ParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 import type {
@@ -20,12 +19,15 @@ import type {
   RestartPolicy,
   SourceRange,
 } from './spec';
+import { readConfigText } from './configFile';
 import { isReservedPath, RESERVED_PREFIX } from './live/namespace';
 
 /** What `parseConfig` and `readConfig` return: `config` only when `problems` is empty. */
 export interface ConfigResult {
   readonly config?: MountsConfig;
   readonly problems: ConfigProblem[];
+  /** Which version of the file was read (`configFile.ts`'s identityOf); unset when none was. */
+  readonly identity?: string;
 }
 
 export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command', 'wsgi', 'asgi'];
@@ -167,24 +169,14 @@ class Problem implements ConfigProblem {
 }
 
 /**
- * Reads mounts.json and validates it. A missing or unreadable file is one problem at 1:1 naming
- * what went wrong; `file` is kept as given in problems and resolved in the config.
+ * Reads mounts.json and validates it. A missing, unreadable or oversized file, or one that is not a
+ * regular file, is one problem at 1:1 naming what went wrong; `file` is kept as given in problems
+ * and resolved in the config.
  */
 export async function readConfig(file: string): Promise<ConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? 'file not found'
-        : code === 'EISDIR'
-          ? 'is a folder, not a file'
-          : `cannot read the file: ${(error as Error).message}`;
-    return { problems: [new Problem(file, { offset: 0, length: 0, line: 1, column: 1 }, '', message)] };
-  }
-  return parseConfig(text, file);
+  const read = await readConfigText(file);
+  if ('error' in read) return { problems: [new Problem(file, { offset: 0, length: 0, line: 1, column: 1 }, '', read.error)] };
+  return { ...parseConfig(read.text, file), identity: read.identity };
 }
 
 /**

@@ -102,6 +102,7 @@ export class Engine implements Disposable {
   private _problems: readonly ConfigProblem[] = [];
   private _appProblems: readonly ConfigProblem[] = [];
   private _config: MountsConfig | undefined;
+  private _configIdentity: string | undefined;
   private server: MountsServer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingTransition: { readonly kind: 'start' | 'stop'; readonly promise: Promise<void> } | undefined;
@@ -172,6 +173,14 @@ export class Engine implements Disposable {
     return this.options.configFile;
   }
 
+  /**
+   * Which version of mounts.json the last read found (inode, size, mtime), unset when none could be
+   * read: a watcher that starts after the read compares it with the file to catch a save in between.
+   */
+  get configIdentity(): string | undefined {
+    return this._configIdentity;
+  }
+
   /** The bound port while started. */
   get port(): number | undefined {
     const address = this.server?.address();
@@ -222,6 +231,7 @@ export class Engine implements Disposable {
   /** mounts.json as read, less the mounts whose kinds `only` leaves out. */
   private async readServedConfig(): Promise<ConfigResult> {
     const result = await readConfig(this.options.configFile);
+    this._configIdentity = result.identity;
     const only = this.options.only;
     if (!result.config || only === undefined) return result;
     return { ...result, config: { ...result.config, mounts: result.config.mounts.filter((mount) => only.includes(mount.kind)) } };

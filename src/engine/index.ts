@@ -7,6 +7,7 @@ export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState
 export { formatProblem, LineIndex, MOUNT_KINDS, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
 export { watchFolder, type FolderWatch } from './folderWatch';
+export { currentIdentity, identityOf } from './configFile';
 export type { PythonChoice } from './apps/python/interpreter';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
