@@ -5,7 +5,7 @@ const esbuild = require('esbuild');
 const path = require('node:path');
 
 // Run by the user's interpreter, not bundled: src/engine/apps/python/runnerFiles.ts finds them here.
-const PYTHON_RUNNER = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py'];
+const PYTHON_RUNNER = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py', 'mounts_django.py'];
 
 function copyPythonRunner() {
   const fs = require('node:fs');

@@ -25,6 +25,7 @@ import threading
 import traceback
 from urllib.parse import unquote, unquote_to_bytes
 
+import mounts_django
 import mounts_stdlib
 
 EXIT_CANNOT_LOAD = 1
@@ -42,7 +43,7 @@ def main(kind, ref, source):
     version = '.'.join(str(part) for part in sys.version_info[:3])
     # The server is chosen before the app is imported: a missing one is the error to report first.
     server = choose_wsgi_server() if kind == 'wsgi' else choose_asgi_server()
-    app = load_app(ref)
+    app = mounts_django.with_static_files(load_app(ref), kind, unquote(prefix))
     say('Python %s at %s (%s) serves %s %s with %s, mounted at %s'
         % (version, sys.executable, source, kind, ref, server.description, prefix or '/'))
     if kind == 'wsgi':

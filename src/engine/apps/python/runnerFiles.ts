@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The files the runner is made of; esbuild.js copies the same list. */
-export const RUNNER_FILES = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py'] as const;
+export const RUNNER_FILES = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py', 'mounts_django.py'] as const;
 
 let runnerFile: string | undefined;
 
