@@ -1,0 +1,130 @@
+/**
+ * The traffic family (fixtures/traffic.ts) against every forwarding kind, through a real engine:
+ * `proxy` to a node:http upstream, `command` running the same server on $PORT, and `wsgi` and `asgi`
+ * apps on Mounts' Python runner with Debian's Python. The cases come from TRAFFIC_SEED (a fixed
+ * default) and run one after another, so each case's title names what to rerun; TRAFFIC_SEED and
+ * TRAFFIC_CASES in the environment pick other ones.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inspect } from 'node:util';
+import { NODE, REPO } from './fixtures/command/helpers';
+import { PYTHON } from './fixtures/python/helpers';
+import { describeCase, generateCases, TrafficClient } from './fixtures/traffic';
+import { startEngine, type RunningEngine } from './helpers';
+
+const SEED = Number(process.env.TRAFFIC_SEED ?? 0x5eed);
+const COUNT = Number(process.env.TRAFFIC_CASES ?? 100);
+const FIXTURES = path.join(REPO, 'test/engine/fixtures/traffic');
+const SERVER_JS = fs.readFileSync(path.join(FIXTURES, 'server.js'), 'utf8');
+const APP_PY = fs.readFileSync(path.join(FIXTURES, 'traffic_app.py'), 'utf8');
+
+interface Served {
+  readonly running: RunningEngine;
+  /** The port the engine forwards to. */
+  upstreamPort(): number;
+  stop(): Promise<void>;
+}
+
+/** A node:http upstream of its own, as a proxy mount's target is. */
+async function nodeUpstream(): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(FIXTURES, 'server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the upstream exited (${code}) before listening: ${output}`)));
+  });
+  return { port, child };
+}
+
+const KINDS: Record<string, () => Promise<Served>> = {
+  async proxy() {
+    const upstream = await nodeUpstream();
+    const running = await startEngine({ mounts: [{ prefix: '/m', proxy: `http://127.0.0.1:${upstream.port}` }] });
+    return {
+      running,
+      upstreamPort: () => upstream.port,
+      async stop() {
+        await running.stop();
+        const exited = new Promise((resolve) => upstream.child.once('exit', resolve));
+        upstream.child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  },
+  command: () => engineServing({ prefix: '/m', command: `${NODE} server.js` }, { 'server.js': SERVER_JS }),
+  wsgi: () => engineServing({ prefix: '/m', wsgi: 'traffic_app:app', python: PYTHON }, { 'traffic_app.py': APP_PY }),
+  asgi: () => engineServing({ prefix: '/m', asgi: 'traffic_app:asgi_app', python: PYTHON }, { 'traffic_app.py': APP_PY }),
+};
+
+async function engineServing(mount: object, files: Record<string, string>): Promise<Served> {
+  const running = await startEngine({ mounts: [mount] }, files);
+  return { running, upstreamPort: () => running.engine.mounts()[0].status.port!, stop: () => running.stop() };
+}
+
+/**
+ * The engine's TCP connections to `port` so far, counted from /proc/net/tcp: each leaves an entry
+ * (established, or TIME_WAIT on the side that closed first) for a minute after it is gone.
+ */
+function connectionsTo(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const peers = new Set<string>();
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const [, local, remote] = line.trim().split(/\s+/);
+    if (remote?.endsWith(hex)) peers.add(local);
+    else if (local?.endsWith(hex) && remote !== '00000000:0000') peers.add(remote);
+  }
+  return peers.size;
+}
+
+const cases = generateCases(SEED, COUNT);
+
+for (const [kind, serve] of Object.entries(KINDS)) {
+  describe(`traffic through a ${kind} mount`, function () {
+    this.timeout(60_000);
+    let served: Served;
+    let client: TrafficClient;
+    let connectionsBefore = 0;
+
+    before(async () => {
+      served = await serve();
+      client = new TrafficClient(served.running.port, '/m');
+      // The first request starts a command or Python app that waits for one.
+      await client.run({ ...cases[0], index: -1, shape: 'get', size: 10, frame: 'length' });
+      connectionsBefore = connectionsTo(served.upstreamPort());
+    });
+
+    after(async () => {
+      client?.close();
+      await served?.stop();
+    });
+
+    for (const c of cases) {
+      it(describeCase(c), async () => {
+        try {
+          await client.run(c);
+        } catch (error) {
+          // The engine's log says what the forwarder saw; the title names the case.
+          const logs = served.running.logs.filter((line) => !line.startsWith('access')).slice(-5);
+          const found = error instanceof assert.AssertionError ? ` (got ${inspect(error.actual)}, expected ${inspect(error.expected)})` : '';
+          const said = logs.length > 0 ? `\nlast log lines:\n${logs.join('\n')}` : '';
+          throw new Error(`${kind}, ${describeCase(c)}: ${(error as Error).message}${found}${said}`, { cause: error });
+        }
+      });
+    }
+
+    it('reused its pooled upstream connections across the run', () => {
+      const used = connectionsTo(served.upstreamPort()) - connectionsBefore;
+      // Each abort ends its connection; every other answer leaves it to the next request (HEADs of
+      // an answer without a length may end theirs too: cheroot closes those).
+      const ends = cases.filter((c) => c.shape === 'abort' || c.shape === 'head' || c.shape === 'slow').length;
+      assert.ok(used <= ends + 4, `${used} upstream connections for ${cases.length} cases (${ends} may end theirs)`);
+    });
+  });
+}
