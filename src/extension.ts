@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { EngineClient } from './engineProcess/client';
+import { AgentTools } from './ui/agentTools';
 import { createApi, type MountsApi } from './ui/api';
 import { AppErrorForwarder } from './ui/appErrors';
 import { Commands } from './ui/commands';
@@ -46,7 +47,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
   const lifecycle = new Lifecycle(log);
   const tree = new MountsTreeProvider(all);
   const statusBar = new MountsStatusBar(all);
+  const agentTools = new AgentTools(all, context.asAbsolutePath('dist/cli.js'), log);
   context.subscriptions.push(
+    agentTools,
     tree,
     createTreeView(tree, all),
     statusBar,
@@ -71,7 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
   for (const folder of all.list()) {
     if (settings.autoStart(folder.folder)) void lifecycle.start(folder, { openBrowser: true });
   }
-  return createApi(all, tree, () => statusBar.model, log);
+  return createApi(all, tree, () => statusBar.model, log, agentTools);
 }
 
 /** Resolves when every engine process has stopped and exited, and its port is free. */

@@ -23,6 +23,7 @@ import {
   Emitter,
   EngineStartError,
   errorMessage,
+  LogRing,
   mountId,
   readConfig,
   refusedStatus,
@@ -92,6 +93,11 @@ export class EngineClient {
   private readonly _onDidCrash = new Emitter<EngineCrash>();
   /** The engine process ended without being asked to. */
   readonly onDidCrash = this._onDidCrash.event;
+  /**
+   * The recent lines of every run, for the agent tools: kept here, not in the engine process, so
+   * the lines that led to a crash can still be read after the process is gone.
+   */
+  readonly recentLog = new LogRing();
 
   private connection: EngineConnection | undefined;
   private snapshot: EngineSnapshot | undefined;
@@ -439,6 +445,8 @@ export class EngineClient {
     connection.onBatch((batch) => this.applyBatch(batch));
     connection.onOutput(({ stream, line }) => {
       this.remember(line);
+      // What the process printed itself: module apps' console output, as `mounts mcp` names it.
+      this.recentLog.record(stream === 'stderr' ? 'warn' : 'info', line, stream);
       if (stream === 'stderr') this.logger.warn(line);
       else this.logger.info(line);
     });
@@ -477,6 +485,7 @@ export class EngineClient {
     for (const error of batch.appErrors) {
       // The engine process ends after reporting one (main.ts): it is the reason of the exit that follows.
       this.fatalAppError ??= error;
+      this.recentLog.record('error', `an app's ${error.kind} ended the engine process`, undefined, error.error);
       for (const line of error.error.split('\n')) this.remember(line);
       this._onAppError.fire(error);
     }
@@ -497,6 +506,7 @@ export class EngineClient {
   }
 
   private replay(line: LogLine): void {
+    if (line.level !== 'access') this.recentLog.record(line.level, line.message, line.source, line.error);
     switch (line.level) {
       case 'info':
         this.logger.info(line.message, line.source);

@@ -20,6 +20,8 @@ interface ToolDescription<I extends z.ZodObject> {
   readonly output: z.ZodObject;
   /** Starts, stops or restarts something: off in `mounts mcp` unless --allow-control, confirmed in the editor. */
   readonly control: boolean;
+  /** For control tools: what the editor asks the user before the call. */
+  readonly confirmation?: string;
 }
 
 export interface AgentTool extends ToolDescription<z.ZodObject> {

@@ -13,6 +13,7 @@
 import type * as vscode from 'vscode';
 import type { MountInfo } from '../engine/index';
 import type { EngineClient } from '../engineProcess/client';
+import type { AgentTools } from './agentTools';
 import type { MountsFolders } from './folders';
 import type { StatusModel } from './statusBar';
 import type { FolderState } from './state';
@@ -50,6 +51,13 @@ export interface MountsApi {
    * command mount named `cmd` printed. A copy; for reading only.
    */
   recentLog(): readonly string[];
+  /**
+   * The agent tools as registered with `vscode.lm.registerTool` (empty where the editor has none),
+   * and the `mounts mcp` servers offered to the editor (undefined before VS Code 1.101). The tests
+   * call a control tool's implementation here: through `vscode.lm.invokeTool` it first asks the
+   * user in a modal dialog, which a test cannot answer.
+   */
+  readonly agentTools: Pick<AgentTools, 'registered' | 'mcpServers'>;
 }
 
 export function createApi(
@@ -57,6 +65,7 @@ export function createApi(
   tree: MountsTreeProvider,
   statusBar: () => StatusModel,
   log: { recentLog(): readonly string[] },
+  agentTools: AgentTools,
 ): MountsApi {
   const onDidChangeState: vscode.Event<MountsStateChange> = (listener, thisArgs, disposables) =>
     folders.onDidChangeState((f) => listener.call(thisArgs, { folder: f.folder.uri, state: f.state }), undefined, disposables);
@@ -76,5 +85,6 @@ export function createApi(
     tree,
     statusBar,
     recentLog: () => log.recentLog(),
+    agentTools,
   };
 }

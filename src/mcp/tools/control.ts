@@ -21,6 +21,7 @@ export const restartMount = defineTool({
   input: z.object({ mount: z.string().min(1).describe('the mount by name, id or prefix') }),
   output: z.object({ mount: mountRow }),
   control: true,
+  confirmation: "A module app reloads its code; a command's or Python app's process restarts, and requests wait until it is ready again.",
   run: async (workspace, input) => {
     const mount = findMount(workspace, input.mount);
     if (workspace.engine.state !== 'started') throw new ToolError(`the server is ${workspace.engine.state}: start it first`);
@@ -42,6 +43,7 @@ export const start = defineTool({
   input: z.object({}),
   output: serverWithMounts,
   control: true,
+  confirmation: 'The server listens on its port and runs the apps of mounts.json, commands and module code included.',
   run: async (workspace) => {
     try {
       await workspace.engine.start();
@@ -59,6 +61,7 @@ export const stop = defineTool({
   input: z.object({}),
   output: serverWithMounts,
   control: true,
+  confirmation: 'Every app the server runs ends, and its pages stop answering until it starts again.',
   run: async (workspace) => {
     try {
       await workspace.engine.stop();

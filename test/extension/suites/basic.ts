@@ -19,6 +19,7 @@ export function run(): Promise<void> {
     'export.test.js',
     'preview.test.js',
     'python.test.js',
+    'agentTools.test.js',
     'deactivate.test.js',
   ]);
 }
