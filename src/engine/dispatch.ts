@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
 import { frontPort, frontView, type FrontView } from './forwarded';
 import { HostPolicy } from './hosts';
-import { isDocumentNavigation } from './live/documents';
 import type { LiveLoop } from './live/liveLoop';
 import { isReservedPath } from './live/namespace';
 import { describeError, errorMessage, type Logger } from './logger';
@@ -119,7 +118,7 @@ export class Dispatcher {
     if (this.options.accessLog()) response.startedAt = performance.now();
     res.on('close', this.onResponseClose);
     const live = this.options.live;
-    if (live !== undefined && isDocumentNavigation(req) && live.injects(entry.spec)) live.inject(res, entry.spec);
+    if (live !== undefined && live.injects(entry.spec)) live.prepare(req, res, entry.spec);
     try {
       entry.app.handle(mounted, res, (error) => this.fail(entry, mounted, res, error));
     } catch (error) {

@@ -13,6 +13,7 @@ import { formatProblem, parseConfig } from '../../src/engine/config';
 import { patchPolicies } from '../../src/engine/live/csp';
 import { findInsertionPoint } from '../../src/engine/live/htmlHead';
 import { scriptTag } from '../../src/engine/live/inject';
+import { injectedTag, tagSuffix } from '../../src/engine/live/validators';
 import { WebSocket } from 'ws';
 import { waitFor } from './fixtures/command/helpers';
 import { rawHttp, rawUpgrade, request, startEngine, statusOf, type RunningEngine } from './helpers';
@@ -87,13 +88,15 @@ describe('live reload over HTTP', () => {
       await off?.stop();
     });
 
-    it('puts one tag after <head> of a document, grows Content-Length, weakens the ETag and drops Accept-Ranges', async () => {
+    it("puts one tag after <head> of a document, grows Content-Length, gives it a weak ETag of its own and drops Accept-Ranges", async () => {
       const plain = await request({ port: off.port, path: '/site/', headers: DOCUMENT });
       const live = await request({ port: on.port, path: '/site/', headers: DOCUMENT });
       assert.equal(live.status, 200);
       assert.equal(live.body, PAGE.replace('<head>', `<head>${TAG}`));
       assert.equal(Number(live.headers['content-length']), Buffer.byteLength(PAGE) + TAG.length);
-      assert.equal(live.headers.etag, `W/${plain.headers.etag}`);
+      assert.equal(live.headers.etag, injectedTag(String(plain.headers.etag), tagSuffix('/site')));
+      assert.match(String(live.headers.etag), /^W\//);
+      assert.match(String(live.headers.vary), /Sec-Fetch-Dest/);
       assert.equal(live.headers['accept-ranges'], undefined);
       assert.equal(live.headers['last-modified'], plain.headers['last-modified']);
     });
@@ -103,12 +106,35 @@ describe('live reload over HTTP', () => {
       assert.ok(live.body.includes(TAG));
     });
 
-    const unchanged: readonly (readonly [string, string, Record<string, string>, string, number])[] = [
-      ['a fetch() (Sec-Fetch-Dest: empty)', 'GET', { 'Sec-Fetch-Dest': 'empty', Accept: 'text/html' }, '/site/', 200],
-      ['an htmx request', 'GET', { Accept: 'text/html', 'HX-Request': 'true' }, '/site/', 200],
-      ['a request without Accept', 'GET', {}, '/site/', 200],
+    // What is not a navigation gets the page's bytes, and only a Vary more (see issue-live-fetch-cache).
+    const bytesKept: readonly (readonly [string, Record<string, string>])[] = [
+      ['a fetch() (Sec-Fetch-Dest: empty)', { 'Sec-Fetch-Dest': 'empty', Accept: 'text/html' }],
+      ['an htmx request', { Accept: 'text/html', 'HX-Request': 'true' }],
+      ['a request without Accept', {}],
+    ];
+    for (const [what, headers] of bytesKept) {
+      it(`leaves ${what} byte for byte as it was, saying that the answer varies`, async () => {
+        const fields = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+        const raw = (port: number) => rawHttp(port, `GET /site/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${fields}\r\n`);
+        const [live, plain] = await Promise.all([raw(on.port), raw(off.port)]);
+        assert.equal(statusOf(live), 200, live);
+        assert.match(live, /\r\nVary: Sec-Fetch-Dest, Accept, HX-Request, X-Requested-With\r\n/);
+        assert.equal(withoutDate(live).replace(/\r\nVary: [^\r]*/, ''), withoutDate(plain));
+      });
+    }
+
+    it("answers a navigation's revalidation with a 304 naming the injected copy's tag", async () => {
       // The date is taken when the test runs, after the file was written.
-      ['a 304', 'GET', { ...DOCUMENT, 'If-Modified-Since': 'now' }, '/site/', 304],
+      const fields = `${Object.entries(DOCUMENT).map(([k, v]) => `${k}: ${v}\r\n`).join('')}If-Modified-Since: ${new Date().toUTCString()}\r\n`;
+      const raw = (port: number) => rawHttp(port, `GET /site/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${fields}\r\n`);
+      const [live, plain] = await Promise.all([raw(on.port), raw(off.port)]);
+      assert.equal(statusOf(live), 304, live);
+      const tag = /\r\nETag: ([^\r]*)/.exec(plain)![1];
+      const expected = withoutDate(plain).replace(tag, injectedTag(tag, tagSuffix('/site'))).replace('\r\nConnection:', '\r\nVary: Sec-Fetch-Dest, Accept, HX-Request, X-Requested-With\r\nConnection:');
+      assert.equal(withoutDate(live), expected);
+    });
+
+    const unchanged: readonly (readonly [string, string, Record<string, string>, string, number])[] = [
       ['a Range (206)', 'GET', { ...DOCUMENT, Range: 'bytes=0-9' }, '/site/', 206],
       ['a Range past the end (416)', 'GET', { ...DOCUMENT, Range: 'bytes=99999-' }, '/site/', 416],
       ['a non-HTML file', 'GET', DOCUMENT, '/site/data.txt', 200],
@@ -184,7 +210,7 @@ describe('live reload over HTTP', () => {
         assert.equal(live.status, 200);
         assert.equal(live.headers['content-encoding'], undefined);
         assert.equal(live.headers['content-length'], undefined);
-        assert.equal(live.headers.etag, 'W/"strong"');
+        assert.equal(live.headers.etag, injectedTag('"strong"', tagSuffix('/site')));
         assert.equal(live.body, PAGE.replace('<head>', `<head>${TAG}`));
       });
     }

@@ -24,6 +24,7 @@ import { isInjectableType } from './documents';
 import { findInsertionPoint } from './htmlHead';
 import { LIVE_SCRIPT_PATH } from './namespace';
 import { flatHead, headerValue, takeHeaders, toBuffer, type Headers } from './responseHead';
+import { injectedTag, tagSuffix, withNavigationVary } from './validators';
 
 type Callback = (error?: Error | null) => void;
 /** The response's own methods, called with whatever arguments the app passed. */
@@ -62,6 +63,8 @@ class Injection {
   /** The body did not decode and goes out as the app wrote it. */
   private passing = false;
   private ended = false;
+  /** The head was put on `res` (a 304): writeHead is called without headers. */
+  private headMoved = false;
   /** A HEAD: the head GET would get, and no body. */
   private readonly bodiless: boolean;
   /** Bytes held back until the insertion point is known; undefined once the tag is out. */
@@ -104,7 +107,8 @@ class Injection {
     const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
     const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
     this.decide(status, reason, headers, undefined);
-    if (!this.injecting) this.own.writeHead.call(this.res, status, reasonOrHeaders, maybeHeaders);
+    if (this.headMoved) this.own.writeHead.call(this.res, status, reason);
+    else if (!this.injecting) this.own.writeHead.call(this.res, status, reasonOrHeaders, maybeHeaders);
     return this.res;
   };
 
@@ -120,6 +124,7 @@ class Injection {
     const coding = status === 200 && isInjectableType(contentType) ? codingOf(headerValue(res, headers, 'content-encoding')) : null;
     if (coding === null) {
       this.uninstall(true);
+      if (status === 304) this.revalidated(headers);
       return;
     }
     this.injecting = true;
@@ -130,13 +135,16 @@ class Injection {
     const out: OutgoingHttpHeader[] = [];
     const policies: string[] = [];
     let declared: string | undefined;
+    let vary: string | undefined;
     for (const [name, value] of pairs) {
       const lower = name.toLowerCase();
       if (lower === 'content-length') declared = String(value);
       else if (lower === 'content-security-policy') policies.push(...(Array.isArray(value) ? value : [String(value)]));
-      else if (lower === 'etag' && typeof value === 'string' && !value.startsWith('W/')) out.push(name, `W/${value}`);
+      else if (lower === 'etag' && typeof value === 'string') out.push(name, injectedTag(value, tagSuffix(this.mountId)));
+      else if (lower === 'vary') vary = Array.isArray(value) ? value.join(', ') : String(value);
       else if (!(decoding && lower === 'content-encoding') && !DROPPED.includes(lower)) out.push(name, value);
     }
+    out.push('Vary', withNavigationVary(vary));
     let nonce: string | undefined;
     if (policies.length) {
       const patched = patchPolicies(policies, () => randomBytes(16).toString('base64'));
@@ -156,6 +164,24 @@ class Injection {
         failed: (error, encoded) => this.undecodable(coding, error, encoded),
       });
     }
+  }
+
+  /**
+   * A 304 to a navigation confirms an injected copy (the app's own tags were taken out of the
+   * request): it names that copy's tag, and says what it varies by, as its 200 did. The head is
+   * moved onto `res` for Node to write, whether by writeHead or by an implicit head.
+   */
+  private revalidated(headers: Headers): void {
+    const res = this.res;
+    let vary: string | undefined;
+    for (const [name, value] of takeHeaders(res, headers)) {
+      const lower = name.toLowerCase();
+      if (lower === 'etag' && typeof value === 'string') res.setHeader(name, injectedTag(value, tagSuffix(this.mountId)));
+      else if (lower === 'vary') vary = Array.isArray(value) ? value.join(', ') : String(value);
+      else res.setHeader(name, value);
+    }
+    res.setHeader('Vary', withNavigationVary(vary));
+    this.headMoved = true;
   }
 
   /** Sends what the app wrote as it wrote it, or cuts the answer when its head is out already. */

@@ -16,8 +16,10 @@ import type { Logger } from '../logger';
 import { sendPage } from '../pages';
 import { mountId, type MountSpec } from '../spec';
 import { LIVE_CLIENT_ETAG, LIVE_CLIENT_SOURCE } from './client';
+import { isDocumentNavigation } from './documents';
 import { injectLiveScript } from './inject';
 import { LIVE_SCRIPT_PATH, LIVE_SOCKET_PATH } from './namespace';
+import { tagSuffix, translateConditional, varyWithoutInjection } from './validators';
 
 export interface LiveMount {
   readonly spec: MountSpec;
@@ -78,9 +80,19 @@ export class LiveLoop {
     return this.enabled && spec.liveReload;
   }
 
-  /** Wraps a document answer of `spec`'s mount so that it gets the script if it is HTML. */
-  inject(res: ServerResponse, spec: MountSpec): void {
-    injectLiveScript(res, mountId(spec), (message) => this.options.logger.warn(`live reload: ${message}`, spec.name));
+  /**
+   * Readies a request to a mount that `injects`: a navigation's HTML answer gets the script (and
+   * its conditional headers are read for the injected copy), any other GET's says that it varies.
+   */
+  prepare(req: IncomingMessage, res: ServerResponse, spec: MountSpec): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return;
+    if (!isDocumentNavigation(req)) {
+      varyWithoutInjection(res);
+      return;
+    }
+    const id = mountId(spec);
+    translateConditional(req, tagSuffix(id));
+    injectLiveScript(res, id, (message) => this.options.logger.warn(`live reload: ${message}`, spec.name));
   }
 
   /** Answers a request for a path under `/__mounts/`. */

@@ -90,3 +90,22 @@ export function flatHead(pairs: readonly (readonly [string, OutgoingHttpHeader])
 function toList(value: OutgoingHttpHeader): string[] {
   return Array.isArray(value) ? value : [String(value)];
 }
+
+/** `headers` (writeHead's argument, left unchanged) with `name` set to `value`, replacing any of that name. */
+export function withHeader(headers: Headers, name: string, value: string): Headers {
+  const lower = name.toLowerCase();
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      const pairs = (headers as unknown as [string, OutgoingHttpHeader][]).filter((pair) => String(pair[0]).toLowerCase() !== lower);
+      return [...pairs, [name, value]] as unknown as OutgoingHttpHeader[];
+    }
+    const flat: OutgoingHttpHeader[] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() !== lower) flat.push(headers[i], headers[i + 1]);
+    flat.push(name, value);
+    return flat;
+  }
+  const object: OutgoingHttpHeaders = {};
+  for (const key of Object.keys(headers ?? {})) if (key.toLowerCase() !== lower) object[key] = headers![key];
+  object[name] = value;
+  return object;
+}
