@@ -6,6 +6,7 @@
  * The same rules are published as a JSON Schema in `schema/mounts.schema.json`;
  * `test/engine/schema.test.ts` checks that the two agree.
  */
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { createScanner, parseTree, ParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 import type {
@@ -87,6 +88,12 @@ export const DEFAULTS = {
   headersTimeout: 10,
   keepAliveTimeout: 5,
 } as const;
+
+/**
+ * The longest time a seconds field may say: Node's timers hold at most 2^31 - 1 ms and fire after
+ * 1 ms for anything longer, so a larger value would be the shortest timeout, not the longest.
+ */
+export const MAX_SECONDS = 2147483;
 
 const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'never'];
 const START_MODES: readonly CommandMountSpec['start'][] = ['eager', 'onRequest'];
@@ -398,7 +405,7 @@ class Validator {
       prefix = this.prefix(prefixProp.value, `${field}.prefix`);
       this.prefixNodes.set(index, prefixProp.value);
     }
-    const name = this.nonEmptyString(props.get('name'), `${field}.name`);
+    const name = this.displayName(props.get('name'), `${field}.name`);
     const hostProp = props.get('host');
     const host = hostProp ? this.hostName(hostProp.value, `${field}.host`) : undefined;
     const liveReload = this.boolean(props.get('liveReload'), `${field}.liveReload`, DEFAULTS.liveReload);
@@ -510,6 +517,13 @@ class Validator {
     return node.value as string;
   }
 
+  /** A name shown in the editor, the log and exported files' comments: one line of text. */
+  private displayName(prop: Property | undefined, field: string): string | undefined {
+    const name = this.nonEmptyString(prop, field);
+    if (name === undefined || !LINE_BREAKING.test(name)) return name;
+    return void this.at(prop!.value, field, `${field} ${JSON.stringify(name)} must not contain control characters or line breaks`);
+  }
+
   private boolean(prop: Property | undefined, field: string, fallback: boolean): boolean {
     if (!prop) return fallback;
     if (prop.value.type !== 'boolean') {
@@ -536,6 +550,10 @@ class Validator {
       this.expected(prop.value, field, 'a positive number of seconds');
       return fallback;
     }
+    if (value > MAX_SECONDS) {
+      this.at(prop.value, field, `${field} must be at most ${MAX_SECONDS} seconds (about 24 days), found ${describe(prop.value)}`);
+      return fallback;
+    }
     return value as number;
   }
 
@@ -556,6 +574,7 @@ class Validator {
     if (node.value === '') {
       return void this.at(node, field, `${field} must not be empty; use "." for the folder of mounts.json`);
     }
+    if ((node.value as string).includes('\0')) return void this.at(node, field, `${field} must not contain a NUL character`);
     return path.resolve(this.dir, node.value as string);
   }
 
@@ -564,6 +583,7 @@ class Validator {
     const node = prop.value;
     if (node.type !== 'string') return void this.expected(node, field, 'a string');
     if ((node.value as string).trim() === '') return void this.at(node, field, `${field} must not be empty`);
+    if ((node.value as string).includes('\0')) return void this.at(node, field, `${field} must not contain a NUL character`);
     return node.value as string;
   }
 
@@ -596,6 +616,7 @@ class Validator {
     if (node.type !== 'string') return void this.expected(node, field, 'a path or a name, like ".venv/bin/python"');
     const raw = node.value as string;
     if (raw.trim() === '') return void this.at(node, field, `${field} must not be empty; leave it out to use the editor's or the PATH's python3`);
+    if (raw.includes('\0')) return void this.at(node, field, `${field} must not contain a NUL character`);
     return raw.includes('/') || raw.includes(path.sep) ? path.resolve(this.dir, raw) : raw;
   }
 
@@ -620,6 +641,9 @@ class Validator {
       } else if (value.type !== 'string') {
         const quoted = value.type === 'number' || value.type === 'boolean' ? `; write "${String(value.value)}"` : '';
         this.at(value, entry, `${entry} must be a string, found ${describe(value)}${quoted}`);
+      } else if ((value.value as string).includes('\0')) {
+        // The operating system ends an environment string at NUL: spawn refuses it, so the app would fail only at start.
+        this.at(value, entry, `${entry} must not contain a NUL character`);
       } else {
         env[name] = value.value as string;
       }
@@ -713,6 +737,9 @@ class Validator {
     else if (raw.includes('/')) fail('must be an address to bind, like "127.0.0.1", not a URL');
     else if (/^[^:[\]]+:\d*$/.test(raw)) fail('must not include a port; set "port" instead');
     else if (/\s/.test(raw)) fail('must not contain spaces');
+    else if (/^\[.*\]$/.test(raw) && isIP(raw.slice(1, -1)) === 6) fail(`must be written without brackets, like "${raw.slice(1, -1)}"`);
+    // An exported nginx or Caddy file writes it as a listen address: only what an address can be.
+    else if (isIP(raw) === 0 && !BIND_NAME.test(raw)) fail('must be an IP address or a host name, like "127.0.0.1", "::" or "localhost"');
     else return raw;
     return DEFAULTS.host;
   }
@@ -743,6 +770,11 @@ class Validator {
     }
     if (raw.includes('?')) return fail('must not have a query ("?")');
     if (raw.includes('#')) return fail('must not have a fragment ("#")');
+    // nginx reads `$name` as a variable: a target written into an export would let a request header pick the upstream.
+    if (raw.includes('$')) return fail('must not contain "$"');
+    if (raw.includes('\\')) return fail('must not contain "\\"; write "/"');
+    // The URL parser keeps `; { } ' !` and the like in a host name, and they are no host's.
+    if (!TARGET_HOST.test(url.hostname)) return fail(`has an invalid host ${JSON.stringify(url.hostname)}: write a host name (letters, digits, "-", "_" and ".") or an IP address`);
     return url.origin + url.pathname.replace(/\/+$/, '');
   }
 }
@@ -772,6 +804,15 @@ function hostNameProblem(host: string): string | undefined {
 
 /** A Python dotted name (`pkg.module`, `app.wsgi_app`): identifiers, which may be non-ASCII. */
 const DOTTED_NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*(?:\.[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*)*$/u;
+
+/** A name to bind: DNS labels (underscores allowed inside, as in container names). */
+const BIND_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*$/;
+
+/** A target's host as the URL parser leaves it (lower case, IDNs in punycode): a name to look up, optionally fully qualified, or an IP address. */
+const TARGET_HOST = /^(?:[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])$/;
+
+/** Control characters and the separators some readers take as a line break (NEL is a control character). */
+const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}]/u;
 
 /** DNS-style names (underscores allowed, as in container names) or a bracketed IPv6 address. */
 export const HOST_NAME = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/;

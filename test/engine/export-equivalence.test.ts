@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Engine } from '../../src/engine/engine';
-import { exportMounts } from '../../src/engine/index';
+import { exportChecked } from './fixtures/exportCheck';
 import { startCaddy, startNginx, type Front } from './fixtures/fronts';
 import { freePort, isListening, makeWorkspace, request, type SimpleResponse } from './helpers';
 
@@ -256,7 +256,7 @@ describe('export equivalence: Mounts, Caddy and nginx answer the same table of r
       // The export's own folder, so relative folders resolve to the same files.
       const exportFile = path.join(dir, `mounts.${target}.json`);
       fs.writeFileSync(exportFile, config(port));
-      const result = await exportMounts(target, exportFile, { appServer: `http://127.0.0.1:${appServerPort}` });
+      const result = await exportChecked(target, exportFile, { appServer: `http://127.0.0.1:${appServerPort}` });
       fs.writeFileSync(file.replace(/mounts\.json$/, `exported.${target}`), result.text);
       const front: Front = await start(frontDir, path.join(frontDir, `exported.${target}`), port);
       served.set(target, front);

@@ -6,9 +6,10 @@
  * case-sensitive, segment-boundary match (Caddy's `path` matcher ignores case). Inside each,
  * `route` keeps the directives in the order written.
  */
-import { commonWarnings, hashComments, headerLines, siteComment } from './header';
+import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
 import { regexEscape } from './nginx';
-import type { ExportPlan, ProxyRoute, Route, Site, StaticRoute } from './plan';
+import type { ExportPlan, ProxyRoute, Site, StaticRoute } from './plan';
+import { duration } from './text';
 
 export function writeCaddy(plan: ExportPlan): { text: string; warnings: string[] } {
   const warnings = commonWarnings(plan);
@@ -57,7 +58,7 @@ function siteBlock(plan: ExportPlan, site: Site): string {
   site.routes.forEach((route, index) => {
     const id = `m${index}`;
     if (route.prefix === '/') hasRoot = true;
-    lines.push('', `\t${describe(route)}`);
+    lines.push('', `\t${routeComment(route)}`);
     const matcher = route.prefix === '/' ? '' : ` @${id}`;
     if (matcher) lines.push(`\t@${id} path_regexp ^${regexEscape(route.prefix)}(?:/|$)`);
     lines.push(`\thandle${matcher} {`, '\t\troute {');
@@ -69,10 +70,6 @@ function siteBlock(plan: ExportPlan, site: Site): string {
   return lines.join('\n');
 }
 
-function describe(route: Route): string {
-  const what = route.kind === 'static' ? `static ${route.mount.root}` : route.appServer ? `${route.mount.kind}, on the app server` : `proxy to ${route.mount.kind === 'proxy' ? route.mount.target : ''}`;
-  return `# ${route.prefix} ("${route.mount.name}"): ${what}`;
-}
 
 function staticRoute(route: StaticRoute, id: string): string[] {
   const { prefix, mount } = route;
@@ -152,7 +149,7 @@ function proxyRoute(route: ProxyRoute): string[] {
     if (publicBase !== '' || upstream.basePath !== '') options.push(`header_down Location ^${from}/ ${publicBase}/`);
   }
   options.push('# Spoofable client headers Mounts drops too.', 'header_up -Forwarded', 'header_up -X-Forwarded-Port', 'header_up -X-Real-IP');
-  if (route.timeout !== undefined && route.timeout > 0) options.push('transport http {', `\tread_timeout ${route.timeout}s`, '}');
+  if (route.timeoutMs !== undefined) options.push('transport http {', `\tread_timeout ${duration(route.timeoutMs)}`, '}');
   lines.push(`reverse_proxy ${origin} {`, ...options.map((line) => `\t${line}`), '}');
   return lines;
 }

@@ -9,11 +9,18 @@
 import { commonWarnings, hashComments, headerLines } from './header';
 import type { MountSpec } from '../spec';
 import { byHostAndPrefix, type ExportPlan, type ProxyRoute, type Route, type Site } from './plan';
+import { quoted } from './text';
 
 /** The Gateway every route attaches to; a placeholder like the Services. */
 export const GATEWAY_NAME = 'mounts-gateway';
 export const APP_SERVER_SERVICE = 'mounts-app-server';
 const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[.*\])$/;
+/** The Gateway API's `Hostname`: RFC 1123 names, so no underscore (which Mounts' host names allow). */
+const GATEWAY_HOSTNAME = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+
+function isGatewayHostname(name: string): boolean {
+  return name.length <= 253 && GATEWAY_HOSTNAME.test(name);
+}
 
 export function writeGateway(plan: ExportPlan): { text: string; warnings: string[] } {
   const warnings = commonWarnings(plan);
@@ -29,9 +36,19 @@ export function writeGateway(plan: ExportPlan): { text: string; warnings: string
     );
   }
   const timed = plan.config.mounts.filter((mount) => mount.kind === 'proxy' && mount.timeout !== 60).sort(byHostAndPrefix);
-  for (const mount of timed) warnings.push(`${mount.prefix} ("${mount.name}"): the upstream timeout is not exported (set the route's timeouts if your Gateway supports them).`);
+  for (const mount of timed) warnings.push(`${mount.prefix} (${quoted(mount.name)}): the upstream timeout is not exported (set the route's timeouts if your Gateway supports them).`);
+  for (const name of plan.config.allowedHosts.filter((name) => !IP_ADDRESS.test(name) && !isGatewayHostname(name))) {
+    warnings.push(`allowedHosts name ${quoted(name)} is not a Gateway API hostname (letters, digits, "-" and "."): the host-less routes do not list it.`);
+  }
+  const sites = plan.sites.filter((site) => {
+    // An HTTPRoute needs a rule; without one, the Gateway's 404 is Mounts' answer anyway.
+    if (site.routes.length === 0) return false;
+    if (site.host === undefined || isGatewayHostname(site.host)) return true;
+    warnings.push(`Host ${quoted(site.host)} is not a Gateway API hostname (letters, digits, "-" and "."): its mounts are not exported.`);
+    return false;
+  });
   const services = serviceNames(plan);
-  const documents = plan.sites.map((site, index) => httpRoute(plan, site, index, warnings, services));
+  const documents = sites.map((site) => httpRoute(plan, site, warnings, services));
   // Loaded here, not at the top, as are ws and @hono/node-server where they are first needed: with
   // the three loaded up front, an engine process took a median 229 ms from fork to ready instead of
   // 193 ms (12 interleaved runs each on the CI machine), for an export it never runs.
@@ -58,15 +75,15 @@ function serviceNames(plan: ExportPlan): ReadonlyMap<MountSpec, string> {
   return names;
 }
 
-function httpRoute(plan: ExportPlan, site: Site, index: number, warnings: string[], services: ReadonlyMap<MountSpec, string>): object {
-  const hostnames = site.host !== undefined ? [site.host] : plan.config.allowedHosts.filter((name) => !IP_ADDRESS.test(name));
+function httpRoute(plan: ExportPlan, site: Site, warnings: string[], services: ReadonlyMap<MountSpec, string>): object {
+  const hostnames = site.host !== undefined ? [site.host] : plan.config.allowedHosts.filter((name) => !IP_ADDRESS.test(name) && isGatewayHostname(name));
   if (site.host === undefined && hostnames.length === 0) {
     warnings.push('The host-less routes have no hostnames (mounts.json has no allowedHosts names), so they answer every Host the Gateway accepts.');
   }
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: { name: index === 0 ? 'mounts' : `mounts-${dnsLabel(site.host ?? String(index))}` },
+    metadata: { name: site.host === undefined ? 'mounts' : `mounts-${dnsLabel(site.host)}`.slice(0, 253).replace(/-+$/, '') },
     spec: {
       parentRefs: [{ name: GATEWAY_NAME }],
       ...(hostnames.length ? { hostnames } : {}),

@@ -5,8 +5,9 @@
  * Mounts' segment-boundary match (`/p`, `/p/x`, never `/px`), and `^~` keeps regular expressions
  * out of routing. The catch-all `/` is `location /`.
  */
-import { commonWarnings, hashComments, headerLines, siteComment } from './header';
-import type { ExportPlan, ProxyRoute, Route, Site, StaticRoute } from './plan';
+import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
+import type { ExportPlan, ProxyRoute, Site, StaticRoute } from './plan';
+import { duration } from './text';
 
 const CONNECTION_MAP = '$mounts_connection_upgrade';
 
@@ -81,10 +82,6 @@ function serverBlock(plan: ExportPlan, site: Site): string {
   return lines.join('\n');
 }
 
-function describe(route: Route): string {
-  const what = route.kind === 'static' ? `static ${route.mount.root}` : route.appServer ? `${route.mount.kind}, on the app server` : `proxy to ${route.mount.kind === 'proxy' ? route.mount.target : ''}`;
-  return `# ${route.prefix} ("${route.mount.name}"): ${what}`;
-}
 
 function staticLocations(route: StaticRoute, id: string): string[] {
   const { prefix, mount } = route;
@@ -92,7 +89,7 @@ function staticLocations(route: StaticRoute, id: string): string[] {
   const folder = mount.root.endsWith('/') ? mount.root : `${mount.root}/`;
   const dotfiles = `^${regexEscape(root ? '' : prefix)}/(?:.*/)?\\.`;
   const named = `@mounts_static_${id}`;
-  const lines = [describe(route)];
+  const lines = [routeComment(route)];
   // Mounts redirects the bare prefix to the folder URL, query kept.
   if (!root) lines.push(`location = ${prefix} {`, `    return 301 ${prefix}/$is_args$args;`, '}');
   lines.push(
@@ -174,12 +171,12 @@ function proxyLocations(route: ProxyRoute): string[] {
       }
     }
     if (upstream.scheme === 'https') lines.push('proxy_ssl_server_name on;');
-    if (route.timeout !== undefined && route.timeout > 0) {
-      lines.push(`proxy_read_timeout ${route.timeout}s;`, `proxy_send_timeout ${route.timeout}s;`);
+    if (route.timeoutMs !== undefined) {
+      lines.push(`proxy_read_timeout ${duration(route.timeoutMs)};`, `proxy_send_timeout ${duration(route.timeoutMs)};`);
     }
     return lines;
   };
-  const lines = [describe(route)];
+  const lines = [routeComment(route)];
   if (!root) lines.push(`location = ${prefix} {`, ...indent(body(true)), '}');
   lines.push(`location ${root ? '/' : `^~ ${prefix}/`} {`, ...indent(body(false)), '}');
   return lines;

@@ -6,7 +6,10 @@
  * other kind (module, command, and any kind added later) runs code that only Mounts can run, so it
  * is proxied, prefix kept, to the app server (`mounts serve --only <kinds>`), which routes it again.
  */
+import { isIP } from 'node:net';
+import { HOST_NAME, MAX_SECONDS } from '../config';
 import type { MountSpec, MountsConfig, ProxyMountSpec, StaticMountSpec } from '../spec';
+import { quoted } from './text';
 
 const DEFAULT_PORT = 8080;
 
@@ -39,8 +42,8 @@ export interface ProxyRoute extends RouteBase {
   readonly upstream: Upstream;
   /** Send the path without the prefix. */
   readonly strip: boolean;
-  /** Seconds of upstream silence before 504; undefined leaves the target's default. */
-  readonly timeout?: number;
+  /** Whole milliseconds (at least 1) of upstream silence before 504; undefined leaves the target's default. */
+  readonly timeoutMs?: number;
   /** The app server: it strips, rewrites and sets `X-Forwarded-Prefix` itself. */
   readonly appServer: boolean;
 }
@@ -76,7 +79,12 @@ export interface PlanOptions {
   readonly appServer?: string;
 }
 
+/**
+ * Throws when `config` holds what no target can write (config.ts refuses all of it in mounts.json;
+ * a config made in code gets the same guarantee).
+ */
 export function planExport(config: MountsConfig, options: PlanOptions = {}): ExportPlan {
+  checkNames(config);
   // Port 0 (any free port) means nothing to a front that others must find: it gets the default.
   const listenPort = config.port === 0 ? DEFAULT_PORT : config.port;
   const appServerUrl = options.appServer ?? `http://127.0.0.1:${listenPort + 1}`;
@@ -128,16 +136,41 @@ export function planExport(config: MountsConfig, options: PlanOptions = {}): Exp
  * that silently differs, such a mount is left out with a warning.
  */
 const SAFE_PREFIX = /^\/[A-Za-z0-9._~\/-]*$/;
-const UNSAFE_FOLDER = /["'$\\{};#\s`]/;
+const UNSAFE_FOLDER = /["'$\\{};#\s`\p{C}]/u;
+/** A target's path as written unquoted into nginx and Caddy: a prefix's characters and percent-escapes. */
+const SAFE_TARGET_PATH = /^(?:[A-Za-z0-9._~\/-]|%[0-9A-Fa-f]{2})*$/;
 
 function unsafeReason(mount: MountSpec): string | undefined {
   if (!SAFE_PREFIX.test(mount.prefix)) {
     return `its prefix has characters other than letters, digits and . _ ~ - /, which the targets match differently`;
   }
   if (mount.kind === 'static' && UNSAFE_FOLDER.test(mount.root)) {
-    return `its folder path ${JSON.stringify(mount.root)} has a quote, $, \\, brace, ; , # or space`;
+    return `its folder path ${quoted(mount.root)} has a quote, $, \\, brace, ; , #, space or control character`;
+  }
+  if (mount.kind === 'proxy' && !SAFE_TARGET_PATH.test(targetPath(mount.target))) {
+    return `its target's path has characters other than letters, digits, . _ ~ - / and %-escapes, which nginx and Caddy read as syntax`;
   }
   return undefined;
+}
+
+function targetPath(target: string): string {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** The names a front listens on and answers, as config.ts allows them; anything else would be syntax. */
+function checkNames(config: MountsConfig): void {
+  const bind = config.host;
+  if (bind.includes('%')) throw new Error(`mounts.json's host ${quoted(bind)} has an IPv6 zone index, which nginx and Caddy cannot listen on`);
+  if (isIP(bind) === 0 && !HOST_NAME.test(bind.toLowerCase())) {
+    throw new Error(`mounts.json's host ${quoted(bind)} cannot be written as a listen address: write an IP address or a host name`);
+  }
+  const names = [...config.allowedHosts, ...config.mounts.flatMap((mount) => (mount.host === undefined ? [] : [mount.host]))];
+  const bad = names.find((name) => !HOST_NAME.test(name));
+  if (bad !== undefined) throw new Error(`the host name ${quoted(bad)} cannot be written into a front's configuration`);
 }
 
 function proxyRoute(mount: ProxyMountSpec): ProxyRoute {
@@ -145,22 +178,40 @@ function proxyRoute(mount: ProxyMountSpec): ProxyRoute {
     kind: 'proxy',
     prefix: mount.prefix,
     mount,
-    upstream: parseUpstream(mount.target, `${mount.name}'s target`),
+    upstream: parseUpstream(mount.target, `mounts[${mount.index}].proxy`),
     strip: mount.stripPrefix,
-    timeout: mount.timeout,
+    timeoutMs: timeoutMs(mount),
     appServer: false,
   };
 }
 
-/** `http(s)://host[:port][/path]`: the pieces every target writes separately. */
+/**
+ * Mounts' timers have whole milliseconds, and no target's timeout parser takes a fraction of its
+ * smallest unit: a timeout shorter than 1 ms is 1 ms, as in Node's `setTimeout`.
+ */
+function timeoutMs(mount: ProxyMountSpec): number {
+  if (!(mount.timeout > 0 && mount.timeout <= MAX_SECONDS)) {
+    throw new Error(`mounts[${mount.index}].timeout ${mount.timeout} must be a positive number of seconds up to ${MAX_SECONDS}`);
+  }
+  return Math.max(1, Math.round(mount.timeout * 1000));
+}
+
+/**
+ * `http(s)://host[:port][/path]`: the pieces every target writes separately. The WHATWG URL parser
+ * keeps `$ ; { } ' !` in host names and paths, which nginx and Caddy read as syntax: such a URL is
+ * refused here (config.ts refuses such hosts in mounts.json; plan skips a mount with such a path).
+ */
 export function parseUpstream(target: string, what: string): Upstream {
   let url: URL;
   try {
     url = new URL(target);
   } catch {
-    throw new Error(`${what} "${target}" is not a URL`);
+    throw new Error(`${what} ${quoted(target)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${what} "${target}" must be an http: or https: URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${what} ${quoted(target)} must be an http: or https: URL`);
+  if (!HOST_NAME.test(url.hostname)) throw new Error(`${what} ${quoted(target)} has a host that is not a host name or an IP address`);
+  if (!SAFE_TARGET_PATH.test(url.pathname)) throw new Error(`${what} ${quoted(target)} has a path with characters other than letters, digits, . _ ~ - / and %-escapes`);
+  if (url.username || url.password || url.search || url.hash) throw new Error(`${what} ${quoted(target)} must have no credentials, query or fragment`);
   const scheme = url.protocol.slice(0, -1);
   const port = url.port || (scheme === 'https' ? '443' : '80');
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
