@@ -16,8 +16,10 @@
  *   engine is SIGKILLed): the group gets SIGTERM, then SIGKILL after a grace period.
  * - When the command exits on its own, what is left of its group (background jobs) is stopped too,
  *   so a restart never finds the old app on its port.
- * - The supervisor exits only once no process of the group is alive (`command/group.ts`); its exit
- *   is the engine's proof.
+ * - What the command starts in sessions of its own (setsid) leaves the group: on Linux it is found
+ *   by a cgroup of the command's own or by parent pids (`command/tree.ts`), and signalled with it.
+ * - The supervisor exits only once no process of the group or the tree is alive (`command/group.ts`,
+ *   `command/tree.ts`); its exit is the engine's proof.
  *
  * This file is an entry point of its own (esbuild bundles it as dist/supervisor.js; tsc emits it to
  * out/): it imports only `node:*`, `command/group.ts` and types.
@@ -26,8 +28,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupGone, killGroup, signalGroup } from './command/group';
+import { groupAlive, signalGroup } from './command/group';
 import type { HostMessage, SupervisorMessage } from './command/protocol';
+import { spawnTracked, type ProcessTree } from './command/tree';
 
 /** Grace period when the engine vanished: children must not outlive it by more than a moment. */
 const ORPHAN_GRACE_MS = 1000;
@@ -38,6 +41,8 @@ const OUTPUT_DRAIN_MS = 100;
 const WINDOWS = process.platform === 'win32';
 
 let child: ChildProcess | undefined;
+/** What the command started outside its group too (setsid), where it can be found (`command/tree.ts`). */
+let tree: ProcessTree | undefined;
 let terminating: Promise<void> | undefined;
 let unsent = 0;
 let onAllSent: (() => void) | undefined;
@@ -75,7 +80,28 @@ function allSent(ms: number): Promise<void> {
 }
 
 
-/** Stops the command's whole group: SIGTERM, SIGKILL after `graceMs`; resolves when it is gone. */
+/** After SIGKILL, how long to wait for the kernel before giving up (processes in uninterruptible sleep). */
+const AFTER_KILL_MS = 5000;
+
+/** Signals the command's group and every process of its tree. */
+function signalAll(pgid: number, signal: NodeJS.Signals): void {
+  // The tree first: it looks for descendants before signalling, and once the group's processes
+  // die, their children are adopted by init and no longer found below the command.
+  tree?.signal(signal);
+  signalGroup(pgid, signal);
+}
+
+/** Resolves true once nothing of the group or the tree is alive, false if something is after `timeoutMs`. */
+async function allGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (groupAlive(pgid) || tree?.alive()) {
+    if (Date.now() >= until) return false;
+    await delay(20);
+  }
+  return true;
+}
+
+/** Stops the command's whole group and tree: SIGTERM, SIGKILL after `graceMs`; resolves when it is gone. */
 function terminate(graceMs: number): Promise<void> {
   terminating ??= (async () => {
     const pid = child?.pid;
@@ -89,8 +115,12 @@ function terminate(graceMs: number): Promise<void> {
       });
       return;
     }
-    signalGroup(pid, 'SIGTERM');
-    if (!(await groupGone(pid, graceMs))) await killGroup(pid);
+    signalAll(pid, 'SIGTERM');
+    if (!(await allGone(pid, graceMs))) {
+      signalAll(pid, 'SIGKILL');
+      await allGone(pid, AFTER_KILL_MS);
+    }
+    tree?.dispose();
   })();
   return terminating;
 }
@@ -114,14 +144,16 @@ function finish(graceMs: number): void {
 function start(message: Extract<HostMessage, { type: 'start' }>): void {
   if (child) return;
   try {
-    child = spawn(message.command, {
-      shell: true,
-      cwd: message.cwd,
-      env: message.env,
-      detached: !WINDOWS, // Its own process group (setsid), so the group can be signalled as one.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    ({ child, tree } = spawnTracked(() =>
+      spawn(message.command, {
+        shell: true,
+        cwd: message.cwd,
+        env: message.env,
+        detached: !WINDOWS, // Its own process group (setsid), so the group can be signalled as one.
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      }),
+    ));
   } catch (error) {
     send({ type: 'spawn-error', message: (error as Error).message });
     markReported();
@@ -158,7 +190,7 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     });
     readable.on('error', () => undefined);
   }
-  spawned.once('spawn', () => send({ type: 'spawned', pid: spawned.pid! }));
+  spawned.once('spawn', () => send({ type: 'spawned', pid: spawned.pid!, ...(tree?.cgroup ? { cgroup: tree.cgroup } : {}) }));
   spawned.once('error', (error) => {
     // The shell itself could not start (e.g. the cwd does not exist).
     if (exit !== undefined) return;

@@ -2,14 +2,16 @@
  * One run of a command, seen from the engine: forks a supervisor (`../supervisor.ts`) that runs the
  * command in its own process group, relays its output and exit, and takes the group down when asked
  * or when the engine itself dies. `gone` resolves when the supervisor has exited, which it does only
- * once no process of the group is alive; should the supervisor die abruptly (SIGKILL, the OOM
- * killer), the engine kills the group itself and `gone` waits until it is gone.
+ * once no process of the group (or of its tree, `tree.ts`) is alive; should the supervisor die
+ * abruptly (SIGKILL, the OOM killer), the engine kills the group and the command's cgroup itself and
+ * `gone` waits until they are gone (without a cgroup, what left the group then survives).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { killGroup, signalGroup } from './group';
 import type { HostMessage, SupervisorMessage } from './protocol';
+import { killCgroup } from './tree';
 
 export interface ProcessExit {
   /** Exit code, or null when ended by a signal or never started. */
@@ -30,6 +32,8 @@ export interface ProcessOptions {
 
 /** Extra time the supervisor gets beyond the grace period before the engine kills it and the group itself. */
 const SUPERVISOR_SLACK_MS = 3000;
+/** After SIGKILL, how long to wait for the kernel to empty a cgroup before giving up. */
+const AFTER_KILL_MS = 5000;
 
 let supervisorFile: string | undefined;
 
@@ -71,6 +75,7 @@ export class SupervisedProcess {
   readonly gone: Promise<void>;
   private readonly supervisor: ChildProcess;
   private stopping: Promise<void> | undefined;
+  private cgroup: string | undefined;
   private supervisorGone = false;
 
   constructor(options: ProcessOptions) {
@@ -93,8 +98,9 @@ export class SupervisedProcess {
         // The supervisor exits 0 only once the group is gone. Killed or crashed, it left the group
         // running, with nobody else to stop it. (The command's pid is its group id: it was started
         // detached. Without a pid the command never started.)
+        // What it started in other sessions is in its cgroup, when it had one.
         if (code === 0 || this.pid === undefined || process.platform === 'win32') resolve();
-        else void killGroup(this.pid).then(resolve);
+        else void Promise.all([killGroup(this.pid), this.cgroup && killCgroup(this.cgroup, AFTER_KILL_MS)]).then(() => resolve());
       });
     });
     let supervisorErrors = '';
@@ -108,6 +114,7 @@ export class SupervisedProcess {
       switch (message.type) {
         case 'spawned':
           this.pid = message.pid;
+          this.cgroup = message.cgroup;
           options.onSpawned?.(message.pid);
           break;
         case 'output':

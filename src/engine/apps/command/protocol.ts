@@ -12,7 +12,8 @@ export type HostMessage =
 
 /** Supervisor → engine. The supervisor's own exit means the whole process group is gone. */
 export type SupervisorMessage =
-  | { readonly type: 'spawned'; readonly pid: number }
+  /** `cgroup`: the folder of the cgroup the command runs in, when it has one (`tree.ts`). */
+  | { readonly type: 'spawned'; readonly pid: number; readonly cgroup?: string }
   | { readonly type: 'output'; readonly stream: 'stdout' | 'stderr'; readonly text: string }
   | { readonly type: 'exited'; readonly code: number | null; readonly signal: string | null }
   | { readonly type: 'spawn-error'; readonly message: string };

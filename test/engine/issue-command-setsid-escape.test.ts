@@ -1,0 +1,123 @@
+/**
+ * Regression: a process that a command or Python mount started in a session of its own (setsid)
+ * outlived Stop, the mount's removal and the engine's stop: only the command's process group was
+ * signalled, and setsid leaves the group. Everything the mount started must be gone.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { signalGroup } from '../../src/engine/apps/command/group';
+import { descendantTree } from '../../src/engine/apps/command/tree';
+import { alive, commandApp, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
+import { PYTHON } from './fixtures/python/helpers';
+import { get, startEngine, taggedProcesses, type RunningEngine } from './helpers';
+
+/** Session id and command name of a live process. */
+function processInfo(pid: number): { session: number; name: string } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { session: Number(fields[3]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tagged `sleep` in a session other than `of`'s: the process that setsid took out of the group. */
+async function escapedSleep(tag: string, of: number): Promise<number> {
+  return waitFor(
+    () => taggedProcesses(tag).find((pid) => processInfo(pid)?.name === 'sleep' && processInfo(pid)?.session !== processInfo(of)?.session),
+    10_000,
+    'the setsid child',
+  );
+}
+
+/** True when the command runs in a cgroup of its own (this machine lets Mounts make one). */
+function inOwnCgroup(pid: number): boolean {
+  return /mounts-command-/.test(fs.readFileSync(`/proc/${pid}/cgroup`, 'latin1'));
+}
+
+describe('issue: a process started in its own session (setsid) outlived its mount', function () {
+  this.timeout(60_000);
+  let running: RunningEngine | undefined;
+  let tag: string;
+
+  beforeEach(() => (tag = randomUUID()));
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    for (const pid of taggedProcesses(tag)) process.kill(pid, 'SIGKILL');
+  });
+
+  async function startCommand(command: string): Promise<{ shell: number; sleeper: number }> {
+    running = await startEngine({ mounts: [{ prefix: '/c', command, env: { MOUNTS_TEST_TAG: tag } }] });
+    assert.equal((await get(`${running.origin}/c/pids`)).status, 200);
+    const shell = statusOf(running, '/c').pid!;
+    return { shell, sleeper: await escapedSleep(tag, shell) };
+  }
+
+  it('engine stop ends a setsid child of a command', async () => {
+    await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
+    await running!.engine.stop();
+    assert.deepEqual(taggedProcesses(tag), []);
+  });
+
+  it('removing the mount ends a setsid child of its command', async () => {
+    await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
+    running!.writeConfig({ mounts: [] });
+    const result = await running!.engine.reload();
+    assert.equal(result.outcome, 'applied');
+    assert.deepEqual(taggedProcesses(tag), []);
+  });
+
+  it('a restart (reload of the app) ends the setsid child of the run it replaces', async () => {
+    const { sleeper } = await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
+    await running!.engine.reloadApp(running!.engine.mounts()[0].id);
+    assert.ok(!alive(sleeper), 'the first run\'s setsid sleep is still running');
+  });
+
+  it('with a cgroup: a daemon whose parent exited (double fork, adopted by init) ends too', async function () {
+    const { shell, sleeper } = await startCommand(`(setsid sleep 1000 &); exec ${SERVER}`);
+    if (!inOwnCgroup(shell)) this.skip(); // Only a cgroup finds it: see tree.ts.
+    assert.notEqual(fs.readFileSync(`/proc/${sleeper}/stat`, 'latin1').split(') ')[1].split(' ')[1], String(shell), 'the sleep was adopted, not a child of the command');
+    await running!.engine.stop();
+    assert.deepEqual(taggedProcesses(tag), []);
+  });
+
+  it('with a cgroup: the engine ends the setsid child itself when the supervisor was SIGKILLed', async function () {
+    const { shell } = await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
+    if (!inOwnCgroup(shell)) this.skip();
+    process.kill(commandApp(running!, '/c').process!.supervisorPid!, 'SIGKILL');
+    await running!.engine.stop();
+    assert.deepEqual(taggedProcesses(tag), []);
+  });
+
+  it('engine stop ends a process a Python app started with start_new_session', async () => {
+    const app = [
+      'import subprocess',
+      "subprocess.Popen(['sleep', '1000'], start_new_session=True)",
+      'def app(environ, start_response):',
+      "    start_response('200 OK', [('Content-Type', 'text/plain')])",
+      "    return [b'up']",
+    ].join('\n');
+    running = await startEngine({ mounts: [{ prefix: '/py', wsgi: 'app:app', python: PYTHON, env: { MOUNTS_TEST_TAG: tag } }] }, { 'app.py': app });
+    assert.equal((await get(`${running.origin}/py/`)).body, 'up');
+    await escapedSleep(tag, statusOf(running, '/py').pid!);
+    await running.engine.stop();
+    assert.deepEqual(taggedProcesses(tag), []);
+  });
+
+  it('without a cgroup, the descendants found by parent pid include a setsid child', async () => {
+    const child = spawn('sh', ['-c', 'setsid sleep 1000 & exec sleep 1001'], { detached: true, stdio: 'ignore', env: { ...process.env, MOUNTS_TEST_TAG: tag } });
+    await escapedSleep(tag, child.pid!);
+    const tree = descendantTree(child.pid!);
+    try {
+      signalGroup(child.pid!, 'SIGTERM');
+      tree.signal('SIGTERM');
+      await waitFor(() => !tree.alive() && taggedProcesses(tag).length === 0, 10_000, 'the tree to be gone');
+    } finally {
+      tree.dispose();
+    }
+  });
+});
