@@ -193,6 +193,8 @@ describe('engine process: the client against a real engine process', function ()
     const crash = await crashed;
     assert.equal(crash.reason, 'the engine process exited with code 1');
     assert.ok(crash.lastLines.includes('the app is about to exit'), crash.lastLines.join('\n'));
+    // The agent tools read the run's lines from the client: they outlive its process.
+    assert.ok(engine.recentLog.read({ source: 'stdout', limit: 100 }).lines.some((line) => line.message === 'the app is about to exit'));
     assert.equal(engine.state, 'stopped');
     assert.equal(engine.lastError, 'the engine process exited with code 1');
     assert.equal(engine.pid, undefined);
@@ -219,6 +221,8 @@ describe('engine process: the client against a real engine process', function ()
       const crash = await crashed;
       assert.equal(crash.reason, `an app's ${kind} ended the engine process: ${thrown}`);
       assert.ok(crash.lastLines.some((line) => /app\.js:\d+/.test(line)), crash.lastLines.join('\n'));
+      const logged = engine.recentLog.read({ limit: 100 }).lines.find((line) => line.level === 'error' && line.error?.startsWith(thrown));
+      assert.equal(logged?.message, `an app's ${kind} ended the engine process`);
       assert.equal(engine.state, 'stopped');
       assert.equal(engine.lastError, crash.reason);
       await waitFor(() => !alive(pid), 5000, 'the engine process to be gone');

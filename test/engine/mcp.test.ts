@@ -26,6 +26,7 @@ const WORKSPACE = {
         { prefix: '/app', name: 'app', module: 'app.js' },
         { prefix: '/', name: 'site', static: 'public' },
         { prefix: '/cmd', name: 'cmd', command: 'node server.js', env: { MOUNTS_TEST_TAG: TAG } },
+        { prefix: '/', name: 'docs', host: 'docs.localhost', static: 'docs' },
       ],
     },
     null,
@@ -39,6 +40,7 @@ const WORKSPACE = {
   res.end(JSON.stringify({ url: req.url, method: req.method, body: req.headers['content-length'] || null }));
 };`,
   'public/index.html': '<!doctype html><title>home</title><p>hello from the static mount</p>',
+  'docs/index.html': 'the docs host',
   'server.js': `const http = require('node:http');
 const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/plain');
@@ -180,6 +182,7 @@ describe('mounts mcp', function () {
           ['app', 'module', `${server.url}app/`],
           ['site', 'static', server.url],
           ['cmd', 'command', `${server.url}cmd/`],
+          ['docs', 'static', `http://docs.localhost:${new URL(server.url!).port}/`],
         ],
       );
       const cmd = mount(server, 'cmd');
@@ -199,6 +202,10 @@ describe('mounts mcp', function () {
         assert.equal(fetched.bodyEncoding, 'utf8', target);
         assert.equal(fetched.truncated, false, target);
       }
+      // A mount of its own host name answers when the tool is given that name.
+      const hosted = await run.call<FetchAnswer>('fetch', { path: '/', host: 'docs.localhost' });
+      assert.equal(hosted.body, 'the docs host');
+      assert.equal(hosted.url, `http://docs.localhost:${new URL(server.url!).port}/`);
       const binary = await run.call<FetchAnswer>('fetch', { path: '/logo.bin' });
       assert.equal(binary.bodyEncoding, 'base64');
       assert.deepEqual(Buffer.from(binary.body, 'base64'), BINARY);
@@ -281,14 +288,14 @@ describe('mounts mcp', function () {
 
     it('bad input gets a tool error with a clear message, and the server keeps serving', async () => {
       const cases: [string, Record<string, unknown>, RegExp][] = [
-        ['get_logs', { mount: 'nope' }, /no mount named "nope".*"app" \(\/app\), "site" \(\/\), "cmd" \(\/cmd\)/],
+        ['get_logs', { mount: 'nope' }, /no mount named "nope".*"app" \(\/app\), "site" \(\/\), "cmd" \(\/cmd\), "docs" \(docs\.localhost\/\)/],
         ['fetch', { path: 'http://example.com/' }, /must start with "\/".*takes no URL/],
         ['fetch', { path: '//evil/x' }, /starts with "\/\/", which names another host/],
         ['fetch', { path: '/a b' }, /percent-encode/],
         ['fetch', { path: '/', body: 'x'.repeat(70_000) }, /body: at most 65536 characters/],
         ['fetch', { path: '/', body: 'é'.repeat(40_000) }, /body: 80000 bytes as UTF-8; a fetch sends at most 65536/],
         ['fetch', { path: '/', headers: { Host: 'example.com' } }, /"Host" is set by the tool/],
-        ['fetch', { path: '/', host: 'example.com' }, /host "example\.com" is not a mount's host name/],
+        ['fetch', { path: '/', host: 'example.com' }, /host "example\.com" is not a mount's host name; the mounts' host names are docs\.localhost/],
         ['fetch', { path: '/', headers: { 'x-bad': 'a\r\nb' } }, /the request cannot be sent/],
         ['get_logs', { limit: 'ten' }, /limit/],
         ['get_logs', { limit: 100_000 }, /limit/],
