@@ -60,6 +60,8 @@ const KINDS: Record<string, () => Promise<Served>> = {
   },
   command: () => engineServing({ prefix: '/m', command: `${NODE} server.js` }, { 'server.js': SERVER_JS }),
   wsgi: () => engineServing({ prefix: '/m', wsgi: 'traffic_app:app', python: PYTHON }, { 'traffic_app.py': APP_PY }),
+  'wsgi (standard library server)': () =>
+    engineServing({ prefix: '/m', wsgi: 'traffic_app:app', python: PYTHON, env: { MOUNTS_WSGI_SERVER: 'stdlib' } }, { 'traffic_app.py': APP_PY }),
   asgi: () => engineServing({ prefix: '/m', asgi: 'traffic_app:asgi_app', python: PYTHON }, { 'traffic_app.py': APP_PY }),
 };
 
@@ -121,10 +123,11 @@ for (const [kind, serve] of Object.entries(KINDS)) {
 
     it('reused its pooled upstream connections across the run', () => {
       const used = connectionsTo(served.upstreamPort()) - connectionsBefore;
-      // Each abort ends its connection; every other answer leaves it to the next request (HEADs of
-      // an answer without a length may end theirs too: cheroot closes those).
-      const ends = cases.filter((c) => c.shape === 'abort' || c.shape === 'head' || c.shape === 'slow').length;
-      assert.ok(used <= ends + 4, `${used} upstream connections for ${cases.length} cases (${ends} may end theirs)`);
+      // A client that goes away ends its connection; every other answer leaves it to the next
+      // request (cheroot ends a HEAD's of an answer without a length, and a stopped reader or three
+      // at once need more connections for a while).
+      const ends = cases.filter((c) => c.shape !== 'get' && c.shape !== 'upload' && c.shape !== 'conditional').length;
+      assert.ok(used <= ends + 4, `${used} upstream connections for ${cases.length} cases (${ends} may end theirs or open more)`);
     });
   });
 }

@@ -2,8 +2,9 @@
 
 wsgiref's own server answers one request per connection in HTTP/1.0, which makes every request
 through Mounts pay a new TCP connection. This keeps wsgiref's handler (environ, headers, errors) and
-adds what it lacks: requests one after another on a connection, a request body the app cannot read
-past (nor leave half read), chunked request bodies, and a stop that lets requests in progress finish.
+adds what it lacks: requests one after another on a connection, answers of unknown length sent
+chunked (so a streamed answer does not end its connection), a request body the app cannot read past
+(nor leave half read), chunked request bodies, and a stop that lets requests in progress finish.
 """
 import tempfile
 import threading
@@ -18,10 +19,26 @@ STOP_WAIT_SECONDS = 1.5
 
 class KeepAliveServerHandler(ServerHandler):
     http_version = '1.1'
+    chunked = False
 
     def bodyless(self):
         status = self.status or ''
         return self.environ.get('REQUEST_METHOD') == 'HEAD' or status[:3] in ('204', '304') or status[:1] == '1'
+
+    def write(self, data):
+        # wsgiref's write, with each piece framed as a chunk when the answer is chunked.
+        if not self.status:
+            raise AssertionError('write() before start_response()')
+        if not self.headers_sent:
+            self.bytes_sent = len(data)
+            self.send_headers()
+        else:
+            self.bytes_sent += len(data)
+        if not self.chunked:
+            self._write(data)
+        elif data:
+            self._write(b'%x\r\n%s\r\n' % (len(data), data))
+        self._flush()
 
     def finish_content(self):
         # wsgiref adds Content-Length: 0 to an answer with no body written, which for HEAD and 304
@@ -30,13 +47,20 @@ class KeepAliveServerHandler(ServerHandler):
             self.send_headers()
         else:
             super().finish_content()
+        if self.chunked:
+            self._write(b'0\r\n\r\n')
+            self._flush()
 
     def cleanup_headers(self):
         super().cleanup_headers()
-        # A response of unknown length ends with the connection: say so, and do not read another.
         if 'Content-Length' not in self.headers and not self.bodyless():
-            self.headers['Connection'] = 'close'
-            self.request_handler.close_connection = True
+            if self.request_handler.request_version == 'HTTP/1.1' and 'Transfer-Encoding' not in self.headers:
+                self.headers['Transfer-Encoding'] = 'chunked'
+                self.chunked = True
+            else:
+                # An answer of unknown length ends with the connection: say so, and read no other.
+                self.headers['Connection'] = 'close'
+                self.request_handler.close_connection = True
         elif (self.headers.get('Connection') or '').lower() == 'close':
             self.request_handler.close_connection = True
 
