@@ -60,10 +60,12 @@ export function requestEngine(request: EngineRequest): Promise<EngineAnswer> {
       reject(new ToolError(`the request cannot be sent: ${errorMessage(error)}`));
       return;
     }
-    const timer = setTimeout(() => {
+    /** Called when the time is up: before the status that is an error, after it the body so far is the answer. */
+    let timeUp = () => {
       finish(() => reject(new ToolError(`no answer from ${url} within ${request.timeoutMs / 1000} s`)));
       req.destroy();
-    }, request.timeoutMs);
+    };
+    const timer = setTimeout(() => timeUp(), request.timeoutMs);
     req.on('error', (error) => finish(() => reject(new ToolError(`${request.method} ${url} failed: ${errorMessage(error)}`))));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -73,26 +75,15 @@ export function requestEngine(request: EngineRequest): Promise<EngineAnswer> {
           res.destroy();
           resolve({ url, status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: flatHeaders(res.headers), body: Buffer.concat(chunks), truncated });
         });
-      // Past the time limit, what came so far is the answer.
-      clearTimeout(timer);
-      const bodyTimer = setTimeout(() => done(true), request.timeoutMs);
+      timeUp = () => done(true);
       res.on('data', (chunk: Buffer) => {
         const room = request.maxBytes - bytes;
         chunks.push(chunk.subarray(0, room));
         bytes += Math.min(room, chunk.length);
-        if (chunk.length > room) {
-          clearTimeout(bodyTimer);
-          done(true);
-        }
+        if (chunk.length > room) done(true);
       });
-      res.on('end', () => {
-        clearTimeout(bodyTimer);
-        done(false);
-      });
-      res.on('error', (error) => {
-        clearTimeout(bodyTimer);
-        finish(() => reject(new ToolError(`the answer from ${url} broke off: ${errorMessage(error)}`)));
-      });
+      res.on('end', () => done(false));
+      res.on('error', (error) => finish(() => reject(new ToolError(`the answer from ${url} broke off: ${errorMessage(error)}`))));
     });
     req.end(request.body);
   });

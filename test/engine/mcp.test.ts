@@ -36,6 +36,8 @@ const WORKSPACE = {
   'app.js': `module.exports = (req, res) => {
   console.log('app saw ' + req.url);
   if (req.url === '/throw') throw new Error('boom from the app');
+  if (req.url === '/silent') return;
+  if (req.url === '/stream') return res.write('first chunk');
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ url: req.url, method: req.method, body: req.headers['content-length'] || null }));
 };`,
@@ -218,6 +220,12 @@ describe('mounts mcp', function () {
       assert.equal(start.body, WORKSPACE['public/index.html'].slice(0, 10));
       assert.equal(start.bodyBytes, 10);
       assert.equal(start.truncated, true);
+    });
+
+    it('fetch waits at most its timeout: no status is an error, an endless body is returned as far as it came', async () => {
+      assert.match(await run.refused('fetch', { path: '/app/silent', timeout: 0.2 }), /^no answer from http:\/\/127\.0\.0\.1:\d+\/app\/silent within 0\.2 s$/);
+      const stream = await run.call<FetchAnswer>('fetch', { path: '/app/stream', timeout: 2 });
+      assert.deepEqual([stream.status, stream.body, stream.truncated], [200, 'first chunk', true]);
     });
 
     it("an app's thrown error shows in get_logs (with its stack) and in list_mounts", async () => {

@@ -8,7 +8,6 @@ export const MAX_REQUEST_BODY = 65_536;
 /** The start of the answer's body, as much as a model usefully reads. */
 export const MAX_ANSWER_BYTES = 65_536;
 const DEFAULT_ANSWER_BYTES = 16_384;
-const TIMEOUT_MS = 10_000;
 /** The request's framing and address are the tool's to set. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade']);
 
@@ -29,6 +28,7 @@ export const fetchTool = defineTool({
     body: z.string().max(MAX_REQUEST_BODY, { error: `body: at most ${MAX_REQUEST_BODY} characters (a fetch sends a small body)` }).optional(),
     host: z.string().min(1).optional().describe("a mount's host name (from list_mounts), for mounts that answer a host of their own"),
     maxBytes: z.number().int().min(1).max(MAX_ANSWER_BYTES).default(DEFAULT_ANSWER_BYTES).describe(`how much of the body to return (at most ${MAX_ANSWER_BYTES} bytes)`),
+    timeout: z.number().min(0.1).max(60).default(10).describe('seconds to wait: no status by then is an error; a body still coming (a stream) is returned as far as it came'),
   }),
   output: z.object({
     url: z.string().describe('the URL requested'),
@@ -38,7 +38,7 @@ export const fetchTool = defineTool({
     body: z.string().describe('the start of the body: text, or base64 when `bodyEncoding` says so'),
     bodyEncoding: z.enum(['utf8', 'base64']),
     bodyBytes: z.number().int().describe('bytes of the body returned'),
-    truncated: z.boolean().describe('the body went on past maxBytes (or past 10 s)'),
+    truncated: z.boolean().describe('the body went on past maxBytes, or past the timeout'),
   }),
   control: false,
   run: async (workspace, input) => {
@@ -51,7 +51,7 @@ export const fetchTool = defineTool({
     const host = input.host === undefined ? undefined : checkHost(workspace, input.host);
     const body = input.body === undefined ? undefined : Buffer.from(input.body, 'utf8');
     if (body && body.length > MAX_REQUEST_BODY) throw new ToolError(`body: ${body.length} bytes as UTF-8; a fetch sends at most ${MAX_REQUEST_BODY}`);
-    const answer = await requestEngine({ root, method: input.method, path: input.path, host, headers, body, maxBytes: input.maxBytes, timeoutMs: TIMEOUT_MS });
+    const answer = await requestEngine({ root, method: input.method, path: input.path, host, headers, body, maxBytes: input.maxBytes, timeoutMs: input.timeout * 1000 });
     const text = isText(answer.headers['content-type'], answer.body);
     return {
       url: answer.url,
