@@ -33,9 +33,15 @@ async function escapedSleep(tag: string, of: number): Promise<number> {
   );
 }
 
-/** True when the command runs in a cgroup of its own (this machine lets Mounts make one). */
-function inOwnCgroup(pid: number): boolean {
-  return /mounts-command-/.test(fs.readFileSync(`/proc/${pid}/cgroup`, 'latin1'));
+/** The folder of the cgroup the command runs in, when Mounts could make it one (this machine allows it). */
+function ownCgroup(pid: number): string | undefined {
+  const relative = /^0::(\/.*mounts-command-.*)$/m.exec(fs.readFileSync(`/proc/${pid}/cgroup`, 'latin1'))?.[1];
+  const mount = fs
+    .readFileSync('/proc/self/mountinfo', 'latin1')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2' && fields[3] === '/');
+  return relative && mount ? `${mount[4]}${relative}` : undefined;
 }
 
 describe('issue: a process started in its own session (setsid) outlived its mount', function () {
@@ -79,18 +85,22 @@ describe('issue: a process started in its own session (setsid) outlived its moun
 
   it('with a cgroup: a daemon whose parent exited (double fork, adopted by init) ends too', async function () {
     const { shell, sleeper } = await startCommand(`(setsid sleep 1000 &); exec ${SERVER}`);
-    if (!inOwnCgroup(shell)) this.skip(); // Only a cgroup finds it: see tree.ts.
+    const cgroup = ownCgroup(shell);
+    if (cgroup === undefined) this.skip(); // Only a cgroup finds it: see tree.ts.
     assert.notEqual(fs.readFileSync(`/proc/${sleeper}/stat`, 'latin1').split(') ')[1].split(' ')[1], String(shell), 'the sleep was adopted, not a child of the command');
     await running!.engine.stop();
     assert.deepEqual(taggedProcesses(tag), []);
+    assert.equal(fs.existsSync(cgroup), false, `${cgroup} is left behind`);
   });
 
   it('with a cgroup: the engine ends the setsid child itself when the supervisor was SIGKILLed', async function () {
     const { shell } = await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
-    if (!inOwnCgroup(shell)) this.skip();
+    const cgroup = ownCgroup(shell);
+    if (cgroup === undefined) this.skip();
     process.kill(commandApp(running!, '/c').process!.supervisorPid!, 'SIGKILL');
     await running!.engine.stop();
     assert.deepEqual(taggedProcesses(tag), []);
+    assert.equal(fs.existsSync(cgroup), false, `${cgroup} is left behind`);
   });
 
   it('engine stop ends a process a Python app started with start_new_session', async () => {

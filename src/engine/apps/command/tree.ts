@@ -41,17 +41,18 @@ export interface ProcessTree {
 export function spawnTracked(start: () => ChildProcess): { child: ChildProcess; tree: ProcessTree | undefined } {
   if (process.platform !== 'linux') return { child: start(), tree: undefined };
   const cgroup = enterNewCgroup();
-  let child: ChildProcess;
+  let child: ChildProcess | undefined;
+  let left = false;
   try {
     child = start();
   } finally {
-    if (cgroup) leaveCgroup(cgroup.home);
+    if (cgroup) left = leaveCgroup(cgroup.home);
+    // Nothing started (a throw, or a spawn error to come): nothing to track.
+    if (cgroup && child?.pid === undefined) removeCgroup(cgroup.dir);
   }
-  if (child.pid === undefined) {
-    if (cgroup) removeCgroup(cgroup.dir);
-    return { child, tree: undefined };
-  }
-  return { child, tree: cgroup ? new CgroupTree(cgroup.dir) : new DescendantTree(child.pid) };
+  if (child.pid === undefined) return { child, tree: undefined };
+  // Stuck in the command's cgroup, the supervisor would keep it populated: walk the tree instead.
+  return { child, tree: cgroup && left ? new CgroupTree(cgroup.dir) : new DescendantTree(child.pid) };
 }
 
 /** SIGKILL to every process of cgroup `dir` until none is left (or `timeoutMs`), then removes it. */
@@ -74,8 +75,16 @@ class CgroupTree implements ProcessTree {
     for (const pid of this.members()) kill(pid, signal);
   }
 
+  /**
+   * From cgroup.events, not cgroup.procs: a process whose threads are all exiting has left
+   * cgroup.procs but still populates the cgroup (seen: a removal then failed with EBUSY).
+   */
   alive(): boolean {
-    return this.members().length > 0;
+    try {
+      return /^populated 1$/m.test(fs.readFileSync(path.join(this.cgroup, 'cgroup.events'), 'latin1'));
+    } catch {
+      return false;
+    }
   }
 
   dispose(): void {
@@ -90,8 +99,7 @@ class CgroupTree implements ProcessTree {
     } catch {
       return [];
     }
-    // The supervisor itself, should it have failed to step back out.
-    return text.split('\n').filter((line) => line !== '').map(Number).filter((pid) => pid !== process.pid);
+    return text.split('\n').filter((line) => line !== '').map(Number);
   }
 }
 
@@ -223,11 +231,12 @@ function enterNewCgroup(): { dir: string; home: string } | undefined {
   return { dir, home };
 }
 
-function leaveCgroup(home: string): void {
+function leaveCgroup(home: string): boolean {
   try {
     fs.writeFileSync(path.join(home, 'cgroup.procs'), String(process.pid));
+    return true;
   } catch {
-    // Then the supervisor stays in the command's cgroup; CgroupTree leaves it out.
+    return false;
   }
 }
 
