@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { formatProblem, parseConfig } from '../../src/engine/config';
-import { patchPolicies } from '../../src/engine/live/csp';
+import { LIVE_CLIENT_HASH, LIVE_CLIENT_SOURCE } from '../../src/engine/live/client';
+import { planPolicies } from '../../src/engine/live/csp';
 import { findInsertionPoint } from '../../src/engine/live/htmlHead';
 import { scriptTag } from '../../src/engine/live/inject';
 import { injectedTag, tagSuffix } from '../../src/engine/live/validators';
@@ -19,7 +20,7 @@ import { waitFor } from './fixtures/command/helpers';
 import { rawHttp, rawUpgrade, request, startEngine, statusOf, type RunningEngine } from './helpers';
 
 const DOCUMENT = { 'Sec-Fetch-Dest': 'document', Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-const TAG = scriptTag('/site', undefined);
+const TAG = scriptTag('/site', false);
 const PAGE = '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>t</title>\n</head>\n<body>hello</body>\n</html>\n';
 
 describe('live reload over HTTP', () => {
@@ -48,28 +49,31 @@ describe('live reload over HTTP', () => {
   });
 
   describe('the Content-Security-Policy patch', () => {
-    const nonce = () => 'N0NCE';
-    it("leaves a policy that already allows 'self' scripts and sockets as it is", () => {
-      assert.deepEqual(patchPolicies(["default-src 'self'"], nonce), { values: ["default-src 'self'"], nonce: undefined });
-      assert.deepEqual(patchPolicies(["script-src * ; img-src 'none'"], nonce).values, ["script-src * ; img-src 'none'"]);
+    const HASH = `'${LIVE_CLIENT_HASH}'`;
+    const SOCKET = 'ws://*:*/__mounts/live wss://*:*/__mounts/live';
+    it("leaves a policy that already allows 'self' scripts and sockets as it is, with the script as <script src>", () => {
+      assert.deepEqual(planPolicies(["default-src 'self'"]), { values: ["default-src 'self'"], inline: false });
     });
-    it("adds 'self' where default-src would block, as directives of their own, and nothing else", () => {
-      const { values, nonce: used } = patchPolicies(["default-src 'none'; img-src https://i.example; style-src 'unsafe-inline'"], nonce);
-      assert.equal(used, undefined);
-      assert.equal(values[0], "default-src 'none'; img-src https://i.example; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'");
+    it("goes inline where <script src> is blocked, and adds the script's hash and socket as directives of their own", () => {
+      const { values, inline } = planPolicies(["default-src 'none'; img-src https://i.example; style-src 'unsafe-inline'"]);
+      assert.equal(inline, true);
+      assert.equal(values[0], `default-src 'none'; img-src https://i.example; style-src 'unsafe-inline'; script-src ${HASH}; connect-src ${SOCKET}`);
     });
-    it("adds 'self', not a nonce, to a list with 'unsafe-inline' (a nonce would switch it off)", () => {
-      assert.equal(patchPolicies(["script-src 'unsafe-inline' https://cdn.example"], nonce).values[0], "script-src 'unsafe-inline' https://cdn.example 'self'");
+    it("adds nothing to a list whose 'unsafe-inline' is in force (a hash would switch it off), and never 'self'", () => {
+      assert.deepEqual(planPolicies(["script-src 'unsafe-inline' https://cdn.example"]), { values: ["script-src 'unsafe-inline' https://cdn.example"], inline: true });
+      assert.equal(planPolicies(["script-src https:; connect-src 'none'"]).values[0], `script-src https: ${HASH}; connect-src ${SOCKET}`);
     });
-    it("adds a nonce to a nonce or 'strict-dynamic' list, and leaves every other directive alone", () => {
-      const policy = "script-src 'nonce-abc' 'strict-dynamic'; object-src 'none'; base-uri 'none'; connect-src https://api.example";
-      const { values, nonce: used } = patchPolicies([policy], nonce);
-      assert.equal(used, 'N0NCE');
-      assert.equal(values[0], "script-src 'nonce-abc' 'strict-dynamic' 'nonce-N0NCE'; object-src 'none'; base-uri 'none'; connect-src https://api.example 'self'");
+    it("adds the hash to a nonce or 'strict-dynamic' list, and leaves every other directive alone", () => {
+      const policy = "script-src 'nonce-abc' 'strict-dynamic' 'unsafe-inline'; object-src 'none'; base-uri 'none'; connect-src https://api.example";
+      assert.equal(planPolicies([policy]).values[0], `script-src 'nonce-abc' 'strict-dynamic' 'unsafe-inline' ${HASH}; object-src 'none'; base-uri 'none'; connect-src https://api.example ${SOCKET}`);
     });
-    it('patches every policy of a header and of each header', () => {
-      const { values } = patchPolicies(["default-src 'self', script-src 'none'", "connect-src 'none'"], nonce);
-      assert.deepEqual(values, ["default-src 'self', script-src 'self'", "connect-src 'self'"]);
+    it('plans one form of the script for every policy of a header and of each header', () => {
+      const { values, inline } = planPolicies(["default-src 'self', script-src 'unsafe-inline'", "connect-src 'none'"]);
+      assert.equal(inline, true);
+      assert.deepEqual(values, [`default-src 'self'; script-src 'self' ${HASH}, script-src 'unsafe-inline'`, `connect-src ${SOCKET}`]);
+    });
+    it('the inline script has no character that would end it early or break an XHTML page', () => {
+      assert.doesNotMatch(LIVE_CLIENT_SOURCE, /[<&]/);
     });
   });
 

@@ -6,7 +6,8 @@
  * `<meta name="mounts-live-reload" content="off">` is left alone.
  *
  * Plain ES2017 in a string: it runs in the user's page, not in Node, and must not be bundled
- * with the engine's code.
+ * with the engine's code. It may also go into a page inline (see `csp.ts`), so it holds no `<`
+ * or `&`: in an XHTML page either would break the document, and `</script` would end it early.
  */
 import { createHash } from 'node:crypto';
 import { LIVE_SOCKET_PATH } from './namespace';
@@ -14,13 +15,14 @@ import { LIVE_SOCKET_PATH } from './namespace';
 export const LIVE_CLIENT_SOURCE = `(function () {
   'use strict';
   var script = document.currentScript;
-  var mount = (script && script.getAttribute('data-mount')) || '';
+  var mount = (script ? script.getAttribute('data-mount') : '') || '';
   var lost = false;
   var attempts = 0;
   var leaving = false;
   function optedOut() {
     var meta = document.querySelector('meta[name="mounts-live-reload"]');
-    return !!meta && (meta.getAttribute('content') || '').trim().toLowerCase() === 'off';
+    if (!meta) return false;
+    return (meta.getAttribute('content') || '').trim().toLowerCase() === 'off';
   }
   function reload() {
     if (leaving || optedOut()) return;
@@ -77,3 +79,6 @@ export const LIVE_CLIENT_SOURCE = `(function () {
 `;
 
 export const LIVE_CLIENT_ETAG = `"${createHash('sha1').update(LIVE_CLIENT_SOURCE).digest('base64url')}"`;
+
+/** The CSP hash source of the script's text, for a page that gets it inline. */
+export const LIVE_CLIENT_HASH = `sha256-${createHash('sha256').update(LIVE_CLIENT_SOURCE).digest('base64')}`;

@@ -15,10 +15,10 @@
  * - has its Content-Security-Policy opened for the script and its socket (see `csp.ts`).
  * A HEAD gets the head its GET would get, and no body.
  */
-import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { escapeHtml } from '../pages';
-import { patchPolicies } from './csp';
+import { LIVE_CLIENT_SOURCE } from './client';
+import { planPolicies } from './csp';
 import { BodyDecoder, codingOf } from './decoder';
 import { isInjectableType } from './documents';
 import { findInsertionPoint } from './htmlHead';
@@ -145,14 +145,14 @@ class Injection {
       else if (!(decoding && lower === 'content-encoding') && !DROPPED.includes(lower)) out.push(name, value);
     }
     out.push('Vary', withNavigationVary(vary));
-    let nonce: string | undefined;
+    let inline = false;
     if (policies.length) {
-      const patched = patchPolicies(policies, () => randomBytes(16).toString('base64'));
-      nonce = patched.nonce;
+      const plan = planPolicies(policies);
+      inline = plan.inline;
       // One entry for them all: given twice, the second would replace the first in Node's writeHead.
-      out.push('Content-Security-Policy', patched.values.length === 1 ? patched.values[0] : patched.values);
+      out.push('Content-Security-Policy', plan.values.length === 1 ? plan.values[0] : plan.values);
     }
-    this.tag = nonce === undefined ? plainTag(this.mountId) : Buffer.from(scriptTag(this.mountId, nonce));
+    this.tag = tagOf(this.mountId, inline);
     const length = declared !== undefined ? Number(declared) : knownLength;
     const lengthIndex = out.length;
     if (!decoding && length !== undefined && Number.isSafeInteger(length) && length >= 0) out.push('Content-Length', String(length + this.tag.length));
@@ -178,6 +178,8 @@ class Injection {
       const lower = name.toLowerCase();
       if (lower === 'etag' && typeof value === 'string') res.setHeader(name, injectedTag(value, tagSuffix(this.mountId)));
       else if (lower === 'vary') vary = Array.isArray(value) ? value.join(', ') : String(value);
+      // The browser keeps the page it has and takes the policy sent now: the same plan holds it.
+      else if (lower === 'content-security-policy') res.setHeader(name, planPolicies(Array.isArray(value) ? value : [String(value)]).values);
       else res.setHeader(name, value);
     }
     res.setHeader('Vary', withNavigationVary(vary));
@@ -321,20 +323,21 @@ class Injection {
   }
 }
 
-/** The tag without a nonce, built once per mount: it is the same on every page of that mount. */
-const PLAIN_TAGS = new Map<string, Buffer>();
+/** The tags of each mount, built once: they are the same on every page of that mount. */
+const TAGS = new Map<string, { external?: Buffer; inline?: Buffer }>();
 
-function plainTag(mountId: string): Buffer {
-  let tag = PLAIN_TAGS.get(mountId);
-  if (tag === undefined) {
+function tagOf(mountId: string, inline: boolean): Buffer {
+  let tags = TAGS.get(mountId);
+  if (tags === undefined) {
     // Ids come from mounts.json, but a long-running editor sees many configs: stay bounded.
-    if (PLAIN_TAGS.size >= 1000) PLAIN_TAGS.clear();
-    PLAIN_TAGS.set(mountId, (tag = Buffer.from(scriptTag(mountId, undefined))));
+    if (TAGS.size >= 1000) TAGS.clear();
+    TAGS.set(mountId, (tags = {}));
   }
-  return tag;
+  return inline ? (tags.inline ??= Buffer.from(scriptTag(mountId, true))) : (tags.external ??= Buffer.from(scriptTag(mountId, false)));
 }
 
-export function scriptTag(mountId: string, nonce: string | undefined): string {
-  return `<script src="${LIVE_SCRIPT_PATH}" data-mount="${escapeHtml(mountId)}"${nonce ? ` nonce="${nonce}"` : ''}></script>`;
+/** The script as `<script src>`, or inline with the same text for a policy that blocks the former (see `csp.ts`). */
+export function scriptTag(mountId: string, inline: boolean): string {
+  const mount = `data-mount="${escapeHtml(mountId)}"`;
+  return inline ? `<script ${mount}>${LIVE_CLIENT_SOURCE}</script>` : `<script src="${LIVE_SCRIPT_PATH}" ${mount}></script>`;
 }
-
