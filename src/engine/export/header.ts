@@ -1,6 +1,6 @@
 /** The comment every exported file starts with: where it came from, what else must run, what it cannot do. */
 import type { ExportPlan, Route, Site } from './plan';
-import { oneLine, quoted, shellWord } from './text';
+import { commentText, oneLine, quoted, shellWord } from './text';
 
 /**
  * Warnings every target shares: behaviours of Mounts that a front does not reproduce. A target
@@ -51,7 +51,7 @@ export function headerLines(target: string, plan: ExportPlan, warnings: readonly
     lines.push(
       '',
       `Mounts of kind ${app.kinds.join(', ')} run code only Mounts can run: they are proxied, prefix kept, to the app server`,
-      `at ${app.url}, started with:`,
+      `at ${commentText(app.url)}, started with:`,
       `  mounts serve ${shellWord(plan.config.file)} --only ${app.kinds.join(',')} --host ${url.hostname} --port ${port}`,
       'It trusts the X-Forwarded-For, -Host and -Proto headers of requests from loopback only.',
     );

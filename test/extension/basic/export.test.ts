@@ -1,8 +1,10 @@
-// Mounts: Export writes the chosen target's file next to mounts.json, generated from it, and opens it.
+// Mounts: Export writes the chosen target's file next to mounts.json, generated from it, and opens it;
+// real nginx -t, caddy validate and the Gateway API schema accept what it wrote.
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { checkExport } from '../../engine/fixtures/exportCheck';
 import { firstFolder, waitFor } from '../helpers';
 
 describe('export', () => {
@@ -26,6 +28,7 @@ describe('export', () => {
       assert.strictEqual(uri?.fsPath, expected);
       const text = fs.readFileSync(expected, 'utf8');
       assert.ok(text.startsWith(`${first}${path.join(folder.uri.fsPath, 'mounts.json')}.`), text.slice(0, 200));
+      await checkExport(target, text);
       await waitFor(`${name} in the active editor`, () => vscode.window.activeTextEditor?.document.uri.fsPath === expected || undefined);
     });
   }
