@@ -20,9 +20,12 @@ export function takeStdout(ring: LogRing): Writable {
     return process.stderr.write(text, done);
   };
   stdout.write = others as typeof stdout.write;
-  return new Writable({
+  const channel = new Writable({
     write: (chunk: Buffer, _encoding, callback) => {
       write(chunk, (error) => callback(error ?? null));
     },
   });
+  // A write that fails means the client is gone; its stdin closing ends this process.
+  channel.on('error', () => undefined);
+  return channel;
 }

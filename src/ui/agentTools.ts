@@ -2,7 +2,7 @@
  * The agent tools (src/mcp/tools) as VS Code language model tools, answering from each folder's
  * engine process; and, where the editor takes MCP server definitions (1.101 and later), `mounts
  * mcp` for each folder, for agents that speak MCP. Both APIs are looked up at run time: the
- * extension runs on 1.100, where the first may be absent and the second is.
+ * extension runs on 1.100, whose types it builds against, and on editors without them.
  *
  * Tools that start, stop or restart something ask the user first (prepareInvocation's
  * confirmation); the MCP servers offered here run with --allow-control for the same reason: the
