@@ -187,7 +187,7 @@ export class Engine implements Disposable {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
-  /** The server's root URL while started, e.g. `http://127.0.0.1:8080/`. */
+  /** The server's root URL while started, e.g. `http://localhost:8080/`. */
   get url(): string | undefined {
     const port = this.port;
     return port === undefined ? undefined : `http://${browserHost(this.boundHost())}:${port}/`;
@@ -738,8 +738,13 @@ function isInside(folder: string, file: string): boolean {
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
+/**
+ * The host name of the URLs Mounts prints and opens. Loopback is `localhost`: frameworks' dev-origin
+ * checks accept it where they refuse 127.0.0.1 (Next.js's does), and a browser reaches the same
+ * socket by it (it tries 127.0.0.1 when ::1 refuses).
+ */
 function browserHost(bound: string): string {
-  if (bound === '0.0.0.0' || bound === '::') return 'localhost';
+  if (bound === '0.0.0.0' || bound === '::' || bound === '127.0.0.1' || bound === '::1') return 'localhost';
   return bound.includes(':') ? `[${bound}]` : bound;
 }
 

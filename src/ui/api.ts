@@ -3,7 +3,7 @@
  *
  *   const api = vscode.extensions.getExtension<MountsApi>('mounts-dev.mounts')!.exports;
  *   api.state();                        // 'serving' — of the first folder, or of `folder`
- *   api.urlOf('/blog');                 // 'http://127.0.0.1:8080/blog/' while serving
+ *   api.urlOf('/blog');                 // 'http://localhost:8080/blog/' while serving
  *   api.onDidChangeState(({ folder, state }) => ...);
  *   api.recentLog();                    // ['[info] [blog] listening on 40123', ...]
  *   api.engines()[0].engine.pid;        // the folder's engine process, where its apps run

@@ -32,7 +32,7 @@ describe('cli', function () {
     const cli = runCli(['serve', dir, '--port', '0']);
     await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
     const port = servingPort(cli.stdout);
-    assert.match(cli.stdout, new RegExp(`http://127\\.0\\.0\\.1:${port}/hello/\\s+module\\s+hello\\s+${dir.replace(/[/.]/g, '\\$&')}/hello\\.js`));
+    assert.match(cli.stdout, new RegExp(`http://localhost:${port}/hello/\\s+module\\s+hello\\s+${dir.replace(/[/.]/g, '\\$&')}/hello\\.js`));
     assert.equal((await get(`http://127.0.0.1:${port}/hello/x`)).body, 'hi from /hello');
     assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'home');
     await waitFor(() => cli.stdout.includes('GET /hello/x -> hello 200'), 'the access log line');

@@ -35,7 +35,7 @@ export async function waitFor(predicate: () => boolean, what: string, ms = 10_00
   }
 }
 
-/** The port of the `Mounts serving http://127.0.0.1:N/` line, NaN before it. */
+/** The port of the `Mounts serving http://localhost:N/` line, NaN before it. */
 export function servingPort(output: string): number {
-  return Number(/Mounts serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)?.[1]);
+  return Number(/Mounts serving http:\/\/localhost:(\d+)\//.exec(output)?.[1]);
 }

@@ -91,10 +91,10 @@ describe('the demo (npm start)', function () {
     }
   });
 
-  it('npm start builds, then serves examples/demo on http://127.0.0.1:8080 as README says', () => {
+  it('npm start builds, then serves examples/demo on http://localhost:8080 as README says', () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const firstCommand = readme.split('\n').find((line) => line.trim() !== '' && !line.startsWith('#'));
-    assert.match(firstCommand ?? '', /^\s+npm ci && npm start\s+# builds, then serves examples\/demo on http:\/\/127\.0\.0\.1:8080 until Ctrl-C$/);
+    assert.match(firstCommand ?? '', /^\s+npm ci && npm start\s+# builds, then serves examples\/demo on http:\/\/localhost:8080 until Ctrl-C$/);
 
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
     const steps = pkg.scripts.start.split('&&').map((step) => step.trim());
@@ -111,7 +111,7 @@ describe('the demo (npm start)', function () {
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     await waitFor(() => /Mounts serving (http:\/\/\S+)/.test(stdout), () => `the URL; stdout: ${stdout}\nstderr: ${stderr}`);
     const origin = new URL(/Mounts serving (http:\/\/\S+)/.exec(stdout)![1]);
-    assert.equal(origin.hostname, '127.0.0.1');
+    assert.equal(origin.hostname, 'localhost');
     const port = Number(origin.port);
 
     const pageUrl = `http://${config.host}:${config.port}/`;

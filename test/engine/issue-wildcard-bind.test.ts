@@ -49,7 +49,7 @@ describe('binding to every interface', function () {
     const cli = runCli(['serve', dir]);
     try {
       // The warning comes before the banner, so the banner is the sentinel for its absence.
-      await waitFor(() => /Mounts serving http:\/\/127\.0\.0\.1:\d+\//.test(cli.stdout), 'the banner');
+      await waitFor(() => /Mounts serving http:\/\/localhost:\d+\//.test(cli.stdout), 'the banner');
       assert.doesNotMatch(cli.stderr + cli.stdout, /network/);
     } finally {
       cli.child.kill('SIGTERM');

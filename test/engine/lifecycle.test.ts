@@ -30,12 +30,13 @@ describe('engine lifecycle', () => {
     assert.equal(await isListening(port), false, 'the port is free when stop() resolves');
   });
 
-  it('binds 127.0.0.1 by default', async () => {
-    const server = await startEngine({ mounts: [] });
+  it('binds 127.0.0.1 by default, and names it localhost, which frameworks accept as a dev origin', async () => {
+    const server = await startEngine({ mounts: [{ prefix: '/', static: 'site' }] }, { 'site/index.html': 'home' });
     try {
       const address = (server.engine as unknown as { server: http.Server }).server.address() as AddressInfo;
       assert.equal(address.address, '127.0.0.1');
-      assert.equal(server.engine.url, `http://127.0.0.1:${server.port}/`);
+      assert.equal(server.engine.url, `http://localhost:${server.port}/`);
+      assert.equal((await get(server.engine.url)).body, 'home');
     } finally {
       await server.stop();
     }

@@ -177,7 +177,7 @@ describe('mounts mcp', function () {
 
     it('list_mounts: every mount with its kind, state and URL, the command with its pid and port', async () => {
       assert.equal(server.state, 'started');
-      assert.match(server.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.match(server.url ?? '', /^http:\/\/localhost:\d+\/$/);
       assert.deepEqual(
         server.mounts.map((m) => [m.name, m.kind, m.url]),
         [

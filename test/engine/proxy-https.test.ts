@@ -125,7 +125,7 @@ describe('proxy mounts to https: targets', function () {
           let out = '';
           child.stdout!.on('data', (chunk: Buffer) => {
             out += chunk.toString();
-            const match = /Mounts serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+            const match = /Mounts serving http:\/\/localhost:(\d+)\//.exec(out);
             if (match) resolve(Number(match[1]));
           });
           child.once('exit', (code) => reject(new Error(`the CLI exited with ${code}: ${out}`)));

@@ -96,7 +96,7 @@ describe('commands', () => {
     const newPort = api.engines()[0].engine.port!;
     // mounts.json says port 0: each start takes a free port, which may or may not be the old one.
     if (newPort !== oldPort) assert.strictEqual(await isListening(oldPort), false, `the old port ${oldPort} is free`);
-    assert.strictEqual(api.urlOf('/hello'), `http://127.0.0.1:${newPort}/hello/`);
+    assert.strictEqual(api.urlOf('/hello'), `http://localhost:${newPort}/hello/`);
     assert.strictEqual((await get(`${api.urlOf('/hello')}x`)).body, 'hello from /hello /x');
     assert.match((await get(api.urlOf('/cmd')!)).body, /^cmd pid \d+ prefix \/cmd url \/$/);
   });
