@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]`, and `mounts export …`.
+ * The engine from a terminal: `mounts [serve] [PATH] [--port N] [--host H] [--https] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]`, and `mounts export …`.
  * Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the server cannot listen,
  * 2 for an invalid mounts.json or an app that cannot load, 64 for bad arguments.
  */
@@ -11,12 +11,14 @@ import { describeError, describeTarget, Engine, EngineStartError, errorMessage, 
 import { EXPORT_USAGE, exportMain } from './cliExport';
 import { MCP_USAGE, mcpMain } from './mcp/main';
 import { watch } from './cliWatch';
+import { caMain, TRUST_USAGE, trustMain } from './cliTrust';
 
-const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]
+const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--https] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]
 
 Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the current folder).
   --port N   listen on port N instead of mounts.json's (0: a free port)
   --host H   bind address instead of mounts.json's
+  --https    serve HTTPS, as "https": true in mounts.json does (see mounts trust)
   --python PATH  interpreter of wsgi and asgi mounts without their own "python"
              (default: python3 on the PATH)
   --watch    reload mounts.json and module apps when their files change
@@ -29,12 +31,16 @@ Serves every mount of PATH/mounts.json (PATH: a folder or the file; default: the
 
 ${EXPORT_USAGE}
 
-${MCP_USAGE}`;
+${MCP_USAGE}
+
+${TRUST_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   dropOutputOnceClosed();
   if (argv[0] === 'export') return exportMain(argv.slice(1), resolveConfigFile);
   if (argv[0] === 'mcp') return mcpMain(argv.slice(1), resolveConfigFile);
+  if (argv[0] === 'trust') return trustMain(argv.slice(1));
+  if (argv[0] === 'ca') return caMain(argv.slice(1));
   const parsed = readArguments(
     {
       args: argv,
@@ -44,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         python: { type: 'string' },
         watch: { type: 'boolean', default: false },
+        https: { type: 'boolean' },
         quiet: { type: 'boolean', default: false },
         'no-live-reload': { type: 'boolean', default: false },
         only: { type: 'string' },
@@ -88,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(python ? { python } : {}),
     only,
     trustLoopbackFront: only !== undefined,
+    ...(values.https ? { https: true } : {}),
   });
   try {
     await engine.start();

@@ -34,7 +34,7 @@ export interface ConfigResult {
 export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command', 'wsgi', 'asgi'];
 
 /** Keys allowed at the top of mounts.json. */
-export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'allowedHosts', 'connections', 'mounts'];
+export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'https', 'allowedHosts', 'connections', 'mounts'];
 
 /** Keys of `connections`. */
 export const CONNECTION_KEYS: readonly string[] = ['max', 'headersTimeout', 'idleTimeout'];
@@ -299,6 +299,7 @@ class Validator {
 
     const host = this.bindHost(props.get('host'));
     const port = this.port(props.get('port'), 'port', DEFAULTS.port);
+    const https = this.boolean(props.get('https'), 'https', false);
     const allowedHosts = this.allowedHosts(props.get('allowedHosts'));
     const connections = this.connections(props.get('connections'));
 
@@ -323,6 +324,7 @@ class Validator {
       dir: this.dir,
       host,
       port,
+      https,
       allowedHosts,
       connections,
       mounts,

@@ -67,6 +67,7 @@ export class ConnectionGuard {
     this.max = limits.max ?? defaultMaxConnections();
     this.apply(limits);
     server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('secureConnection', (socket: Socket) => this.wrapped(socket));
   }
 
   /** Applies (new) limits to the running server. */
@@ -84,6 +85,20 @@ export class ConnectionGuard {
   /** A request arrived on `socket`: it is not idle. */
   touch(socket: Socket): void {
     if (this.open.has(socket)) this.open.set(socket, ++this.sequence);
+  }
+
+  /**
+   * On an HTTPS listener, requests arrive on the TLS socket wrapped around the accepted one (its
+   * `_parent`, Node's own field): that socket takes the accepted one's place, so the requests on
+   * it count as its activity and its answers keep it from being chosen as idle.
+   */
+  private wrapped(secure: Socket): void {
+    const accepted = (secure as { _parent?: Socket })._parent;
+    const lastRequest = accepted && this.open.get(accepted);
+    if (accepted === undefined || lastRequest === undefined) return;
+    this.open.delete(accepted);
+    this.open.set(secure, lastRequest);
+    secure.once('close', () => this.open.delete(secure));
   }
 
   private admit(socket: Socket): void {

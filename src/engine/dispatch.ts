@@ -6,7 +6,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { App, MountedRequest } from './apps/app';
-import { frontPort, frontView, type FrontView } from './forwarded';
+import { frontPort, frontView, schemeOf, type FrontView } from './forwarded';
 import { HostPolicy } from './hosts';
 import type { LiveLoop } from './live/liveLoop';
 import { isReservedPath } from './live/namespace';
@@ -237,7 +237,7 @@ export class Dispatcher {
     const links = table.entries.map((entry) => {
       const path = `${entry.baseUrl}/`;
       // A host-bound mount answers only on its own host, so its link must name it.
-      const href = entry.spec.host ? `http://${entry.spec.host}:${req.socket.localPort}${path}` : path;
+      const href = entry.spec.host ? `${schemeOf(req)}://${entry.spec.host}:${req.socket.localPort}${path}` : path;
       return { href, label: `${entry.spec.name}${entry.spec.host ? ` (host ${entry.spec.host})` : ''}` };
     });
     const pathname = (req.url ?? '/').split('?')[0];

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
 import type { PythonChoice } from './apps/python/interpreter';
-import { appFactories, RUNS_WORKSPACE_CODE } from './apps/kinds';
+import { appFactories, RUNS_CHILD_PROCESS, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { createRefusedApp, refusedStatus } from './apps/refused';
 import { formatProblem, readConfig, type ConfigResult } from './config';
 import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
@@ -27,9 +27,11 @@ import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
 import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
-import { closeServer, destroyUpgraded, listen, setConnectionLimits, type MountsServer } from './listener';
+import { closeServer, destroyUpgraded, isSecure, listen, setCertificate, setConnectionLimits, type MountsServer } from './listener';
 import { isWildcardAddress, networkUrls } from './reachable';
 import { mountId, type CommandMountSpec, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
+import { certificateNames, LocalHttps } from './tls/localHttps';
+import type { KeyPair } from './tls/x509';
 
 export { EngineStartError, type StartFailure } from './errors';
 
@@ -59,6 +61,10 @@ export interface EngineOptions {
   readonly only?: readonly string[];
   /** Take X-Forwarded-For, -Host and -Proto of loopback peers as the client's (a front on this machine). */
   readonly trustLoopbackFront?: boolean;
+  /** Serve HTTPS whatever mounts.json's `https` says (the CLI's --https). */
+  readonly https?: boolean;
+  /** The user's data folder, where the local CA is kept. Default: `mountsDataDir()`. */
+  readonly dataDir?: string;
 }
 
 /** A mount as the editor shows it. */
@@ -119,6 +125,11 @@ export class Engine implements Disposable {
   private readonly statusSubscriptions = new Map<MountEntry, Disposable>();
   private mountsChangedScheduled = false;
   private readonly gracePeriod: number;
+  private readonly localHttps: LocalHttps;
+  /** Whether the current config is served over HTTPS: its child processes are made to trust the CA. */
+  private servingHttps = false;
+  /** The leaf the listener serves, to tell whether a reload brought a new one. */
+  private leafCert: string | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -128,6 +139,7 @@ export class Engine implements Disposable {
     this.python = options.python;
     this.portOverride = options.port;
     this.hostOverride = options.host;
+    this.localHttps = new LocalHttps(this.logger, options.dataDir);
     this.live = new LiveLoop({
       logger: this.logger,
       enabled: options.liveReload ?? true,
@@ -187,16 +199,23 @@ export class Engine implements Disposable {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
-  /** The server's root URL while started, e.g. `http://localhost:8080/`. */
+  /** The server's root URL while started, e.g. `http://localhost:8080/` (`https://` when it serves TLS). */
   get url(): string | undefined {
     const port = this.port;
-    return port === undefined ? undefined : `http://${browserHost(this.boundHost())}:${port}/`;
+    return port === undefined ? undefined : `${this.scheme()}://${browserHost(this.boundHost())}:${port}/`;
+  }
+
+  /** The local CA's certificate file, once this engine has served HTTPS (for `mounts ca path` and the editor). */
+  get authorityFile(): string | undefined {
+    return this.localHttps.trust?.caFile;
   }
 
   /** While listening on every interface (0.0.0.0, ::): the URLs other machines reach it at. Empty otherwise. */
   get networkUrls(): string[] {
     const port = this.port;
-    return port === undefined ? [] : networkUrls(this.boundHost(), port);
+    if (port === undefined) return [];
+    const urls = networkUrls(this.boundHost(), port);
+    return this.scheme() === 'https' ? urls.map((url) => url.replace(/^http:/, 'https:')) : urls;
   }
 
   /** The mounts of the last good config, with their live status when started. */
@@ -225,7 +244,7 @@ export class Engine implements Disposable {
     const port = this.port;
     if (port === undefined) return undefined;
     const host = spec.host ?? browserHost(this.boundHost());
-    return `http://${host}:${port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
+    return `${this.scheme()}://${host}:${port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
   }
 
   /** mounts.json as read, less the mounts whose kinds `only` leaves out. */
@@ -289,7 +308,10 @@ export class Engine implements Disposable {
     // mounts exactly as they were. The host is compared as configured, not as resolved ("localhost"
     // must not rebind on every reload); port 0 means any free port, which the current one is.
     const port = this.effectivePort(config);
-    if (this.effectiveHost(config) !== this.listening?.host || (port !== 0 && port !== this.port)) {
+    // http <-> https is a new listener as well; the children restart below to take the CA or drop it.
+    const https = this.effectiveHttps(config);
+    const schemeChanged = https !== this.servingHttps;
+    if (this.effectiveHost(config) !== this.listening?.host || (port !== 0 && port !== this.port) || schemeChanged) {
       try {
         await this.rebind(config);
       } catch (error) {
@@ -305,7 +327,19 @@ export class Engine implements Disposable {
       }
       // The old mounts answer on the new address until the new table is ready: allow its name.
       this.dispatcher.table = buildRoutingTable(table.config, table.entries, this.effectiveHost(config));
+    } else if (https && this.server) {
+      // A host added or gone, or the leaf near its end: connections from now on get the new leaf.
+      try {
+        const served = this.leafCert;
+        const leaf = await this.certificate(config, this.effectiveHost(config));
+        if (leaf.cert !== served) setCertificate(this.server, leaf);
+      } catch (error) {
+        this._lastError = errorMessage(error);
+        this.mountsChanged();
+        return { ok: false, outcome: 'not applied', problems, errors: [errorMessage(error)] };
+      }
     }
+    this.servingHttps = https;
     const previous = new Map(table.entries.map((entry) => [identity(entry.spec), entry]));
     // A command on a fixed port can't start while the version it replaces still holds that port:
     // those old versions stop first. (A command app's creation does not fail, so there is no
@@ -342,6 +376,7 @@ export class Engine implements Disposable {
     }
     this.live.mountsChanged();
     await Promise.allSettled(removed.map((entry) => this.closeEntry(entry, true)));
+    if (schemeChanged) await this.restartChildren([...kept.keys()]);
     return { ok: errors.length === 0, outcome: errors.length === 0 ? 'applied' : 'partly applied', problems, errors: errors.map((error) => error.message) };
   }
 
@@ -487,16 +522,19 @@ export class Engine implements Disposable {
         );
       }
       this._config = config;
+      const host = this.effectiveHost(config);
+      const port = this.effectivePort(config);
+      // Before the apps: an eager command starts now, and its environment names the CA.
+      this.servingHttps = this.effectiveHttps(config);
+      const secure = this.servingHttps ? await this.certificate(config, host) : undefined;
       const created = await this.createEntries(config, () => undefined);
       entries = created.entries;
       this._appProblems = created.errors.map((error) => error.problem);
       if (created.errors.length) {
         throw new EngineStartError(created.errors.map((error) => error.message).join('\n'), 'app');
       }
-      const host = this.effectiveHost(config);
-      const port = this.effectivePort(config);
       this.dispatcher.table = buildRoutingTable(config, entries, host);
-      this.adopt(await this.listen(host, port, config), host, port);
+      this.adopt(await listen(this.dispatcher, host, port, this.logger, config.connections, secure), host, port);
       this.setState('started');
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.warnIfOpenToNetwork();
@@ -571,7 +609,13 @@ export class Engine implements Disposable {
         const app =
           this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind)
             ? createRefusedApp(spec)
-            : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, { config, logger: this.logger, python: () => this.python });
+            : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, {
+                config,
+                logger: this.logger,
+                python: () => this.python,
+                trust: () => (this.servingHttps ? this.localHttps.trust : undefined),
+                localAuthority: () => this.localHttps.authorityCert(),
+              });
         const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
         const subscription = app.onDidChangeStatus?.(this.statusListener(entry));
         if (subscription) this.statusSubscriptions.set(entry, subscription);
@@ -622,8 +666,34 @@ export class Engine implements Disposable {
     await entry.app.close();
   }
 
-  private listen(host: string, port: number, config: MountsConfig): Promise<MountsServer> {
-    return listen(this.dispatcher, host, port, this.logger, config.connections);
+  /** Kept apps that run child processes restart, so that their environment trusts the CA (or no longer names it). */
+  private async restartChildren(entries: readonly MountEntry[]): Promise<void> {
+    await Promise.allSettled(entries.filter((entry) => RUNS_CHILD_PROCESS.has(entry.spec.kind)).map((entry) => entry.app.reload?.()));
+  }
+
+  /** A listener for `config` on `host:port`: with TLS and a current leaf when the config asks for HTTPS. */
+  private async listen(host: string, port: number, config: MountsConfig): Promise<MountsServer> {
+    const secure = this.effectiveHttps(config) ? await this.certificate(config, host) : undefined;
+    return listen(this.dispatcher, host, port, this.logger, config.connections, secure);
+  }
+
+  /** The leaf for what `config` names, made (with the CA, on first use) or renewed when needed. */
+  private async certificate(config: MountsConfig, host: string): Promise<KeyPair> {
+    try {
+      const leaf = await this.localHttps.certificate(certificateNames(config, host));
+      this.leafCert = leaf.cert;
+      return leaf;
+    } catch (error) {
+      throw new EngineStartError(`cannot make the HTTPS certificate: ${errorMessage(error)}`, 'listen');
+    }
+  }
+
+  private effectiveHttps(config: MountsConfig): boolean {
+    return this.options.https ?? config.https;
+  }
+
+  private scheme(): 'http' | 'https' {
+    return this.server && isSecure(this.server) ? 'https' : 'http';
   }
 
   private async rebind(config: MountsConfig): Promise<void> {

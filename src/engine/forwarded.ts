@@ -39,3 +39,8 @@ export function frontPort(view: FrontView): number {
   const match = /:(\d{1,5})$/.exec(view.host ?? '');
   return match ? Number(match[1]) : view.proto === 'https' ? 443 : 80;
 }
+
+/** The scheme the client used to reach this listener: https when the engine serves TLS. */
+export function schemeOf(req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+}

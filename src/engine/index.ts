@@ -6,6 +6,9 @@
 export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './engine';
 export { formatProblem, LineIndex, MOUNT_KINDS, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
+export { mountsDataDir } from './tls/dataDir';
+export { authorityCertFile, authorityName, ensureAuthority } from './tls/store';
+export { planTrust, runTrust, type TrustOptions, type TrustPlan, type TrustStep } from './tls/trust';
 export { watchFolder, type FolderWatch } from './folderWatch';
 export { currentIdentity, identityOf } from './configFile';
 export type { PythonChoice } from './apps/python/interpreter';

@@ -1,9 +1,10 @@
 /**
- * The one node:http listener of an engine: our request and response classes, the dispatcher's
- * handlers, safe answers to requests Node cannot parse, and a close that ends upgraded sockets
- * too and never waits forever.
+ * The one node:http (or node:https) listener of an engine: our request and response classes, the
+ * dispatcher's handlers, safe answers to requests Node cannot parse, and a close that ends upgraded
+ * sockets too and never waits forever.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard, TIMEOUT_CHECK_INTERVAL_MS } from './connectionLimits';
 import { Dispatcher, MountsRequest, MountsResponse } from './dispatch';
@@ -11,26 +12,30 @@ import { EngineStartError } from './errors';
 import type { Logger } from './logger';
 import { PAGE_CSP, STATUS_TITLES } from './pages';
 import type { ConnectionLimits } from './spec';
+import { closePlainConnections, redirectPlainHttp } from './tls/plainRedirect';
+import type { KeyPair } from './tls/x509';
 
 export type MountsServer = http.Server<typeof MountsRequest, typeof MountsResponse>;
 
-/** Listens on `host:port`; rejects with an EngineStartError that says why it cannot. */
-export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger, limits: ConnectionLimits): Promise<MountsServer> {
+/**
+ * Listens on `host:port`, with TLS when `secure` (the leaf certificate) is given; rejects with an
+ * EngineStartError that says why it cannot.
+ */
+export function listen(dispatcher: Dispatcher, host: string, port: number, logger: Logger, limits: ConnectionLimits, secure?: KeyPair): Promise<MountsServer> {
   const upgraded = new Set<Duplex>();
   let guard: ConnectionGuard | undefined;
-  const server = http.createServer(
-    {
-      // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
-      requireHostHeader: false,
-      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-      IncomingMessage: MountsRequest,
-      ServerResponse: MountsResponse,
-    },
-    (req: MountsRequest, res: MountsResponse) => {
-      guard!.touch(req.socket);
-      dispatcher.handleRequest(req, res);
-    },
-  );
+  const options: http.ServerOptions<typeof MountsRequest, typeof MountsResponse> = {
+    // The dispatcher answers a missing Host itself, so that 400 is an engine page with safe headers.
+    requireHostHeader: false,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    IncomingMessage: MountsRequest,
+    ServerResponse: MountsResponse,
+  };
+  const onRequest = (req: MountsRequest, res: MountsResponse) => {
+    guard!.touch(req.socket);
+    dispatcher.handleRequest(req, res);
+  };
+  const server: MountsServer = secure ? createSecureServer(options, secure, onRequest, dispatcher) : http.createServer(options, onRequest);
   guard = new ConnectionGuard(server, limits, upgraded, (message) => logger.warn(message));
   GUARDS.set(server, guard);
   UPGRADED_SOCKETS.set(server, upgraded);
@@ -85,6 +90,35 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
   });
 }
 
+/** An https.Server with the same handlers, that answers plain HTTP on its port with a redirect to https://. */
+function createSecureServer(
+  options: http.ServerOptions<typeof MountsRequest, typeof MountsResponse>,
+  secure: KeyPair,
+  onRequest: (req: MountsRequest, res: MountsResponse) => void,
+  dispatcher: Dispatcher,
+): MountsServer {
+  const server = https.createServer({ ...options, key: secure.key, cert: secure.cert }, onRequest);
+  redirectPlainHttp(server as unknown as https.Server, (req) => httpsLocation(req, dispatcher), () => server.headersTimeout);
+  return server as unknown as MountsServer;
+}
+
+/** The https:// URL of a plain-HTTP request, when its Host is one this server answers for. */
+function httpsLocation(req: http.IncomingMessage, dispatcher: Dispatcher): string | undefined {
+  const host = req.headers.host;
+  if (host === undefined || !dispatcher.table?.hosts.checkHost(host)) return undefined;
+  return `https://${host}${req.url?.startsWith('/') ? req.url : '/'}`;
+}
+
+/** A new leaf certificate (names changed, or renewed) for connections from now on; open ones keep theirs. */
+export function setCertificate(server: MountsServer, secure: KeyPair): void {
+  (server as unknown as https.Server).setSecureContext({ key: secure.key, cert: secure.cert });
+}
+
+/** Whether the listener speaks TLS. */
+export function isSecure(server: MountsServer): boolean {
+  return server instanceof https.Server;
+}
+
 const GUARDS = new WeakMap<MountsServer, ConnectionGuard>();
 
 /** Applies changed connection limits (a reload) to a running listener. */
@@ -115,7 +149,7 @@ const CLOSE_SLACK_MS = 2000;
 export function closeServer(server: MountsServer, grace: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let finished = false;
-    const poll = setInterval(() => server.closeIdleConnections(), 20);
+    const poll = setInterval(() => closeIdle(server), 20);
     const force = setTimeout(() => {
       server.closeAllConnections();
       destroyUpgraded(server);
@@ -131,8 +165,13 @@ export function closeServer(server: MountsServer, grace: number): Promise<void> 
     };
     const giveUp = setTimeout(() => finish(), grace + CLOSE_SLACK_MS);
     server.close(finish);
-    if (!finished) server.closeIdleConnections();
+    if (!finished) closeIdle(server);
   });
+}
+
+function closeIdle(server: MountsServer): void {
+  server.closeIdleConnections();
+  if (isSecure(server)) closePlainConnections(server as unknown as https.Server);
 }
 
 /** The answer to a request Node could not parse: the status Node would send, with the engine's safe headers. */

@@ -123,6 +123,8 @@ export interface MountsConfig {
   readonly dir: string;
   readonly host: string;
   readonly port: number;
+  /** TLS on the port, with a certificate from the user's local CA; plain HTTP there is redirected. */
+  readonly https: boolean;
   /** Lower-cased Host names accepted besides the loopback names. */
   readonly allowedHosts: readonly string[];
   /** Limits on client connections; absent fields take the listener's defaults. */

@@ -204,7 +204,7 @@ export class EngineClient {
     if (url === undefined) return undefined;
     const root = new URL(url);
     const host = spec.host ?? root.hostname;
-    return `http://${host}:${root.port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
+    return `${root.protocol}//${host}:${root.port}${spec.prefix === '/' ? '/' : `${spec.prefix}/`}`;
   }
 
   /** Reads mounts.json to show it, while no engine process runs (a running one reports its own). */

@@ -90,10 +90,16 @@ describe('config: mounts.json', () => {
         dir: DIR,
         host: '127.0.0.1',
         port: 8080,
+        https: false,
         allowedHosts: [],
         connections: { headersTimeout: 10, idleTimeout: 5 },
         mounts: [],
       });
+    });
+
+    it('reads https, and says where it is not a boolean', () => {
+      assert.equal(valid('{"https": true, "mounts": []}').https, true);
+      assert.deepEqual(problems('{\n  "https": "yes",\n  "mounts": []\n}'), ['mounts.json:2:12: https must be true or false, found string "yes"']);
     });
 
     it('keeps connection limits, and says where one is wrong', () => {

@@ -29,7 +29,7 @@ const mount = (fields: Record<string, Json>) => ({ mounts: [{ prefix: '/a', ...f
 /** [what, sample, valid]: checked against both the code and the schema. */
 const SAMPLES: [string, Json, boolean][] = [
   ['the smallest file', { mounts: [] }, true],
-  ['every top-level field', { $schema: 'x', host: '0.0.0.0', port: 0, allowedHosts: ['App.Test', '[::1]', 'a_b.test'], mounts: [] }, true],
+  ['every top-level field', { $schema: 'x', host: '0.0.0.0', port: 0, https: true, allowedHosts: ['App.Test', '[::1]', 'a_b.test'], mounts: [] }, true],
   ['IPv6 bind address', { host: '::1', mounts: [] }, true],
   ['no mounts', {}, false],
   ['mounts not an array', { mounts: {} }, false],
@@ -43,6 +43,7 @@ const SAMPLES: [string, Json, boolean][] = [
   ['port too big', { port: 65536, mounts: [] }, false],
   ['port negative', { port: -1, mounts: [] }, false],
   ['port not an integer', { port: 1.5, mounts: [] }, false],
+  ['https as a string', { https: 'true', mounts: [] }, false],
   ['allowedHosts not an array', { allowedHosts: 'a.test', mounts: [] }, false],
   ['allowedHosts with a scheme', { allowedHosts: ['http://a.test'], mounts: [] }, false],
   ['allowedHosts with a port', { allowedHosts: ['a.test:80'], mounts: [] }, false],

@@ -25,6 +25,7 @@ export const DEBIAN_PACKAGES: ReadonlyArray<readonly [name: string, why: string]
   ['nginx-light', 'benchmarks and proxy tests'],
   ['wrk', 'benchmarks'],
   ['caddy', 'proxy tests'],
+  ['libnss3-tools', "certutil: mounts trust's NSS step and the HTTPS browser tests"],
   ['python3', 'command mounts and node-gyp'],
   ['python3-flask', 'WSGI app tests'],
   ['python3-django', 'WSGI app tests'],

@@ -9,6 +9,7 @@ import type { Event } from '../events';
 import type { FrontView } from '../forwarded';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
+import type { ChildTrust } from '../tls/localHttps';
 import type { PythonChoice } from './python/interpreter';
 
 /**
@@ -69,6 +70,10 @@ export interface AppContext {
   readonly logger: Logger;
   /** The interpreter for Python mounts without their own `python`, asked at each start; undefined: python3 on the PATH. */
   readonly python?: () => PythonChoice | undefined;
+  /** While the engine serves HTTPS: the local CA's files, asked at each start of a child process. */
+  readonly trust?: () => ChildTrust | undefined;
+  /** The local CA's certificate (PEM) when the user has one: upstreams it signed are trusted. */
+  readonly localAuthority?: () => string | undefined;
 }
 
 export type AppFactory<S extends MountSpec> = (spec: S, context: AppContext) => Promise<App>;

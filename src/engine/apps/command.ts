@@ -18,6 +18,8 @@
  * - The process tree is run by a supervisor (see `supervisor.ts` and `command/process.ts`) so that it
  *   dies with the engine even when the engine is SIGKILLed.
  * - `MOUNT_PREFIX` is the prefix as in Express's `req.baseUrl`: '/app', and '' for the catch-all.
+ * - While the engine serves HTTPS, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE and REQUESTS_CA_BUNDLE make
+ *   the process trust the local CA (so it can call its sibling mounts), unless the mount's env sets them.
  * - `readyPath` names a path of the app as mounted and is mapped like a request: `/health` on a
  *   mount at `/blog` is asked of the app as `/health`, or as `/blog/health` with `stripPrefix: false`.
  */
@@ -28,6 +30,7 @@ import { errorMessage, type Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
+import { trustEnvironment, type ChildTrust } from '../tls/localHttps';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';
@@ -47,11 +50,11 @@ const LOOPBACK = '127.0.0.1';
 
 export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => {
   const framework = await recogniseFramework(spec);
-  if (!framework) return new CommandApp(spec, context.logger);
+  if (!framework) return new CommandApp(spec, context.logger, undefined, context.trust);
   const { preset, advice } = framework;
   context.logger.info(`a ${preset.name} dev server: Mounts passes it its port${framework.spec.stripPrefix ? '' : ' and base path'}`, spec.name);
   for (const line of advice) context.logger.warn(line, spec.name);
-  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port));
+  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port), context.trust);
 };
 
 /**
@@ -104,6 +107,8 @@ export class CommandApp implements App {
     private readonly spec: CommandMountSpec,
     private readonly logger: Logger,
     private readonly launcher: CommandLauncher = async () => spec.command,
+    /** The local CA's files while the engine serves HTTPS, named in each new process's environment. */
+    private readonly trust?: () => ChildTrust | undefined,
   ) {
     locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
     this.forwarder = createForwarder({
@@ -394,8 +399,11 @@ export class CommandApp implements App {
       // The editor's own switch that turns Electron into Node must not leak into the user's tools.
       if (value !== undefined && name !== 'ELECTRON_RUN_AS_NODE') env[name] = value;
     }
+    const trust = this.trust?.();
     return {
       ...env,
+      // The mount's own env comes after: a mount that names its own CA files keeps them.
+      ...(trust ? trustEnvironment(trust) : {}),
       ...this.spec.env,
       PORT: String(port),
       HOST: LOOPBACK,

@@ -19,5 +19,8 @@ export const appFactories: Factories = {
   asgi: createAsgiApp,
 };
 
+/** Kinds whose app is a child process: its environment is where it is told to trust the local CA. */
+export const RUNS_CHILD_PROCESS: ReadonlySet<MountKind> = new Set<MountKind>(['command', 'wsgi', 'asgi']);
+
 /** Kinds that run workspace code; refused while the workspace is untrusted. */
 export const RUNS_WORKSPACE_CODE: ReadonlySet<MountKind> = new Set<MountKind>(['module', 'command', 'wsgi', 'asgi']);

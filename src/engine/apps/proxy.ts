@@ -50,10 +50,14 @@
  *   upstream request.
  */
 import * as http from 'node:http';
+import type { RequestOptions } from 'node:https';
+import type { SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { schemeOf } from '../forwarded';
 import type { Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
+import { trustingLocalAuthority } from '../tls/upstreamTrust';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
 import { createUpstreamClient, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './proxy/client';
 import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
@@ -74,6 +78,8 @@ export interface ForwarderOptions {
   readonly timeoutSeconds: number;
   /** `https:` targets: check the certificate (default); false accepts any, e.g. self-signed. */
   readonly secure?: boolean;
+  /** The local CA's certificate (PEM): `https:` upstreams it signed are trusted beside the usual roots. */
+  readonly localAuthority?: string;
   readonly logger: Logger;
 }
 
@@ -98,6 +104,7 @@ export const createProxyApp: AppFactory<ProxyMountSpec> = async (spec, context) 
     stripPrefix: spec.stripPrefix,
     timeoutSeconds: spec.timeout,
     secure: spec.secure,
+    localAuthority: context.localAuthority?.(),
     logger: context.logger,
   });
   const app: App = {
@@ -124,7 +131,7 @@ interface Upstream {
   readonly hostname: string;
 }
 
-function parseUpstream(target: string, verify: boolean): Upstream {
+function parseUpstream(target: string, verify: boolean, secureContext: SecureContext | undefined): Upstream {
   let url: URL;
   try {
     url = new URL(target);
@@ -140,7 +147,7 @@ function parseUpstream(target: string, verify: boolean): Upstream {
   if (url.port === '') authorities.push(`${url.hostname.toLowerCase()}:${defaultPort}`);
   return {
     url: target,
-    endpoint: { hostname, port, tls, verify },
+    endpoint: { hostname, port, tls, verify, ...(tls && secureContext ? { secureContext } : {}) },
     host: url.host,
     basePath: url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname,
     origins: authorities.flatMap((authority) => [`${url.protocol}//${authority}`, `//${authority}`]),
@@ -272,6 +279,7 @@ class ProxyForwarder implements Forwarder {
   private readonly tunnels = new Tunnels();
   private readonly timeoutMs: number;
   private readonly verify: boolean;
+  private readonly secureContext: SecureContext | undefined;
   private upstream: Upstream | undefined;
   private closed = false;
 
@@ -280,8 +288,9 @@ class ProxyForwarder implements Forwarder {
     client: UpstreamClient | undefined,
   ) {
     this.verify = options.secure !== false;
+    this.secureContext = options.localAuthority === undefined ? undefined : trustingLocalAuthority(options.localAuthority);
     // Parse a fixed target now so a bad one fails at load, not on the first request.
-    if (typeof options.target === 'string') this.upstream = parseUpstream(options.target, this.verify);
+    if (typeof options.target === 'string') this.upstream = parseUpstream(options.target, this.verify, this.secureContext);
     this.timeoutMs = Math.max(0, Math.round(options.timeoutSeconds * 1000));
     this.client = client ?? createUpstreamClient({ timeoutMs: this.timeoutMs });
   }
@@ -294,7 +303,7 @@ class ProxyForwarder implements Forwarder {
     try {
       const url = target();
       if (url === undefined) return this.notReady(what);
-      if (this.upstream?.url !== url) this.upstream = parseUpstream(url, this.verify);
+      if (this.upstream?.url !== url) this.upstream = parseUpstream(url, this.verify, this.secureContext);
       return this.upstream;
     } catch (error) {
       return new HttpError(502, `${this.options.name}: ${(error as Error).message}`);
@@ -356,7 +365,7 @@ class ProxyForwarder implements Forwarder {
     if (address !== undefined) out.push('X-Forwarded-For', address);
     const publicHost = front ? front.host : headers.host;
     if (publicHost !== undefined) out.push('X-Forwarded-Host', publicHost);
-    out.push('X-Forwarded-Proto', front ? front.proto : 'http', 'X-Forwarded-Prefix', req.baseUrl === '' ? '/' : req.baseUrl);
+    out.push('X-Forwarded-Proto', front ? front.proto : schemeOf(req), 'X-Forwarded-Prefix', req.baseUrl === '' ? '/' : req.baseUrl);
     if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', headers.upgrade ?? 'websocket');
     return out;
   }
@@ -402,7 +411,7 @@ class ProxyForwarder implements Forwarder {
       if (path === undefined) return location;
       const front = exchange.req.front;
       const host = front ? front.host : exchange.req.headers.host;
-      return host === undefined ? path : `${front ? front.proto : 'http'}://${host}${path}`;
+      return host === undefined ? path : `${front ? front.proto : schemeOf(exchange.req)}://${host}${path}`;
     }
     return location;
   }
@@ -469,6 +478,8 @@ class ProxyForwarder implements Forwarder {
         headers: this.requestHeaders(req, upstream, true),
         timeout: this.timeoutMs || undefined,
         rejectUnauthorized: endpoint.verify,
+        // Passed on to tls.connect, though https.RequestOptions does not declare it.
+        ...({ secureContext: endpoint.secureContext } as RequestOptions),
       },
       timeoutMessage: this.timedOut(upstream).message,
     });

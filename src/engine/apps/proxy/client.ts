@@ -4,6 +4,7 @@
  * client keeps no closure per request.
  */
 import type { IncomingMessage } from 'node:http';
+import type { SecureContext } from 'node:tls';
 import { loadHttpParser, type HttpParserBinding } from './llhttp';
 import { createLeanClient } from './leanClient';
 import { createNodeClient } from './nodeClient';
@@ -15,6 +16,8 @@ export interface Endpoint {
   readonly tls: boolean;
   /** TLS only: verify the certificate chain and name (false accepts self-signed upstreams). */
   readonly verify: boolean;
+  /** TLS only: the roots to verify against, the local CA among them; undefined: Node's own roots. */
+  readonly secureContext?: SecureContext;
 }
 
 /** How the request body is framed upstream: always derived from what the server parsed. */

@@ -143,6 +143,7 @@ class LeanClient implements UpstreamClient, CallLink {
           // SNI takes names only; certificates for IP addresses are checked against the address.
           servername: net.isIP(hostname) === 0 ? hostname : undefined,
           rejectUnauthorized: pool.endpoint.verify,
+          secureContext: pool.endpoint.secureContext,
           ALPNProtocols: ['http/1.1'],
         })
       : net.connect({ host: hostname, port, onread });

@@ -4,6 +4,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type * as tls from 'node:tls';
 import { INVALID_TRANSFER_ENCODING, unrelayableTransferCoding, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient, type CallLink } from './client';
 
 const kCall = Symbol('mounts.upstream.call');
@@ -66,6 +67,8 @@ class NodeClient implements UpstreamClient {
     if (endpoint.tls) {
       options.agent = endpoint.verify ? this.verifying : this.https;
       options.rejectUnauthorized = endpoint.verify;
+      // Passed on to tls.connect, though https.RequestOptions does not declare it.
+      if (endpoint.secureContext) (options as tls.ConnectionOptions).secureContext = endpoint.secureContext;
       request = https.request(options);
     } else {
       options.agent = this.http;

@@ -61,7 +61,7 @@ class PythonApp implements App {
       idleTimeout: spec.idleTimeout,
       timeout: spec.timeout,
     };
-    this.command = new CommandApp(asCommand, context.logger, () => this.commandLine(runner));
+    this.command = new CommandApp(asCommand, context.logger, () => this.commandLine(runner), context.trust);
     if (spec.reload) {
       this.watcher = new PythonSourceWatcher(
         spec.cwd,

@@ -1,0 +1,262 @@
+/**
+ * `"https": true`: the engine serves TLS with a leaf from the user's local CA (kept in a temporary
+ * data folder here), redirects plain HTTP on the same port, makes its child processes trust the CA,
+ * and its proxy trusts upstreams the CA signed. Real sockets, real Node and Python children.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { certificateNames } from '../../src/engine/tls/localHttps';
+import { ensureAuthority, leafFile } from '../../src/engine/tls/store';
+import { createAuthority, DAY_MS, issueLeaf, subjectAltNames } from '../../src/engine/tls/x509';
+import { makeWorkspace, recordingLogger, startEngine, type RunningEngine } from './helpers';
+
+/** A GET over TLS trusting `ca` only (or the default roots when `ca` is undefined). */
+function getTls(url: string, ca: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca, headers, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The leaf a TLS client is shown for `servername`. */
+function peerCertificate(port: number, servername: string, ca: string): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.end();
+      if (cert) resolve(cert);
+      else reject(new Error('no peer certificate'));
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('https: true', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let ca: string;
+  const running: RunningEngine[] = [];
+  const servers: http.Server[] = [];
+
+  before(async () => {
+    dataDir = makeWorkspace();
+    ca = (await ensureAuthority(recordingLogger([]), dataDir)).cert;
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  async function serve(config: object, files: Record<string, string> = {}): Promise<RunningEngine & { url: string }> {
+    const r = await startEngine({ https: true, ...config }, files, { dataDir });
+    running.push(r);
+    return { ...r, url: `https://localhost:${r.port}` };
+  }
+
+  it('serves static, module, proxy and command mounts over TLS, and says https:// in its URLs', async () => {
+    const upstream = http.createServer((req, res) => res.end(`upstream saw ${req.headers['x-forwarded-proto']}`));
+    servers.push(upstream);
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const r = await serve(
+      {
+        mounts: [
+          { prefix: '/s', static: 's' },
+          { prefix: '/m', module: 'm.js' },
+          { prefix: '/p', proxy: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+          { prefix: '/c', command: `${JSON.stringify(process.execPath)} c.js` },
+        ],
+      },
+      {
+        's/index.html': 'static over tls',
+        'm.js': "module.exports = (req, res) => res.end('module over ' + (req.socket.encrypted ? 'tls' : 'plain'));",
+        'c.js': "require('http').createServer((req, res) => res.end('command saw ' + req.headers['x-forwarded-proto'])).listen(process.env.PORT, '127.0.0.1');",
+      },
+    );
+    assert.equal(r.engine.url, `https://localhost:${r.port}/`);
+    assert.deepEqual(
+      r.engine.mounts().map((mount) => mount.url),
+      ['/s/', '/m/', '/p/', '/c/'].map((prefix) => `https://localhost:${r.port}${prefix}`),
+    );
+    assert.equal((await getTls(`${r.url}/s/`, ca)).body, 'static over tls');
+    assert.equal((await getTls(`${r.url}/m/`, ca)).body, 'module over tls');
+    assert.equal((await getTls(`${r.url}/p/`, ca)).body, 'upstream saw https');
+    assert.equal((await getTls(`${r.url}/c/`, ca)).body, 'command saw https');
+  });
+
+  it('answers plain http:// on the same port with a redirect to https://, and a Host it does not serve with 421', async () => {
+    const r = await serve({ mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' });
+    const plain = (method: string, host: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: r.port, method, path: '/s/a.txt?x=1', headers: { host }, agent: false }, (res) => {
+          res.resume();
+          resolve(res);
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? 'form=1' : undefined);
+      });
+    for (const method of ['GET', 'POST']) {
+      const res = await plain(method, `localhost:${r.port}`);
+      assert.equal(res.statusCode, 308, method);
+      assert.equal(res.headers.location, `https://localhost:${r.port}/s/a.txt?x=1`);
+    }
+    assert.equal((await plain('GET', 'evil.example')).statusCode, 421);
+    // And the redirect's target answers.
+    assert.equal((await getTls(`https://localhost:${r.port}/s/a.txt?x=1`, ca)).body, 'a');
+  });
+
+  it('a TLS client that does not trust the CA gets the usual certificate error, at once', async () => {
+    const r = await serve({ mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' });
+    const error = await getTls(`${r.url}/s/a.txt`, undefined).then(
+      () => undefined,
+      (failure: NodeJS.ErrnoException) => failure,
+    );
+    assert.equal(error?.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('names every configured host in the leaf, and re-issues it when a host changes on reload', async () => {
+    const config = (host: string) => ({ https: true, allowedHosts: ['app.test', 'a.b.localhost'], mounts: [{ prefix: '/', host, static: 's' }] });
+    const r = await serve(config('api.test'), { 's/a.txt': 'a' });
+    const names = (cert: X509Certificate) => subjectAltNames(cert).sort();
+    const first = await peerCertificate(r.port, 'api.test', ca);
+    assert.deepEqual(names(first), ['*.localhost', '127.0.0.1', '::1', 'a.b.localhost', 'api.test', 'app.test', 'localhost']);
+    // Named one by one: OpenSSL, Node and Chromium take no wildcard directly under a top-level name,
+    // so `*.localhost` alone would cover none of them.
+    for (const name of ['localhost', 'app.test', 'a.b.localhost', 'api.test']) assert.equal(first.checkHost(name), name);
+    assert.equal(first.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.equal(first.checkIP('::1'), '::1');
+
+    r.writeConfig(config('api2.test'));
+    const reloaded = await r.engine.reload();
+    assert.equal(reloaded.outcome, 'applied', JSON.stringify(reloaded));
+    const second = await peerCertificate(r.port, 'api2.test', ca);
+    assert.deepEqual(names(second), ['*.localhost', '127.0.0.1', '::1', 'a.b.localhost', 'api2.test', 'app.test', 'localhost']);
+    assert.notEqual(second.serialNumber, first.serialNumber);
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port: r.port, path: '/a.txt', servername: 'api2.test', headers: { host: `api2.test:${r.port}` }, ca, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    assert.equal(body, 'a');
+  });
+
+  it('renews an expired leaf on start', async () => {
+    const authority = await ensureAuthority(recordingLogger([]), dataDir);
+    const config = { allowedHosts: ['expired.test'], mounts: [{ prefix: '/s', static: 's' }] };
+    const names = certificateNames({ allowedHosts: ['expired.test'], mounts: [] }, '127.0.0.1');
+    const expired = await issueLeaf(authority, names, Date.now() - 400 * DAY_MS);
+    fs.mkdirSync(path.dirname(leafFile(names, dataDir)), { recursive: true });
+    fs.writeFileSync(leafFile(names, dataDir), expired.key + expired.cert, { mode: 0o600 });
+    const r = await serve(config, { 's/a.txt': 'a' });
+    const served = await peerCertificate(r.port, 'localhost', ca);
+    assert.notEqual(served.serialNumber, new X509Certificate(expired.cert).serialNumber);
+    assert.ok(Date.parse(served.validTo) > Date.now() + 300 * DAY_MS, served.validTo);
+    assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
+  });
+
+  it('keeps the CA key to its owner (0600) and never logs it', async () => {
+    const fresh = makeWorkspace();
+    const logs: string[] = [];
+    const r = await startEngine({ https: true, mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' }, { dataDir: fresh, logger: recordingLogger(logs) });
+    running.push(r);
+    const keyFile = path.join(fresh, 'ca', 'mounts-ca-key.pem');
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(fresh, 'ca')).mode & 0o777, 0o700);
+    const key = fs.readFileSync(keyFile, 'utf8');
+    const body = key.split('\n')[1];
+    assert.ok(logs.some((line) => line.includes(path.join(fresh, 'ca', 'mounts-ca.pem'))), 'the CA certificate path is said');
+    assert.ok(!logs.some((line) => line.includes('PRIVATE KEY') || line.includes(body)), logs.join('\n'));
+    assert.ok(!logs.some((line) => line.includes(keyFile)), 'not even the key path');
+  });
+
+  it('Node and Python children reach a sibling mount over https with no flag; a mount env that names its own files wins', async () => {
+    const fetchScript = `
+      const https = require('https');
+      require('http').createServer((req, res) => {
+        const url = new URL(req.url, 'http://x').searchParams.get('url');
+        if (!url) return res.end(JSON.stringify({ NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, SSL_CERT_FILE: process.env.SSL_CERT_FILE }));
+        https.get(url, (answer) => { let text = ''; answer.on('data', (c) => (text += c)); answer.on('end', () => res.end('node got ' + text)); })
+          .on('error', (error) => res.end('node failed: ' + error.code));
+      }).listen(process.env.PORT, '127.0.0.1');`;
+    const pythonApp = [
+      'import urllib.parse, urllib.request',
+      'def app(environ, start_response):',
+      "    url = urllib.parse.parse_qs(environ['QUERY_STRING'])['url'][0]",
+      '    try:',
+      "        body = b'python got ' + urllib.request.urlopen(url).read()",
+      '    except Exception as error:',
+      "        body = ('python failed: %r' % error).encode()",
+      "    start_response('200 OK', [('Content-Type', 'text/plain')])",
+      '    return [body]',
+    ].join('\n');
+    const r = await serve(
+      {
+        mounts: [
+          { prefix: '/s', static: 's' },
+          { prefix: '/node', command: `${JSON.stringify(process.execPath)} fetch.js` },
+          { prefix: '/own', command: `${JSON.stringify(process.execPath)} fetch.js`, env: { NODE_EXTRA_CA_CERTS: '/their/own.pem' } },
+          { prefix: '/py', wsgi: 'fetchapp:app', python: '/usr/bin/python3' },
+        ],
+      },
+      { 's/a.txt': 'the sibling', 'fetch.js': fetchScript, 'fetchapp.py': pythonApp },
+    );
+    const sibling = encodeURIComponent(`https://localhost:${r.port}/s/a.txt`);
+    assert.equal((await getTls(`${r.url}/node/?url=${sibling}`, ca)).body, 'node got the sibling');
+    assert.equal((await getTls(`${r.url}/py/?url=${sibling}`, ca)).body, 'python got the sibling');
+    const env = JSON.parse((await getTls(`${r.url}/own/`, ca)).body) as Record<string, string>;
+    assert.equal(env.NODE_EXTRA_CA_CERTS, '/their/own.pem');
+    assert.equal(env.SSL_CERT_FILE, path.join(dataDir, 'ca-bundle.pem'));
+  });
+
+  it('the proxy trusts an https: upstream the local CA signed, without "secure": false, and still refuses one it did not', async () => {
+    const authority = await ensureAuthority(recordingLogger([]), dataDir);
+    const ours = await issueLeaf(authority, ['localhost', '127.0.0.1']);
+    const strangerCa = await createAuthority('stranger');
+    const theirs = await issueLeaf(strangerCa, ['localhost', '127.0.0.1']);
+    const upstream = async (pair: { key: string; cert: string }, text: string) => {
+      const server = https.createServer(pair, (_req, res) => res.end(text));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    const signed = await upstream(ours, 'signed by the local CA');
+    const stranger = await upstream(theirs, 'signed by a stranger');
+    // Served over plain HTTP: the proxy's trust does not depend on the engine's own scheme.
+    const r = await startEngine(
+      {
+        mounts: [
+          { prefix: '/ours', proxy: `https://localhost:${signed}` },
+          { prefix: '/theirs', proxy: `https://localhost:${stranger}` },
+        ],
+      },
+      {},
+      { dataDir },
+    );
+    running.push(r);
+    const plainGet = (url: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get(url, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        }).on('error', reject);
+      });
+    assert.deepEqual(await plainGet(`${r.origin}/ours/`), { status: 200, body: 'signed by the local CA' });
+    assert.equal((await plainGet(`${r.origin}/theirs/`)).status, 502);
+  });
+});
