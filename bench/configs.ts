@@ -341,6 +341,26 @@ const liveStatic: LoadGroup = {
   })),
 };
 
+/** What fetch() sends: the page goes out as the app wrote it, marked as varying by the navigation headers. */
+const FETCH = { 'Sec-Fetch-Dest': 'empty', Accept: '*/*' } as const;
+
+const liveStaticFetch: LoadGroup = {
+  id: 'live-static-fetch',
+  title: 'Static HTML page of 1 KiB, fetch()',
+  load: 'http',
+  unit: 'req/s',
+  baseline: 'off',
+  targets: { on: { kind: 'ratio', min: 0.9 } },
+  configs: (['off', 'on'] as const).map((mode) => ({
+    id: mode,
+    label: `engine, static mount, live reload ${mode}`,
+    start: async (ctx: Context): Promise<Running> => {
+      const server = await engine(ctx, ctx.ws.config(`live-static-fetch-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
+      return { url: httpUrl(server, '/s/1k.html'), headers: FETCH, connections: 8, processes: [server] };
+    },
+  })),
+};
+
 const liveProxy: LoadGroup = {
   id: 'live-proxy',
   title: 'Proxied HTML page of 1 MiB, browser navigation',
@@ -358,7 +378,7 @@ const liveProxy: LoadGroup = {
       }),
   })),
 };
-export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi, liveStatic, liveProxy];
+export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi, liveStatic, liveStaticFetch, liveProxy];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
 export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start', 'live-rss'] as const;

@@ -18,6 +18,7 @@ type WriteHead = (this: ServerResponse, status: number, reason?: string, headers
 
 /** The request headers `isDocumentNavigation` reads: answers that may be injected vary by them. */
 export const NAVIGATION_VARY = ['Sec-Fetch-Dest', 'Accept', 'HX-Request', 'X-Requested-With'];
+const NAVIGATION_VARY_VALUE = NAVIGATION_VARY.join(', ');
 
 /** The suffix of the injected copies' tags, one per mount (and client script version). */
 const SUFFIXES = new Map<string, string>();
@@ -92,7 +93,7 @@ function setRequestHeader(req: IncomingMessage, name: string, value: string | un
 
 /** `existing` Vary with the navigation headers added (unless it is `*`, which says it all). */
 export function withNavigationVary(existing: string | undefined): string {
-  if (existing === undefined || existing.trim() === '') return NAVIGATION_VARY.join(', ');
+  if (existing === undefined || existing.trim() === '') return NAVIGATION_VARY_VALUE;
   const names = existing.split(',').map((name) => name.trim().toLowerCase());
   if (names.includes('*')) return existing;
   const missing = NAVIGATION_VARY.filter((name) => !names.includes(name.toLowerCase()));
