@@ -396,7 +396,23 @@ class Connection implements CallLink {
   private deliverHeldBody(): void {
     const chunk = this.heldBody!;
     this.heldBody = undefined;
-    if (this.call !== undefined && !this.call.onData(chunk)) this.socket.pause();
+    if (this.call !== undefined && !this.call.onData(chunk)) this.holdBack();
+  }
+
+  /**
+   * The client reads slower than the upstream sends: stop reading the upstream, and stop its clock
+   * too. The timeout measures the upstream's silence; while we hold it back, the silence is ours (a
+   * video element stops reading for minutes once its buffer is full).
+   */
+  private holdBack(): void {
+    this.socket.pause();
+    if (this.client.options.timeoutMs > 0) this.socket.setTimeout(0);
+  }
+
+  private readOn(): void {
+    const timeoutMs = this.client.options.timeoutMs;
+    if (timeoutMs > 0) this.socket.setTimeout(timeoutMs);
+    this.socket.resume();
   }
 
   messageBegin(): void {
@@ -445,7 +461,7 @@ class Connection implements CallLink {
       // A body piece of this read may have paused the socket for the client's back-pressure, and the
       // call that would resume it is over: an idle or reused connection must read, or the next
       // answer on it (and the upstream's close) is never seen.
-      this.socket.resume();
+      this.readOn();
       this.client.release(this);
     } else this.destroy();
   }
@@ -527,7 +543,7 @@ class Connection implements CallLink {
 
   // CallLink
   resume(call: UpstreamCall): void {
-    if (this.call === call) this.socket.resume();
+    if (this.call === call) this.readOn();
   }
 
   abort(call: UpstreamCall): void {

@@ -22,6 +22,9 @@ class NodeCall implements CallLink {
   ) {}
 
   resume(): void {
+    // The upstream's clock runs again (see onResponseData).
+    const timeoutMs = this.client.options.timeoutMs;
+    if (timeoutMs > 0) this.request?.socket?.setTimeout(timeoutMs);
     this.response?.resume();
   }
 
@@ -116,7 +119,10 @@ function onResponse(this: Tagged<http.ClientRequest>, response: Tagged<http.Inco
 
 function onResponseData(this: Tagged<http.IncomingMessage>, chunk: Buffer): void {
   const state = this[kCall]!;
-  if (!state.done && !state.call.onData(chunk)) this.pause();
+  if (state.done || state.call.onData(chunk)) return;
+  this.pause();
+  // Held back for a slow client, the upstream is not the one that is silent: its timeout waits.
+  if (state.client.options.timeoutMs > 0) state.request?.socket?.setTimeout(0);
 }
 
 function onResponseEnd(this: Tagged<http.IncomingMessage>): void {
