@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { createScanner, parseTree, ParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
+import damerauLevenshtein from 'damerau-levenshtein';
 import type {
   CommandMountSpec,
   ConnectionLimits,
@@ -859,16 +860,11 @@ function suggest(word: string, known: readonly string[]): string {
   return best ? `; did you mean "${best}"?` : '';
 }
 
-/** Edits (insert, delete, replace, swap two neighbours) between two words: "prot" is one from "port". */
+/**
+ * Edits (insert, delete, replace, swap two neighbours) between two words: "prot" is one from "port".
+ * damerau-levenshtein rather than fastest-levenshtein because a swap must count as one edit; its
+ * early exit (a diagonal cell over 4) cannot hide a distance of 2 or less, the most `suggest` takes.
+ */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
+  return damerauLevenshtein(a, b).steps;
 }

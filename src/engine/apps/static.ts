@@ -14,12 +14,12 @@
  * Expected answers (404, 403, 405, 412, 416) are written with the engine's `sendPage`, since some
  * need headers of their own (`Allow`, `Content-Range`); unexpected failures go to `fail` (500).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream';
-// mime-types is the table send and serve-static use.
+// etag and mime-types are what send and serve-static use.
+import entityTag from 'etag';
 import * as mime from 'mime-types';
 import type { Logger } from '../logger';
 import { acceptsHtml, escapeHtml, PAGE_CSP, sendPage } from '../pages';
@@ -417,8 +417,8 @@ export class StaticApp implements App {
   private makeEntry(key: string, realPath: string, stat: fs.Stats, body: Buffer | undefined, dependsOn: readonly string[]): CacheEntry {
     const size = body?.length ?? stat.size;
     // Files read whole get a content hash, so a same-size rewrite within the same clock tick still
-    // changes the tag; streamed files a tag from inode, size and microsecond mtime (nginx-style).
-    const etag = body !== undefined ? contentTag(body) : entryTag(stat);
+    // changes the tag; streamed files a tag from inode, size and microsecond mtime (see entryTag).
+    const etag = body !== undefined ? entityTag(body) : entryTag(stat);
     const lastModified = new Date(stat.mtimeMs).toUTCString();
     const contentType = mime.contentType(path.extname(realPath)) || 'application/octet-stream';
     return {
@@ -543,12 +543,11 @@ function pathChain(segments: readonly string[]): string[] {
   return paths;
 }
 
-/** A strong tag from the bytes, like the `etag` package's for buffers. */
-function contentTag(body: Buffer): string {
-  const hash = createHash('sha1').update(body).digest('base64').slice(0, 27);
-  return `"${body.length.toString(16)}-${hash}"`;
-}
-
+/**
+ * The `etag` package tags a Stats by size and millisecond mtime only; an atomic save (a new inode)
+ * of the same size within the same millisecond would keep its tag, so this one adds the inode and
+ * microseconds.
+ */
 function entryTag(stat: fs.Stats): string {
   return `"${stat.ino.toString(16)}-${stat.size.toString(16)}-${Math.round(stat.mtimeMs * 1000).toString(16)}"`;
 }
