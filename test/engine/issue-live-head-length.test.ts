@@ -43,15 +43,22 @@ describe('HEAD of an injected page', () => {
   res.end(req.method === 'HEAD' ? undefined : body);
 };
 `;
+    // node:http's way: the same end(body) for both, and Node drops the HEAD's body.
+    const plain = `module.exports = (req, res) => {
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.end(${JSON.stringify(PAGE)});
+};
+`;
     running = await startEngine(
       {
         mounts: [
           { prefix: '/static', static: 'site' },
           { prefix: '/module', module: 'app.js' },
+          { prefix: '/plain', module: 'plain.js' },
           { prefix: '/proxy', proxy: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
         ],
       },
-      { 'site/index.html': PAGE, 'app.js': app },
+      { 'site/index.html': PAGE, 'app.js': app, 'plain.js': plain },
       { liveReload: true },
     );
   });
@@ -63,6 +70,7 @@ describe('HEAD of an injected page', () => {
   const cases: readonly (readonly [string, string, readonly string[]])[] = [
     ['a static file', '/static/', ['date']],
     ['a module app', '/module/', ['date']],
+    ['a module app that ends a HEAD with its body', '/plain/', ['date']],
     ['a proxied page', '/proxy/plain', ['date']],
     // Node sends no Transfer-Encoding on a HEAD: the decoded GET is chunked, the HEAD has no length either way.
     ['a proxied gzip page', '/proxy/gzip', ['date', 'transfer-encoding']],

@@ -234,9 +234,10 @@ class Injection {
     const callback = typeof encodingOrCallback === 'function' ? encodingOrCallback : maybeCallback;
     const bytes = chunk === undefined || chunk === null ? undefined : toBuffer(chunk, encoding);
     if (!this.decided) {
-      // Node sends no Content-Length of its own for a HEAD.
-      const needsLength = !this.bodiless && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding');
-      this.decide(res.statusCode, undefined, undefined, needsLength ? (bytes?.length ?? 0) : undefined);
+      // Node sends no Content-Length of its own for a HEAD; the one GET would get is known when
+      // the app hands the body to end() all the same.
+      const needsLength = !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding');
+      this.decide(res.statusCode, undefined, undefined, needsLength ? (this.bodiless ? bytes?.length : (bytes?.length ?? 0)) : undefined);
       if (!this.injecting) {
         this.own.end.call(res, chunk, encodingOrCallback, maybeCallback);
         return res;
