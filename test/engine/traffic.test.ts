@@ -1,7 +1,9 @@
 /**
  * The traffic family (fixtures/traffic.ts) against every forwarding kind, through a real engine:
  * `proxy` to a node:http upstream, `command` running the same server on $PORT, and `wsgi` and `asgi`
- * apps on Mounts' Python runner with Debian's Python. The cases come from TRAFFIC_SEED (a fixed
+ * apps on Mounts' Python runner with Debian's Python (its cheroot server, and the standard library
+ * one it falls back to). Live reload is on, as for users: the bodies are not pages, so they must
+ * pass byte for byte. The cases come from TRAFFIC_SEED (a fixed
  * default) and run one after another, so each case's title names what to rerun; TRAFFIC_SEED and
  * TRAFFIC_CASES in the environment pick other ones.
  */
@@ -46,7 +48,7 @@ async function nodeUpstream(): Promise<{ port: number; child: ChildProcess }> {
 const KINDS: Record<string, () => Promise<Served>> = {
   async proxy() {
     const upstream = await nodeUpstream();
-    const running = await startEngine({ mounts: [{ prefix: '/m', proxy: `http://127.0.0.1:${upstream.port}` }] });
+    const running = await startEngine({ mounts: [{ prefix: '/m', proxy: `http://127.0.0.1:${upstream.port}` }] }, {}, { liveReload: true });
     return {
       running,
       upstreamPort: () => upstream.port,
@@ -66,7 +68,7 @@ const KINDS: Record<string, () => Promise<Served>> = {
 };
 
 async function engineServing(mount: object, files: Record<string, string>): Promise<Served> {
-  const running = await startEngine({ mounts: [mount] }, files);
+  const running = await startEngine({ mounts: [mount] }, files, { liveReload: true });
   return { running, upstreamPort: () => running.engine.mounts()[0].status.port!, stop: () => running.stop() };
 }
 

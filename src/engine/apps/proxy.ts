@@ -41,7 +41,8 @@
  *   chunked): 502 saying what was wrong; once its head has gone out, the client's connection is cut
  *   and the log says why.
  * - Upstream refused or unreachable: 502 naming the mount and target. No byte from the upstream for
- *   `timeoutSeconds`: 504 (or, once the response has started, the client connection is cut). An
+ *   `timeoutSeconds`: 504 (or, once the response has started, the client connection is cut). Time
+ *   the proxy holds the upstream back for a client that reads slowly does not count. An
  *   upstream that answers before it has read the whole body (413, then closes) is relayed as it
  *   answered, and the rest of the client's body is discarded.
  *   A request on a reused keep-alive connection that the upstream had closed meanwhile (the classic
