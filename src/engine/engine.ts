@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
-import type { PythonChoice } from './apps/python/interpreter';
+import type { PythonChoice } from './apps/app';
 import { appFactories, RUNS_CHILD_PROCESS, RUNS_WORKSPACE_CODE } from './apps/kinds';
 import { createRefusedApp, refusedStatus } from './apps/refused';
 import { formatProblem, readConfig, type ConfigResult } from './config';

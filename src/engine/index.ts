@@ -11,7 +11,7 @@ export { authorityCertFile, authorityName, ensureAuthority } from './tls/store';
 export { planTrust, runTrust, type TrustOptions, type TrustPlan, type TrustStep } from './tls/trust';
 export { watchFolder, type FolderWatch } from './folderWatch';
 export { currentIdentity, identityOf } from './configFile';
-export type { PythonChoice } from './apps/python/interpreter';
+export type { PythonChoice } from './apps/app';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';

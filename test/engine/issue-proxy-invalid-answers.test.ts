@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/client';
+import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
 import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
 import { recordingLogger } from './helpers';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';

@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/client';
+import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
 import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
 import { closeServer, listen, serveForwarder, type ServedForwarder } from './proxy-harness';
 

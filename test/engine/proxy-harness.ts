@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { MountedRequest } from '../../src/engine/apps/app';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/client';
+import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
 import { silentLogger } from '../../src/engine/logger';
 import { sendPage } from '../../src/engine/pages';
 

@@ -10,7 +10,6 @@ import type { FrontView } from '../forwarded';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
 import type { ChildTrust } from '../tls/localHttps';
-import type { PythonChoice } from './python/interpreter';
 
 /**
  * A request as a mounted app sees it, with Express mount conventions (pillarjs/router):
@@ -63,6 +62,14 @@ export interface App {
   dependsOn?(file: string): boolean;
   /** Releases everything the app holds; resolves when it is truly gone. */
   close(): Promise<void>;
+}
+
+/** An interpreter for Python mounts and where the choice came from, so errors can say so. */
+export interface PythonChoice {
+  /** A path, or a name looked up on the PATH (`python3.12`). */
+  readonly command: string;
+  /** Where the choice came from, in words, e.g. `--python` or `the Python extension's selection`. */
+  readonly source: string;
 }
 
 export interface AppContext {

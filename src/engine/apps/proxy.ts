@@ -60,7 +60,8 @@ import { sendSocketPage } from '../pages';
 import type { ProxyMountSpec } from '../spec';
 import { trustingLocalAuthority } from '../tls/upstreamTrust';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
-import { createUpstreamClient, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './proxy/client';
+import { createUpstreamClient } from './proxy/client';
+import type { BodyFraming, CallLink, Endpoint, UpstreamCall, UpstreamClient } from './proxy/upstream';
 import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
 import { destroyQuietly, Tunnels } from './proxy/tunnel';
 

@@ -42,7 +42,7 @@
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { INVALID_TRANSFER_ENCODING, keepAliveTimeoutMs, unrelayableTransferCoding, type CallLink, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient } from './client';
+import { INVALID_TRANSFER_ENCODING, keepAliveTimeoutMs, unrelayableTransferCoding, type CallLink, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient } from './upstream';
 import { bodiesAreCopies, type HeadersComplete, type HttpParserBinding, type NativeParser } from './llhttp';
 
 /** Upstreams close idle keep-alive connections after some seconds (Node: 5); we stop reusing them first. */

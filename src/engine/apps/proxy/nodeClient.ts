@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as tls from 'node:tls';
-import { INVALID_TRANSFER_ENCODING, unrelayableTransferCoding, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient, type CallLink } from './client';
+import { INVALID_TRANSFER_ENCODING, unrelayableTransferCoding, type ClientOptions, type Endpoint, type UpstreamCall, type UpstreamClient, type CallLink } from './upstream';
 
 const kCall = Symbol('mounts.upstream.call');
 type Tagged<T> = T & { [kCall]?: NodeCall };

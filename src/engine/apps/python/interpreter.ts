@@ -5,13 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-export interface PythonChoice {
-  /** A path, or a name looked up on the PATH (`python3.12`). */
-  readonly command: string;
-  /** Where the choice came from, in words, e.g. `--python` or `the Python extension's selection`. */
-  readonly source: string;
-}
+import type { PythonChoice } from '../app';
 
 /** The fallback when neither the mount nor the engine names an interpreter. */
 export const PATH_PYTHON: PythonChoice = { command: 'python3', source: 'python3 on the PATH' };
