@@ -4,14 +4,16 @@
  * this one response, so every app kind is covered without any of them knowing.
  *
  * The wrap decides at the status line. Anything but a 200 text/html or application/xhtml+xml
- * answer (a 304, a 206, an error page, an image) puts the response's own methods back and goes out
- * exactly as the app wrote it. An injected answer:
+ * answer (a 206, an error page, an image) puts the response's own methods back and goes out
+ * exactly as the app wrote it; a 304 only names the injected copy it confirms (`validators.ts`).
+ * An injected answer:
  * - is decoded when gzip, deflate or br encoded, and sent unencoded (the app's compression is
  *   undone rather than redone: this runs on loopback, where bytes are cheap and CPU is not); a
  *   body that does not decode goes out as the app wrote it, and the log says why (`decoder.ts`);
  * - streams: only the bytes up to `<head…>` are held back, never the whole page;
- * - has its Content-Length grown by the tag (or dropped when encoded), its strong ETag made weak
- *   (the body differs from the one the tag named), range support and digests dropped;
+ * - has its Content-Length grown by the tag (or dropped when encoded), an ETag of its own and a
+ *   Vary (it must never pass for the app's bytes in a cache, see `validators.ts`), range support
+ *   and digests dropped;
  * - has its Content-Security-Policy opened for the script and its socket (see `csp.ts`).
  * A HEAD gets the head its GET would get, and no body.
  */
