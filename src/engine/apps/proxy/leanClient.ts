@@ -3,21 +3,15 @@
  * answers are parsed by Node's own llhttp binding (llhttp.ts), relayed through callbacks with no
  * per-request closure or stream in between.
  *
- * Hand-written because node:http's client is most of a Node proxy's cost. Measured with the same
- * forwarder and only the client swapped (`npm run bench -- --only proxy-client`, hello upstream,
- * wrk -c64; 2026-12-03 on the shared 2-core machine at load average 20, so absolute rates are
- * low): this client used 0.32-0.40 x the proxy CPU per request of node:http's client with a
- * keep-alive Agent (170-293 vs 454-828 us) and served 2.6-3.9 x the requests, in 4 of 4
- * interleaved rounds. The issue's prototypes on a quiet machine put the same designs at
- * 0.54-0.61 x (this) and 0.31-0.33 x (node:http) nginx `proxy_pass`, undici `Pool.dispatch` at
- * 0.51 x: undici is no faster and would be a dependency. node:http's client spends its time in
- * ClientRequest/OutgoingMessage header handling, the Agent's bookkeeping and an IncomingMessage
- * stream per response; here the head is one string written in one call and the body goes from the
- * parser's callback straight to `res.write` (an answer complete in one read: one `res.end(body)`).
- * Plain connections read with net's `onread` into one shared buffer, which skips a Buffer and a
- * Readable stream's push and 'data' per read: the engine's CPU per proxied request went from
- * 145, 136 and 105 us to 126, 118 and 84 us in three interleaved pairs (2026-12-03, engine and
- * upstream on core 0, wrk -c64 on core 1, CPU from /proc; 13-20 % less).
+ * Hand-written because node:http's client is most of a Node proxy's cost: with the same forwarder
+ * and only the client swapped (`npm run bench -- --only proxy-client`), this one takes a fraction
+ * of node:http's CPU per request and undici's `Pool.dispatch` is no faster while it would be a
+ * dependency (figures in bench/RESULTS.md, "Why the proxy has its own upstream client"). node:http's
+ * client spends its time in ClientRequest/OutgoingMessage header handling, the Agent's bookkeeping
+ * and an IncomingMessage stream per response; here the head is one string written in one call and
+ * the body goes from the parser's callback straight to `res.write` (an answer complete in one
+ * read: one `res.end(body)`). Plain connections read with net's `onread` into one shared buffer,
+ * which skips a Buffer and a Readable stream's push and 'data' per read (measured there too).
  *
  * The pool: per endpoint, the most recently used idle connection first (LIFO, so the rest age out),
  * at most MAX_CONNECTIONS open, calls beyond that wait in arrival order (FIFO). An idle connection
