@@ -15,7 +15,7 @@ import { inspect } from 'node:util';
 import { NODE, REPO } from './fixtures/command/helpers';
 import { PYTHON } from './fixtures/python/helpers';
 import { describeCase, generateCases, TrafficClient } from './fixtures/traffic';
-import { startEngine, type RunningEngine } from './helpers';
+import { makeWorkspace, startEngine, type RunningEngine } from './helpers';
 
 const SEED = Number(process.env.TRAFFIC_SEED ?? 0x5eed);
 const COUNT = Number(process.env.TRAFFIC_CASES ?? 100);
@@ -30,9 +30,9 @@ interface Served {
   stop(): Promise<void>;
 }
 
-/** A node:http upstream of its own, as a proxy mount's target is. */
-async function nodeUpstream(): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, 'server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** A node:http upstream of its own, as a proxy mount's target is; node:https with `tls` files. */
+async function nodeUpstream(tls: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(FIXTURES, 'server.js')], { env: { ...process.env, ...tls, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -45,21 +45,35 @@ async function nodeUpstream(): Promise<{ port: number; child: ChildProcess }> {
   return { port, child };
 }
 
+/** A self-signed certificate for the https upstream, as PEM files in a folder of its own. */
+async function certificateFiles(): Promise<Record<string, string>> {
+  const selfsigned = (await import('selfsigned')) as unknown as {
+    generate(attrs: object[], options: object): Promise<{ private: string; cert: string }>;
+  };
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { days: 1, keySize: 2048 });
+  const dir = makeWorkspace({ 'key.pem': pems.private, 'cert.pem': pems.cert });
+  return { TLS_KEY: path.join(dir, 'key.pem'), TLS_CERT: path.join(dir, 'cert.pem') };
+}
+
+async function proxyTo(scheme: 'http' | 'https'): Promise<Served> {
+  const upstream = await nodeUpstream(scheme === 'https' ? await certificateFiles() : {});
+  const mount = { prefix: '/m', proxy: `${scheme}://127.0.0.1:${upstream.port}`, ...(scheme === 'https' ? { secure: false } : {}) };
+  const running = await startEngine({ mounts: [mount] }, {}, { liveReload: true });
+  return {
+    running,
+    upstreamPort: () => upstream.port,
+    async stop() {
+      await running.stop();
+      const exited = new Promise((resolve) => upstream.child.once('exit', resolve));
+      upstream.child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 const KINDS: Record<string, () => Promise<Served>> = {
-  async proxy() {
-    const upstream = await nodeUpstream();
-    const running = await startEngine({ mounts: [{ prefix: '/m', proxy: `http://127.0.0.1:${upstream.port}` }] }, {}, { liveReload: true });
-    return {
-      running,
-      upstreamPort: () => upstream.port,
-      async stop() {
-        await running.stop();
-        const exited = new Promise((resolve) => upstream.child.once('exit', resolve));
-        upstream.child.kill('SIGTERM');
-        await exited;
-      },
-    };
-  },
+  proxy: () => proxyTo('http'),
+  'proxy (https)': () => proxyTo('https'),
   command: () => engineServing({ prefix: '/m', command: `${NODE} server.js` }, { 'server.js': SERVER_JS }),
   wsgi: () => engineServing({ prefix: '/m', wsgi: 'traffic_app:app', python: PYTHON }, { 'traffic_app.py': APP_PY }),
   'wsgi (standard library server)': () =>
