@@ -95,7 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     ...(python ? { python } : {}),
     only,
     trustLoopbackFront: only !== undefined,
-    ...(values.https ? { https: true } : {}),
+    // Behind an exported front, TLS is the front's: the app server speaks plain HTTP to it.
+    ...(values.https ? { https: true } : only !== undefined ? { https: false } : {}),
   });
   try {
     await engine.start();

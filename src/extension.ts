@@ -23,6 +23,7 @@ import { createTreeView, MountsTreeProvider } from './ui/tree';
 import { isRestricted, TrustHandler } from './ui/trust';
 import { FileWatching } from './ui/watcher';
 import { PythonInterpreters } from './ui/python';
+import { registerTrustCommand } from './ui/localCa';
 
 let folders: MountsFolders | undefined;
 
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
         restricted: isRestricted(),
         accessLog: settings.accessLog(),
         liveReload: liveReloadSetting(),
+        https: () => settings.https(folder),
       }),
   );
   const all = folders;
@@ -62,6 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mounts
     new CrashNotifier(all, lifecycle),
     new Commands(all, lifecycle, log),
     registerExportCommand(),
+    registerTrustCommand(context.asAbsolutePath('dist/cli.js'), () => settings.nodeRuntime(vscode.workspace.workspaceFolders?.[0])),
     new Preview(all),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('mounts.accessLog')) return;

@@ -58,6 +58,8 @@ export interface EngineClientOptions {
   readonly accessLog?: boolean;
   /** Default true. */
   readonly liveReload?: boolean;
+  /** The `mounts.https` setting, asked at every start: true serves HTTPS whatever mounts.json says. */
+  readonly https?: () => boolean;
   /** Default 1000 and 5000 ms. */
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
@@ -368,7 +370,7 @@ export class EngineClient {
       this.lastLines = [];
       connection = new EngineConnection({
         runtime,
-        process: { configFile: this.options.configFile, restricted: this.restricted, accessLog: this.accessLog, liveReload: this.liveReload, python: this.python, port: this.portOverride },
+        process: { configFile: this.options.configFile, restricted: this.restricted, accessLog: this.accessLog, liveReload: this.liveReload, python: this.python, port: this.portOverride, ...(this.options.https?.() ? { https: true } : {}) },
         inspect: this.inspect,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 1000,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs ?? 5000,

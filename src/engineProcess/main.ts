@@ -78,6 +78,7 @@ const engine = new Engine({
   liveReload: options.liveReload,
   ...(options.python ? { python: options.python } : {}),
   port: options.port,
+  ...(options.https ? { https: true } : {}),
 });
 
 function snapshot(): EngineSnapshot {

@@ -26,6 +26,8 @@ export interface EngineProcessOptions {
   readonly python?: PythonChoice;
   /** Overrides mounts.json's port for this run (0: a free port). */
   readonly port?: number;
+  /** Serve HTTPS whatever mounts.json's `https` says (the `mounts.https` setting). */
+  readonly https?: boolean;
 }
 
 /** Editor → engine process: something to do, answered by one `response` with the same id. */

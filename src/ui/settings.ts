@@ -25,6 +25,11 @@ export function openBrowserOnStart(): boolean {
   return section().get<boolean>('openBrowserOnStart', false);
 }
 
+/** `mounts.https`: serve HTTPS even where mounts.json does not say `"https": true`. */
+export function https(folder: vscode.WorkspaceFolder): boolean {
+  return section(folder).get<boolean>('https', false);
+}
+
 export function accessLog(): boolean {
   return section().get<boolean>('accessLog', true);
 }
@@ -33,7 +38,7 @@ export function accessLog(): boolean {
 const runtimes = new Map<string, Promise<NodeRuntime>>();
 
 /** The Node that runs a folder's engine process: `mounts.node`, else `node` on the PATH, else the editor's. */
-export function nodeRuntime(folder: vscode.WorkspaceFolder): Promise<NodeRuntime> {
+export function nodeRuntime(folder?: vscode.WorkspaceFolder): Promise<NodeRuntime> {
   const setting = section(folder).get<string>('node')?.trim() ?? '';
   const key = `${setting}\0${process.env.PATH ?? ''}`;
   let runtime = runtimes.get(key);

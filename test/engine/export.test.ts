@@ -108,6 +108,15 @@ describe('mounts export', function () {
     });
   });
 
+  it('says what "https": true did locally, and keeps the front on plain HTTP for the operator to secure', async function () {
+    const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ https: true, mounts: [{ prefix: '/p', proxy: 'http://127.0.0.1:5000' }, { prefix: '/m', module: 'm.js' }] }), 'm.js': '' });
+    for (const target of EXPORT_TARGETS) {
+      const { text } = await exportChecked(target, path.join(dir, 'mounts.json'));
+      assert.ok(text.includes('# mounts.json says "https": true: locally, Mounts served TLS with a certificate from its own development CA and'), `${target}: ${text.slice(0, 1200)}`);
+      assert.ok(!/ssl_certificate\s+\S+;|tls internal|listen \d+ ssl/.test(text.replace(/^#.*$/gm, '')), `${target} set up TLS itself`);
+    }
+  });
+
   it('an https: proxy target becomes an https upstream that caddy and nginx accept', async function () {
     const dir = workspaces()[1];
     const { config } = await readConfig(path.join(dir, 'mounts.json'));

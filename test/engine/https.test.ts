@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { EngineClient } from '../../src/engineProcess/client';
+import { CLI, runCli, waitFor } from './cliProcess';
 import { certificateNames } from '../../src/engine/tls/localHttps';
 import { ensureAuthority, leafFile } from '../../src/engine/tls/store';
 import { createAuthority, DAY_MS, issueLeaf, subjectAltNames } from '../../src/engine/tls/x509';
@@ -258,5 +260,53 @@ describe('https: true', function () {
       });
     assert.deepEqual(await plainGet(`${r.origin}/ours/`), { status: 200, body: 'signed by the local CA' });
     assert.equal((await plainGet(`${r.origin}/theirs/`)).status, 502);
+  });
+
+  it("the editor's mounts.https setting serves HTTPS from the engine process, whose URLs say https://", async () => {
+    const dir = makeWorkspace({ 's/a.txt': 'from the engine process', 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/s', static: 's' }] }) });
+    const previous = process.env.MOUNTS_DATA_DIR;
+    // The engine process inherits it: its CA is the one this test trusts.
+    process.env.MOUNTS_DATA_DIR = dataDir;
+    const client = new EngineClient({
+      configFile: path.join(dir, 'mounts.json'),
+      runtime: async () => ({ execPath: process.execPath, version: process.version, env: {}, source: 'path' as const }),
+      https: () => true,
+    });
+    try {
+      await client.start();
+      assert.match(client.url ?? '', /^https:\/\/localhost:\d+\/$/);
+      const url = client.urlOf({ prefix: '/s' })!;
+      assert.match(url, /^https:/);
+      assert.equal((await getTls(`${url}a.txt`, ca)).body, 'from the engine process');
+    } finally {
+      if (previous === undefined) delete process.env.MOUNTS_DATA_DIR;
+      else process.env.MOUNTS_DATA_DIR = previous;
+      await client.stop();
+      client.dispose();
+    }
+  });
+
+  it('mounts serve --https says https:// in its banner and table; with --only, the app server behind an exported front speaks plain HTTP', async () => {
+    const dir = makeWorkspace({ 'm.js': "module.exports = (req, res) => res.end('app');", 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/m', module: 'm.js' }] }) });
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+    const run = (args: string) => runCli([], { shell: `MOUNTS_DATA_DIR=${quote(dataDir)} exec ${quote(process.execPath)} ${quote(CLI)} serve ${quote(dir)} ${args}` });
+    const secure = run('--https');
+    try {
+      await waitFor(() => /Mounts serving https:\/\/localhost:\d+\//.test(secure.stdout), 'the https banner');
+      const port = Number(/Mounts serving https:\/\/localhost:(\d+)\//.exec(secure.stdout)![1]);
+      await waitFor(() => secure.stdout.includes(`https://localhost:${port}/m/`), 'the https row of the table');
+      assert.equal((await getTls(`https://localhost:${port}/m/`, ca)).body, 'app');
+    } finally {
+      secure.child.kill('SIGTERM');
+      await secure.exited;
+    }
+    fs.writeFileSync(path.join(dir, 'mounts.json'), JSON.stringify({ https: true, port: 0, mounts: [{ prefix: '/m', module: 'm.js' }] }));
+    const appServer = run('--only module');
+    try {
+      await waitFor(() => /Mounts serving http:\/\/localhost:\d+\//.test(appServer.stdout), `the plain banner of the app server: ${appServer.stdout}${appServer.stderr}`);
+    } finally {
+      appServer.child.kill('SIGTERM');
+      await appServer.exited;
+    }
   });
 });

@@ -63,7 +63,7 @@ describe('activation', () => {
 
   it('contributes every command', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['start', 'stop', 'restart', 'openInBrowser', 'copyUrl', 'openConfig', 'createConfig', 'showLog', 'reloadApp', 'debug']) {
+    for (const id of ['start', 'stop', 'restart', 'openInBrowser', 'copyUrl', 'openConfig', 'createConfig', 'showLog', 'reloadApp', 'debug', 'trustLocalCa']) {
       assert.ok(commands.includes(`mounts.${id}`), `mounts.${id} is registered`);
     }
   });
