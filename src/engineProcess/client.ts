@@ -42,9 +42,10 @@ import { EngineConnection, EngineRequestError, describeExit, type Batch, type Pr
 import type { NodeRuntime } from './node';
 import type { AppError, EngineResults, EngineSnapshot, LogLine } from './protocol';
 
-// What the editor may use of the engine without running it: config parsing, and the words for things.
-export { describeError, describeTarget, EngineStartError, errorMessage, LineIndex, parseConfig } from '../engine/index';
-export type { AppState, AppStatus, ConfigProblem, EngineState, Logger, MountInfo, MountKind, MountSpec, MountsConfig, PythonChoice, SourceRange } from '../engine/index';
+// What the editor may use of the engine without running it: config parsing, the export (a pure
+// function of mounts.json) and the words for things. eslint holds ui/ to this list.
+export { describeError, describeTarget, EngineStartError, errorMessage, EXPORT_FILE_NAMES, ExportConfigError, exportMounts, isExportTarget, LineIndex, parseConfig } from '../engine/index';
+export type { AppState, AppStatus, ConfigProblem, EngineState, ExportTarget, Logger, MountInfo, MountKind, MountSpec, MountsConfig, PythonChoice, SourceRange } from '../engine/index';
 export type { AppError } from './protocol';
 export { describeRuntime, NodeRuntimeError, resolveNode, type NodeRuntime } from './node';
 

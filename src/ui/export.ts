@@ -1,12 +1,12 @@
 /**
  * The `mounts.export` command: writes the Caddy, nginx or Gateway API export of a folder's
  * mounts.json next to it and opens it. The export is a pure function of mounts.json (it reads that
- * file and runs no workspace code), so it runs here, from the engine's public surface, whichever
- * process serves the folder.
+ * file and runs no workspace code), so it runs here, through the few pure engine functions the
+ * engine process's client offers the editor, whichever process serves the folder.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EXPORT_FILE_NAMES, ExportConfigError, exportMounts, isExportTarget, type ExportTarget } from '../engine/index';
+import { EXPORT_FILE_NAMES, ExportConfigError, exportMounts, isExportTarget, type ExportTarget } from '../engineProcess/client';
 
 const TARGETS: readonly (vscode.QuickPickItem & { target: ExportTarget })[] = [
   { target: 'caddy', label: 'Caddy', description: EXPORT_FILE_NAMES.caddy, detail: 'A Caddyfile: sites, file_server and reverse_proxy' },
