@@ -9,7 +9,7 @@ import { errorMessage } from '../engine/index';
 import { ToolError } from './tool';
 
 export interface EngineRequest {
-  /** The engine's root URL (`http://127.0.0.1:8080/`). */
+  /** The engine's root URL (`http://localhost:8080/`). */
   readonly root: string;
   readonly method: string;
   readonly path: string;

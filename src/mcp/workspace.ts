@@ -9,7 +9,7 @@ import type { ConfigProblem, EngineState, LogRing, MountInfo } from '../engine/i
 export interface AgentEngine {
   readonly configFile: string;
   readonly state: EngineState;
-  /** The server's root URL while serving, e.g. `http://127.0.0.1:8080/`. */
+  /** The server's root URL while serving, e.g. `http://localhost:8080/`. */
   readonly url: string | undefined;
   readonly lastError: string | undefined;
   /** Mounts whose apps could not be created at the last start or reload. */
