@@ -108,7 +108,7 @@ describe('wsgi mounts: the interpreter', function () {
     cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
     try {
-      const origin = await waitFor(() => /Mounts serving (http:\/\/[\d.]+:\d+)\//.exec(output)?.[1], 15_000, 'the CLI to listen');
+      const origin = await waitFor(() => /Mounts serving (http:\/\/localhost:\d+)\//.exec(output)?.[1], 15_000, 'the CLI to listen');
       assert.equal((await get(`${origin}/app/`)).body, venvPython);
       assert.match(output, new RegExp(`runs on ${venvPython.replaceAll('/', '\\/')} \\(--python\\)`));
     } finally {
