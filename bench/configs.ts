@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CADDY, startCaddy } from './caddy';
 import { NGINX, startNginx } from './nginx';
+import { tlsGroups } from './tls';
 import { startServer, type Started } from './processes';
 import { execFileSync } from 'node:child_process';
 import { BENCH_PYTHON, HELLO_BODY, moduleMounts, STATIC_FILES, type Workspace } from './workspace';
@@ -24,6 +25,8 @@ export interface Running {
   /** wrk connections, when not the usual 64 (64 at once time out on a busy 2-core machine). */
   readonly connections?: number;
   readonly expectLength?: number;
+  /** https: URLs: the CA the answer check trusts (wrk itself does not check certificates). */
+  readonly ca?: string;
   readonly processes: readonly Started[];
   /** A plain-Node stand-in for the editor whose own CPU (not its children's) is reported. */
   readonly editorPid?: number;
@@ -378,7 +381,20 @@ const liveProxy: LoadGroup = {
       }),
   })),
 };
-export const LOAD_GROUPS: readonly LoadGroup[] = [dispatch, mounts, staticGroup('1k.bin'), staticGroup('1m.bin'), proxy, proxyClient, websocket, wsgi, liveStatic, liveStaticFetch, liveProxy];
+export const LOAD_GROUPS: readonly LoadGroup[] = [
+  dispatch,
+  mounts,
+  staticGroup('1k.bin'),
+  staticGroup('1m.bin'),
+  proxy,
+  proxyClient,
+  websocket,
+  wsgi,
+  liveStatic,
+  liveStaticFetch,
+  liveProxy,
+  ...tlsGroups({ engine, withUpstream }),
+];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
 export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start', 'live-rss'] as const;

@@ -15,7 +15,13 @@ export const NGINX = '/usr/sbin/nginx';
  * access log off (the engine runs with --quiet) and unlimited keep-alive requests (node:http has
  * no limit either, so neither side pays for reconnects).
  */
-export async function startNginx(workDir: string, name: string, locations: string, httpExtra = ''): Promise<Started> {
+/** A certificate and key file for `listen … ssl`. */
+export interface NginxTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export async function startNginx(workDir: string, name: string, locations: string, httpExtra = '', tls?: NginxTls): Promise<Started> {
   const prefix = fs.mkdtempSync(path.join(workDir, `nginx-${name}-`));
   fs.chmodSync(prefix, 0o755);
   const port = await freePort();
@@ -43,7 +49,8 @@ http {
   scgi_temp_path ${prefix}/scgi;
   ${httpExtra}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
+    ${tls ? `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ssl_session_cache shared:SSL:1m; ssl_session_timeout 10m;` : ''}
     ${locations}
   }
 }

@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHILD, LOAD_GROUPS, NAVIGATION, OTHER_GROUPS, type Context, type LoadConfig, type LoadGroup, type Running, type Target } from './configs';
@@ -205,8 +206,8 @@ async function stopAll(processes: readonly Started[]): Promise<void> {
 /** Refuses to measure a server that answers anything but the expected 200. */
 function checkAnswer(running: Running): Promise<void> {
   return new Promise((resolve, reject) => {
-    http
-      .get(running.url, { agent: false, headers: running.headers }, (res) => {
+    (running.url.startsWith('https:') ? https : http)
+      .get(running.url, { agent: false, headers: running.headers, ca: running.ca }, (res) => {
         let length = 0;
         let body = '';
         res.on('data', (chunk: Buffer) => {

@@ -7,12 +7,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { EngineClient } from '../../src/engineProcess/client';
 import { CLI, runCli, waitFor } from './cliProcess';
+import { waitFor as waitForCondition } from './fixtures/command/helpers';
 import { certificateNames } from '../../src/engine/tls/localHttps';
 import { ensureAuthority, leafFile } from '../../src/engine/tls/store';
 import { createAuthority, DAY_MS, issueLeaf, subjectAltNames } from '../../src/engine/tls/x509';
@@ -308,5 +310,38 @@ describe('https: true', function () {
       appServer.child.kill('SIGTERM');
       await appServer.exited;
     }
+  });
+
+  it('turning https on in mounts.json rebinds to TLS on reload and restarts the commands with the CA in their environment', async () => {
+    const envScript = "require('http').createServer((req, res) => res.end(JSON.stringify({ ca: process.env.NODE_EXTRA_CA_CERTS ?? null }))).listen(process.env.PORT, '127.0.0.1');";
+    const mount = { prefix: '/env', command: `${JSON.stringify(process.execPath)} env.js` };
+    const r = await startEngine({ mounts: [mount] }, { 'env.js': envScript }, { dataDir });
+    running.push(r);
+    assert.match(r.engine.url ?? '', /^http:/);
+    r.writeConfig({ https: true, mounts: [mount] });
+    const reloaded = await r.engine.reload();
+    assert.equal(reloaded.outcome, 'applied', JSON.stringify(reloaded));
+    assert.match(r.engine.url ?? '', /^https:/);
+    const env = JSON.parse((await getTls(`${r.engine.url}env/`, ca)).body) as { ca: string | null };
+    assert.equal(env.ca, path.join(dataDir, 'ca', 'mounts-ca.pem'));
+  });
+
+  it('a client that resets its connection before its first byte leaves the server serving', async () => {
+    const r = await serve({ mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' });
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(r.port, '127.0.0.1', () => {
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.on('error', reject);
+      });
+    }
+    // Every reset connection has been seen and closed by the server (its count is back to 0).
+    const listener = (r.engine as unknown as { server: net.Server }).server;
+    const open = () => new Promise<number>((resolve, reject) => listener.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    await waitForCondition(async () => (await open()) === 0, 10_000, 'the reset connections to close');
+    assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
+    assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
   });
 });

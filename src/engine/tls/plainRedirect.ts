@@ -35,17 +35,25 @@ export function redirectPlainHttp(server: https.Server, location: (req: http.Inc
   SNIFFING.set(server, { waiting, plain });
   server.on('connection', (socket: Socket) => {
     waiting.add(socket);
-    socket.setTimeout(firstByteTimeout(), () => socket.destroy());
+    // Until it is handed on, nothing else listens to this socket: a reset must not go unhandled.
+    const onError = () => socket.destroy();
+    const onTimeout = () => socket.destroy();
+    socket.on('error', onError);
+    socket.setTimeout(firstByteTimeout(), onTimeout);
     socket.once('close', () => waiting.delete(socket));
     socket.once('data', (chunk: Buffer) => {
       waiting.delete(socket);
       socket.setTimeout(0);
+      socket.off('timeout', onTimeout);
+      socket.off('error', onError);
       // Given back, so that TLS or the HTTP parser reads the connection from its first byte.
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE_RECORD) {
         startTls.call(server, socket);
       } else {
+        // Not listening, this server never checks its headers timeout: an idle timeout stands in.
+        plain.timeout = firstByteTimeout();
         plain.emit('connection', socket);
         // node:http reads a fresh socket straight from its handle; the byte given back is in the
         // stream's buffer, which only flows when resumed.
