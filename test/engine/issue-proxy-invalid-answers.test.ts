@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
 import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
-import { recordingLogger } from './helpers';
+import { rawUpgrade, recordingLogger } from './helpers';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 interface Reply {
@@ -85,3 +85,21 @@ for (const [clientName, makeClient] of clients) {
     });
   });
 }
+
+describe('an upgrade the upstream answers with an invalid head', () => {
+  it('names what was wrong in the 502 and the log', async () => {
+    const upstream = await scripted((_head, _index, socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Bad: a\x01b\r\n\r\n'));
+    const logs: string[] = [];
+    const proxy = await serveForwarder('/', { target: upstream.url, logger: recordingLogger(logs) });
+    try {
+      const answer = await rawUpgrade(proxy.port, '/socket');
+      const wanted = /sent an answer that cannot be relayed: Invalid header value char \(HPE_INVALID_HEADER_TOKEN\)\./;
+      assert.match(answer, /^HTTP\/1\.1 502 /);
+      assert.match(answer, wanted);
+      assert.match(logs.join('\n'), wanted);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});

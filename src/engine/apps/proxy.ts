@@ -61,7 +61,7 @@ import type { ProxyMountSpec } from '../spec';
 import { trustingLocalAuthority } from '../tls/upstreamTrust';
 import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
 import { createUpstreamClient } from './proxy/client';
-import type { BodyFraming, CallLink, Endpoint, UpstreamCall, UpstreamClient } from './proxy/upstream';
+import { invalidAnswer, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './proxy/upstream';
 import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
 import { destroyQuietly, Tunnels } from './proxy/tunnel';
 
@@ -491,18 +491,6 @@ class ProxyForwarder implements Forwarder {
     this.closed = true;
     await Promise.all([this.tunnels.destroyAll(), this.client.close()]);
   }
-}
-
-/**
- * What was wrong with an answer the upstream sent, when llhttp (or the client) refused it: llhttp's
- * codes (HPE_*) with its words for them (`reason` on node:http's errors, the message on the lean
- * client's), e.g. "Invalid character in chunk size (HPE_INVALID_CHUNK_SIZE)".
- */
-function invalidAnswer(error: NodeJS.ErrnoException): string | undefined {
-  const code = error.code;
-  if (code?.startsWith('HPE_') !== true) return undefined;
-  const reason = (error as { reason?: unknown }).reason;
-  return `${typeof reason === 'string' ? reason : error.message} (${code})`;
 }
 
 /** Whether a cookie's `Domain` attribute covers `hostname` (RFC 6265 5.1.3, leading dot ignored). */

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger';
 import { sendSocketPage } from '../../pages';
 import { relayedHeaders } from './hopByHop';
+import { invalidAnswer } from './upstream';
 
 // How long a closing tunnel may take to flush to a peer that does not read before it is cut.
 const TUNNEL_LINGER_MS = 5000;
@@ -133,7 +134,11 @@ export class Tunnels {
     request.on('error', (error: NodeJS.ErrnoException) => {
       forget();
       if (tunnel.upstream !== undefined) return;
-      const message = `${name} could not get an answer from ${options.upstreamUrl} (${error.code ?? error.message}).`;
+      const invalid = invalidAnswer(error);
+      const message =
+        invalid !== undefined
+          ? `${name}: ${options.upstreamUrl} sent an answer that cannot be relayed: ${invalid}.`
+          : `${name} could not get an answer from ${options.upstreamUrl} (${error.code ?? error.message}).`;
       options.logger.warn(`upgrade ${options.originalUrl}: ${message}`, name);
       sendSocketPage(socket, { status: 502, message });
     });

@@ -92,3 +92,15 @@ export function unrelayableTransferCoding(rawHeaders: readonly string[]): string
 
 /** The code of answers the client refuses; llhttp's own name for the same fault in requests. */
 export const INVALID_TRANSFER_ENCODING = 'HPE_INVALID_TRANSFER_ENCODING';
+
+/**
+ * What was wrong with an answer the upstream sent, when llhttp (or the client) refused it: llhttp's
+ * codes (HPE_*) with its words for them (`reason` on node:http's errors, the message on the lean
+ * client's), e.g. "Invalid character in chunk size (HPE_INVALID_CHUNK_SIZE)".
+ */
+export function invalidAnswer(error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code;
+  if (code?.startsWith('HPE_') !== true) return undefined;
+  const reason = (error as { reason?: unknown }).reason;
+  return `${typeof reason === 'string' ? reason : error.message} (${code})`;
+}
