@@ -7,6 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 interface Reply {
@@ -84,5 +85,52 @@ describe('bytes an upstream sends after an answer without a body', () => {
     assert.deepEqual(await send(`${proxy.origin}/page`, 'HEAD'), { status: 200, body: '' });
     assert.deepEqual(await send(`${proxy.origin}/form`, 'POST', 'a=1'), { status: 200, body: 'POST' });
     assert.deepEqual(upstream.heads.map((heads) => heads.map((head) => head.split(' ')[0])), [['HEAD'], ['POST']]);
+  });
+});
+
+describe('a suspect connection released to a request that waited for one', () => {
+  it('is not handed to a waiting POST when every connection is in use', async function () {
+    this.timeout(60_000);
+    // 255 requests held open; a HEAD answered (with a stray body after it) once a POST waits.
+    const held: net.Socket[] = [];
+    const pending = new WeakMap<object, string>();
+    let onHeld: () => void = () => undefined;
+    let onHead: (answer: () => void) => void = () => undefined;
+    const upstream = await scripted((head, _index, socket) => {
+      const [method, url] = head.split(' ');
+      if (url === '/held') {
+        held.push(socket);
+        onHeld();
+      } else if (method === 'HEAD') {
+        onHead(() => {
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${STRAY.length}\r\n\r\n`);
+          pending.set(socket, STRAY);
+        });
+      } else socket.write(`${pending.get(socket) ?? ''}HTTP/1.1 200 OK\r\nContent-Length: ${method.length}\r\n\r\n${method}`);
+    });
+    const proxy = await serveForwarder('/', { target: upstream.url });
+    try {
+      const heldReplies = Array.from({ length: 255 }, () => send(`${proxy.origin}/held`));
+      await new Promise<void>((resolve) => {
+        onHeld = () => held.length === 255 && resolve();
+        onHeld();
+      });
+      const headArrived = new Promise<() => void>((resolve) => (onHead = resolve));
+      const headReply = send(`${proxy.origin}/page`, 'HEAD');
+      const answerHead = await headArrived;
+      // All 256 connections are busy: the POST waits in the proxy (its handler has run once the
+      // server's 'request' listeners reach this one).
+      const queued = new Promise<void>((resolve) => proxy.server.once('request', () => resolve()));
+      const postReply = send(`${proxy.origin}/form`, 'POST', 'a=1');
+      await queued;
+      answerHead();
+      assert.deepEqual(await headReply, { status: 200, body: '' });
+      assert.deepEqual(await postReply, { status: 200, body: 'POST' });
+      for (const socket of held) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+      await Promise.all(heldReplies);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
   });
 });

@@ -150,9 +150,12 @@ class LeanClient implements UpstreamClient, CallLink {
   /** A connection that finished an answer and may carry another. */
   release(connection: Connection): void {
     const pool = connection.pool;
-    const next = pool.waiting.shift();
+    const next = pool.waiting[0];
     if (next !== undefined) {
-      connection.start(next);
+      // A suspect connection must not carry a request that cannot be sent again: closing it opens
+      // a new one for that request (forget).
+      if (connection.suspect && !next.retryable) connection.destroy();
+      else connection.start(pool.waiting.shift()!);
       return;
     }
     connection.idleSince = Date.now();
