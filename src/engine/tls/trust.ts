@@ -60,8 +60,14 @@ export function planTrust(options: TrustOptions): TrustPlan {
 /** Runs each step in order, printing it first; returns the steps that failed. */
 export function runTrust(plan: TrustPlan, options: TrustOptions, print: (line: string) => void): TrustStep[] {
   const failed: TrustStep[] = [];
+  const sudo = options.privileged ? undefined : which('sudo', options);
   for (const step of plan.steps) {
-    const argv = step.needsRoot && !options.privileged ? ['sudo', '--', ...step.argv] : [...step.argv];
+    if (step.needsRoot && !options.privileged && !sudo) {
+      failed.push(step);
+      print(`${step.store}: run as root (there is no sudo here): ${step.argv.map(shellQuote).join(' ')}`);
+      continue;
+    }
+    const argv = step.needsRoot && sudo ? [sudo, '--', ...step.argv] : [...step.argv];
     print(`${step.store}: ${argv.map(shellQuote).join(' ')}`);
     const result = spawnSync(argv[0], argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit'] });
     if (result.status !== 0) {
