@@ -35,6 +35,7 @@ export async function trustMain(argv: string[]): Promise<number> {
     return 1;
   }
   const uninstall = parsed.values.uninstall;
+  const systemRoot = process.env.MOUNTS_TRUST_ROOT ? path.resolve(process.env.MOUNTS_TRUST_ROOT) : '/';
   const options: TrustOptions = {
     caFile,
     name,
@@ -42,10 +43,11 @@ export async function trustMain(argv: string[]): Promise<number> {
     home: process.env.HOME || os.homedir(),
     platform: process.platform,
     // A stand-in for `/` (tests, image builds); the real system store otherwise.
-    systemRoot: process.env.MOUNTS_TRUST_ROOT ? path.resolve(process.env.MOUNTS_TRUST_ROOT) : '/',
+    systemRoot,
     // Debian keeps update-ca-certificates in /usr/sbin, which a user's PATH often lacks.
     searchPath: [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(path.delimiter),
-    privileged: process.platform === 'win32' || process.getuid?.() === 0,
+    // A stand-in root is the user's own folder: no sudo for it.
+    privileged: process.platform === 'win32' || process.getuid?.() === 0 || systemRoot !== '/',
   };
   const plan = planTrust(options);
   print(`${uninstall ? 'Removing' : 'Installing'} ${name} (${caFile}):`);
