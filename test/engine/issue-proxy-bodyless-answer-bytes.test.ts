@@ -8,6 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type * as net from 'node:net';
+import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 interface Reply {
@@ -131,6 +132,30 @@ describe('a suspect connection released to a request that waited for one', () =>
     } finally {
       await proxy.close();
       await upstream.close();
+    }
+  });
+});
+
+describe('bytes an upstream sends after an answer without a body (node:http client)', () => {
+  let upstream: Awaited<ReturnType<typeof strayBodyUpstream>>;
+  let proxy: ServedForwarder;
+
+  beforeEach(async () => {
+    upstream = await strayBodyUpstream();
+    proxy = await serveForwarder('/', { target: upstream.url }, createNodeClient({ timeoutMs: 60_000 }));
+  });
+
+  afterEach(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it('GETs and POSTs interleaved with 304s and HEADs all get their own answers', async () => {
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await send(`${proxy.origin}/304`), { status: 304, body: '' }, `round ${i}: 304`);
+      assert.deepEqual(await send(`${proxy.origin}/page`), { status: 200, body: 'GET' }, `round ${i}: GET after the 304`);
+      assert.deepEqual(await send(`${proxy.origin}/page`, 'HEAD'), { status: 200, body: '' }, `round ${i}: HEAD`);
+      assert.deepEqual(await send(`${proxy.origin}/form`, 'POST', 'a=1'), { status: 200, body: 'POST' }, `round ${i}: POST after the HEAD`);
     }
   });
 });

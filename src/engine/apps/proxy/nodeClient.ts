@@ -101,7 +101,12 @@ function onResponse(this: Tagged<http.ClientRequest>, response: Tagged<http.Inco
     return;
   }
   const status = response.statusCode ?? 502;
-  const refused = state.call.method === 'HEAD' || status === 204 || status === 304 ? undefined : unrelayableTransferCoding(response.rawHeaders);
+  const bodyless = state.call.method === 'HEAD' || status === 204 || status === 304;
+  // Some servers send the body anyway, even after the socket went back to the pool (the lean
+  // client's `suspect`): node:http's pool cannot tell, so the socket is not reused. node:http
+  // reads `shouldKeepAlive` when the answer ends, as it does for an upstream's Connection: close.
+  if (bodyless) (this as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+  const refused = bodyless ? undefined : unrelayableTransferCoding(response.rawHeaders);
   if (refused !== undefined) {
     state.abort();
     response.destroy();
