@@ -14,15 +14,15 @@ import type {
   CommandMountSpec,
   ConnectionLimits,
   ConfigProblem,
-  MountKind,
+  MountKindName,
   MountsConfig,
   MountSpec,
-  PythonMountSpec,
   RestartPolicy,
   SourceRange,
 } from './spec';
 import { readConfigText } from './configFile';
 import { isReservedPath, RESERVED_PREFIX } from './live/namespace';
+import { KINDS, kindOf } from './kinds/registry';
 
 /** What `parseConfig` and `readConfig` return: `config` only when `problems` is empty. */
 export interface ConfigResult {
@@ -32,7 +32,7 @@ export interface ConfigResult {
   readonly identity?: string;
 }
 
-export const MOUNT_KINDS: readonly MountKind[] = ['module', 'static', 'proxy', 'command', 'wsgi', 'asgi'];
+export const MOUNT_KINDS: readonly MountKindName[] = KINDS.map((kind) => kind.name);
 
 /** Keys allowed at the top of mounts.json. */
 export const TOP_LEVEL_KEYS: readonly string[] = ['$schema', 'host', 'port', 'https', 'allowedHosts', 'connections', 'mounts'];
@@ -43,32 +43,8 @@ export const CONNECTION_KEYS: readonly string[] = ['max', 'headersTimeout', 'idl
 /** Keys every mount may have. */
 export const COMMON_MOUNT_KEYS: readonly string[] = ['prefix', 'name', 'host', 'liveReload'];
 
-/** A Python mount's keys: the start, readiness and restart fields are the command mount's. */
-function PYTHON_KEYS(kind: 'wsgi' | 'asgi'): readonly string[] {
-  return [kind, 'python', 'cwd', 'env', 'reload', 'readyTimeout', 'restart', 'start', 'idleTimeout', 'timeout'];
-}
-
 /** Keys of each kind of mount, its own kind key first. */
-export const KIND_KEYS: Readonly<Record<MountKind, readonly string[]>> = {
-  module: ['module', 'export'],
-  static: ['static', 'spa', 'listing'],
-  proxy: ['proxy', 'stripPrefix', 'timeout', 'secure'],
-  command: [
-    'command',
-    'cwd',
-    'env',
-    'port',
-    'readyPath',
-    'readyTimeout',
-    'restart',
-    'stripPrefix',
-    'start',
-    'idleTimeout',
-    'timeout',
-  ],
-  wsgi: PYTHON_KEYS('wsgi'),
-  asgi: PYTHON_KEYS('asgi'),
-};
+export const KIND_KEYS: Readonly<Record<MountKindName, readonly string[]>> = Object.fromEntries(KINDS.map((kind) => [kind.name, kind.keys])) as Record<MountKindName, readonly string[]>;
 
 /** Defaults filled in for absent fields (the schema publishes the same values). */
 export const DEFAULTS = {
@@ -447,49 +423,7 @@ class Validator {
 
     if (this.problems.length > before || !kind || prefix === undefined) return undefined;
     const base = { index, prefix, name: name ?? prefix, ...(host ? { host } : {}), liveReload, range: this.range(node) };
-    switch (kind) {
-      case 'module':
-        return { ...base, kind, module: fields.module!, ...(fields.exportName ? { exportName: fields.exportName } : {}) };
-      case 'static':
-        return { ...base, kind, root: fields.root!, spa: fields.spa, listing: fields.listing };
-      case 'proxy':
-        return { ...base, kind, target: fields.target!, stripPrefix: fields.stripPrefix, timeout: fields.timeout, secure: fields.secure };
-      case 'command':
-        return {
-          ...base,
-          kind,
-          command: fields.command!,
-          cwd: fields.cwd,
-          env: fields.env,
-          port: fields.port,
-          ...(fields.readyPath ? { readyPath: fields.readyPath } : {}),
-          readyTimeout: fields.readyTimeout,
-          restart: fields.restart,
-          stripPrefix: fields.stripPrefix,
-          ...(props.has('stripPrefix') ? { stripPrefixSet: true as const } : {}),
-          start: fields.start,
-          idleTimeout: fields.idleTimeout,
-          timeout: fields.timeout,
-        };
-      case 'wsgi':
-      case 'asgi': {
-        const python: PythonMountSpec = {
-          ...base,
-          kind,
-          app: fields[kind]!,
-          ...(fields.python !== undefined ? { python: fields.python } : {}),
-          cwd: fields.cwd,
-          env: fields.env,
-          reload: fields.reload,
-          readyTimeout: fields.readyTimeout,
-          restart: fields.restart,
-          start: fields.start,
-          idleTimeout: fields.idleTimeout,
-          timeout: fields.timeout,
-        };
-        return python as MountSpec;
-      }
-    }
+    return kindOf({ kind }).spec(base, { ...fields, stripPrefixSet: props.has('stripPrefix') });
   }
 
   /** Same host (or none) and same normalized prefix: the later mount is the error. */

@@ -1,5 +1,6 @@
 /** How a mount is described to people, the same in the terminal and in the editor. */
 import * as path from 'node:path';
+import { kindOf } from './kinds/registry';
 import type { MountSpec } from './spec';
 
 /**
@@ -9,19 +10,5 @@ import type { MountSpec } from './spec';
  */
 export function describeTarget(spec: MountSpec, relativeTo?: string): string {
   const show = (file: string) => (relativeTo === undefined ? file : path.relative(relativeTo, file) || '.');
-  switch (spec.kind) {
-    case 'module':
-      return show(spec.module) + (spec.exportName ? `#${spec.exportName}` : '');
-    case 'static': {
-      const root = show(spec.root);
-      return root.endsWith('/') || root.endsWith(path.sep) ? root : `${root}/`;
-    }
-    case 'proxy':
-      return spec.target;
-    case 'command':
-      return spec.command;
-    case 'wsgi':
-    case 'asgi':
-      return spec.app;
-  }
+  return kindOf(spec).describe(spec, show);
 }

@@ -19,7 +19,8 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { App, AppStatus } from './apps/app';
 import type { PythonChoice } from './apps/app';
-import { appFactories, RUNS_CHILD_PROCESS, RUNS_WORKSPACE_CODE } from './apps/kinds';
+import { appFactories } from './apps/kinds';
+import { kindOf } from './kinds/registry';
 import { createRefusedApp, refusedStatus } from './apps/refused';
 import { formatProblem, readConfig, type ConfigResult } from './config';
 import { buildRoutingTable, Dispatcher, type MountEntry } from './dispatch';
@@ -29,7 +30,7 @@ import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
 import { closeServer, destroyUpgraded, isSecure, listen, setCertificate, setConnectionLimits, type MountsServer } from './listener';
 import { isWildcardAddress, networkUrls } from './reachable';
-import { mountId, type CommandMountSpec, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
+import { mountId, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
 import { certificateNames, LocalHttps } from './tls/localHttps';
 import type { KeyPair } from './tls/x509';
 
@@ -234,7 +235,7 @@ export class Engine implements Disposable {
     return (this._config?.mounts ?? []).map((spec) => ({
       id: mountId(spec),
       spec,
-      status: this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind) ? refusedStatus(spec) : NOT_STARTED,
+      status: this.restricted && kindOf(spec).capabilities.runsCode ? refusedStatus(spec) : NOT_STARTED,
       requests: 0,
     }));
   }
@@ -345,7 +346,7 @@ export class Engine implements Disposable {
     // those old versions stop first. (A command app's creation does not fail, so there is no
     // failed load for which the stopped version would have to be kept; its run reports errors.)
     const handedOver = commandsHoldingPortsOf(config, table.entries, previous);
-    for (const entry of handedOver) this.logger.info(`stopping the previous version first: port ${(entry.spec as CommandMountSpec).port} is needed again`, entry.spec.name);
+    for (const entry of handedOver) this.logger.info(`stopping the previous version first: port ${kindOf(entry.spec).heldPort(entry.spec)} is needed again`, entry.spec.name);
     await Promise.allSettled(handedOver.map((entry) => this.closeEntry(entry, true)));
     const kept = new Map<MountEntry, MountSpec>();
     const { entries, errors } = await this.createEntries(config, (spec) => {
@@ -403,8 +404,9 @@ export class Engine implements Disposable {
       if (results[index].status === 'fulfilled') this.live.reload(mountId(entry.spec));
     });
     for (const entry of entries) {
-      if (entry.spec.kind === 'static' && isInside(entry.spec.root, file)) {
-        this.live.fileChanged(mountId(entry.spec), `${entry.baseUrl}/${path.relative(entry.spec.root, file).split(path.sep).map(encodeURIComponent).join('/')}`);
+      const folder = kindOf(entry.spec).liveFilesFolder(entry.spec);
+      if (folder !== undefined && isInside(folder, file)) {
+        this.live.fileChanged(mountId(entry.spec), `${entry.baseUrl}/${path.relative(folder, file).split(path.sep).map(encodeURIComponent).join('/')}`);
       }
     }
     if (affected.length) this.mountsChanged();
@@ -426,7 +428,7 @@ export class Engine implements Disposable {
     }
     const { entries, errors } = await this.createEntries(table.config, (spec) => {
       const entry = table.entries.find((candidate) => candidate.spec === spec);
-      return entry && !RUNS_WORKSPACE_CODE.has(spec.kind) ? entry : undefined;
+      return entry && !kindOf(spec).capabilities.runsCode ? entry : undefined;
     });
     const replaced = table.entries.filter((entry) => !entries.includes(entry));
     this.dispatcher.table = buildRoutingTable(table.config, entries, this.effectiveHost(table.config));
@@ -443,7 +445,7 @@ export class Engine implements Disposable {
     if (python?.command === this.python?.command && python?.source === this.python?.source) return;
     this.python = python;
     const entries = this.dispatcher.table?.entries ?? [];
-    const affected = entries.filter((entry) => (entry.spec.kind === 'wsgi' || entry.spec.kind === 'asgi') && entry.spec.python === undefined);
+    const affected = entries.filter((entry) => kindOf(entry.spec).usesDefaultInterpreter(entry.spec));
     await Promise.allSettled(affected.map((entry) => entry.app.reload?.()));
     if (affected.length) this.mountsChanged();
   }
@@ -607,7 +609,7 @@ export class Engine implements Disposable {
         const existing = reuse(spec);
         if (existing) return existing;
         const app =
-          this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind)
+          this.restricted && kindOf(spec).capabilities.runsCode
             ? createRefusedApp(spec)
             : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, {
                 config,
@@ -668,7 +670,7 @@ export class Engine implements Disposable {
 
   /** Kept apps that run child processes restart, so that their environment trusts the CA (or no longer names it). */
   private async restartChildren(entries: readonly MountEntry[]): Promise<void> {
-    await Promise.allSettled(entries.filter((entry) => RUNS_CHILD_PROCESS.has(entry.spec.kind)).map((entry) => entry.app.reload?.()));
+    await Promise.allSettled(entries.filter((entry) => kindOf(entry.spec).capabilities.runsProcess).map((entry) => entry.app.reload?.()));
   }
 
   /** A listener for `config` on `host:port`: with TLS and a current leaf when the config asks for HTTPS. */
@@ -787,13 +789,13 @@ function staleStatus(reason: string): AppStatus {
   return { state: 'error', reason: `the edit did not load, so the previous version still serves: ${reason}` };
 }
 
-/** Previous command entries that are going away while a new command spec wants their fixed port. */
+/** Previous entries that are going away while a new spec wants the fixed port their process holds. */
 function commandsHoldingPortsOf(config: MountsConfig, entries: readonly MountEntry[], previous: ReadonlyMap<string, MountEntry>): MountEntry[] {
   const staying = new Set(config.mounts.map(identity));
-  const wanted = new Set(
-    config.mounts.filter((spec) => spec.kind === 'command' && spec.port !== 0 && !previous.has(identity(spec))).map((spec) => (spec as CommandMountSpec).port),
-  );
-  return entries.filter((entry) => entry.spec.kind === 'command' && wanted.has(entry.spec.port) && !staying.has(identity(entry.spec)));
+  const heldPort = (spec: MountSpec) => kindOf(spec).heldPort(spec);
+  const wanted = new Set(config.mounts.filter((spec) => !previous.has(identity(spec))).map(heldPort));
+  wanted.delete(undefined);
+  return entries.filter((entry) => wanted.has(heldPort(entry.spec)) && !staying.has(identity(entry.spec)));
 }
 
 /** Everything that, when changed, needs a new app instance. */

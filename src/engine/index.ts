@@ -16,10 +16,11 @@ export { describeError, errorMessage, silentLogger, type Logger } from './logger
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
 export { refusedStatus } from './apps/refused';
-export { RUNS_WORKSPACE_CODE } from './apps/kinds';
+export { KINDS, kindOf, RUNS_WORKSPACE_CODE } from './kinds/registry';
+export { MENU_CAPABILITIES, type Capabilities, type ExportRoute, type MountKind, type Reveal } from './kinds/kind';
 export { Backoff, type RestartDecision } from './apps/command/restart';
 export type { AppState, AppStatus } from './apps/app';
-export type { CommandMountSpec, ConfigProblem, ModuleMountSpec, MountKind, MountSpec, MountsConfig, ProxyMountSpec, SourceRange, StaticMountSpec } from './spec';
+export type { CommandMountSpec, ConfigProblem, ModuleMountSpec, MountKindName, MountSpec, MountsConfig, ProxyMountSpec, SourceRange, StaticMountSpec } from './spec';
 export {
   EXPORT_FILE_NAMES,
   EXPORT_TARGETS,

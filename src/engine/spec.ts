@@ -3,7 +3,8 @@
  * from the file; paths are absolute, prefixes normalized, defaults filled in.
  */
 
-export type MountKind = 'module' | 'static' | 'proxy' | 'command' | 'wsgi' | 'asgi';
+/** The names of the kinds (`kinds/registry.ts` lists what each can do). */
+export type MountKindName = 'module' | 'static' | 'proxy' | 'command' | 'wsgi' | 'asgi';
 
 /** Where a value came from in mounts.json, so errors and editors can point at it. */
 export interface SourceRange {

@@ -27,7 +27,7 @@ import {
   mountId,
   readConfig,
   refusedStatus,
-  RUNS_WORKSPACE_CODE,
+  kindOf,
   silentLogger,
   type AppStatus,
   type ConfigProblem,
@@ -43,8 +43,22 @@ import type { NodeRuntime } from './node';
 import type { AppError, EngineResults, EngineSnapshot, LogLine } from './protocol';
 
 // What the editor may use of the engine without running it: config parsing, the export (a pure
-// function of mounts.json) and the words for things. eslint holds ui/ to this list.
-export { describeError, describeTarget, EngineStartError, errorMessage, EXPORT_FILE_NAMES, ExportConfigError, exportMounts, isExportTarget, LineIndex, parseConfig } from '../engine/index';
+// function of mounts.json), the kinds' descriptors (plain data) and the words for things. eslint
+// holds ui/ to this list.
+export {
+  describeError,
+  describeTarget,
+  EngineStartError,
+  errorMessage,
+  EXPORT_FILE_NAMES,
+  ExportConfigError,
+  exportMounts,
+  isExportTarget,
+  kindOf,
+  LineIndex,
+  MENU_CAPABILITIES,
+  parseConfig,
+} from '../engine/index';
 export type { AppState, AppStatus, ConfigProblem, EngineState, ExportTarget, Logger, MountInfo, MountKind, MountSpec, MountsConfig, PythonChoice, SourceRange } from '../engine/index';
 export type { AppError } from './protocol';
 export { describeRuntime, NodeRuntimeError, resolveNode, type NodeRuntime } from './node';
@@ -196,7 +210,7 @@ export class EngineClient {
     return (this._config?.mounts ?? []).map((spec) => ({
       id: mountId(spec),
       spec,
-      status: this.restricted && RUNS_WORKSPACE_CODE.has(spec.kind) ? refusedStatus(spec) : NOT_STARTED,
+      status: this.restricted && kindOf(spec).capabilities.runsCode ? refusedStatus(spec) : NOT_STARTED,
       requests: 0,
     }));
   }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { MountSpec } from '../engine/index';
-import { errorMessage } from '../engineProcess/client';
+import { errorMessage, kindOf } from '../engineProcess/client';
 import { CONFIG_TEMPLATE } from './configTemplate';
 import { Disposable } from './dispose';
 import type { MountsFolder, MountsFolders } from './folders';
@@ -146,7 +146,7 @@ export class Commands extends Disposable {
         .flatMap((folder) =>
           folder.engine
             .mounts()
-            .filter((mount) => mount.spec.kind !== 'static' && mount.spec.kind !== 'proxy')
+            .filter((mount) => kindOf(mount.spec).capabilities.reloadable)
             .map((mount) => ({ label: mount.spec.name, description: `${mount.spec.prefix} · ${mount.spec.kind}`, detail: folder.folder.name, folder, id: mount.id })),
         );
       if (reloadable.length === 0) {

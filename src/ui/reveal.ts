@@ -1,6 +1,7 @@
 /** Opening things for people: the config file at a range, a mount's module or folder. */
 import * as vscode from 'vscode';
 import type { MountSpec, SourceRange } from '../engine/index';
+import { kindOf } from '../engineProcess/client';
 import type { MountsFolder } from './folders';
 
 /** Opens the config file, selecting `range` (offsets into the file) when given. */
@@ -14,17 +15,15 @@ export async function openConfig(folder: Pick<MountsFolder, 'configUri'>, range?
 
 /** Shows what a mount serves: its module file, its folder in the Explorer, or its config entry. */
 export async function revealTarget(folder: MountsFolder, spec: MountSpec): Promise<void> {
-  switch (spec.kind) {
-    case 'module':
-      await vscode.window.showTextDocument(folder.configUri.with({ path: vscode.Uri.file(spec.module).path }));
-      return;
-    case 'static':
-      await vscode.commands.executeCommand('revealInExplorer', folder.configUri.with({ path: vscode.Uri.file(spec.root).path }));
-      return;
-    default:
-      // Proxies and commands have nothing in the workspace to open but their entry.
-      await openConfig(folder, spec.range);
+  const target = kindOf(spec).reveal(spec);
+  if (!target) {
+    // Nothing in the workspace to open but its entry.
+    await openConfig(folder, spec.range);
+    return;
   }
+  const uri = folder.configUri.with({ path: vscode.Uri.file(target.path).path });
+  if (target.open === 'file') await vscode.window.showTextDocument(uri);
+  else await vscode.commands.executeCommand('revealInExplorer', uri);
 }
 
 export function showProblems(): Thenable<unknown> {

@@ -3,8 +3,8 @@
  * back in 'stopped' with a `lastError`: people call that an error, so the UI does too. A serving
  * engine whose process stopped answering its heartbeat is 'unresponsive' ("not responding").
  */
-import type { AppStatus } from '../engine/index';
-import type { EngineClient } from '../engineProcess/client';
+import type { AppStatus, MountSpec } from '../engine/index';
+import { kindOf, MENU_CAPABILITIES, type EngineClient } from '../engineProcess/client';
 
 export type FolderState = 'stopped' | 'starting' | 'serving' | 'stopping' | 'error' | 'unresponsive';
 
@@ -35,12 +35,22 @@ export function describeFolderState(state: FolderState): string {
 }
 
 /**
- * A mount's state word, used in descriptions and in `contextValue` (`mount.module.serving`).
+ * A mount's state word, used in descriptions and at the end of `contextValue` (`mount.proxy.serving`).
  * An app that is ready serves; every other AppState keeps its own name, so a kind with a new state
  * shows up without changes here.
  */
 export function mountStateWord(status: AppStatus): string {
   return status.state === 'ready' ? 'serving' : status.state;
+}
+
+/**
+ * A mount's tree item `contextValue`: `mount.<kind>[.<capability>…].<state>`, e.g.
+ * `mount.module.reloadable.revealable.serving`. package.json's menus key on the capabilities and the
+ * state; the kind's name is there for people reading it and for tests.
+ */
+export function mountContextValue(spec: Pick<MountSpec, 'kind'>, state: string): string {
+  const { capabilities } = kindOf(spec);
+  return ['mount', spec.kind, ...MENU_CAPABILITIES.filter((capability) => capabilities[capability]), state].join('.');
 }
 
 /** What people read for a mount's state: `serving`, `not started`, `error: exited with code 1`. */

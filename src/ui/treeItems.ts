@@ -1,13 +1,14 @@
 /**
  * One render function per kind of tree node: each builds its TreeItem from state alone.
- * `contextValue`s are `mountsFolder.<state>`, `mount.<kind>.<state>` and `mountsProblems`;
- * package.json menus key on them.
+ * `contextValue`s are `mountsFolder.<state>`, `mount.<kind>[.<capability>…].<state>` (e.g.
+ * `mount.module.reloadable.revealable.serving`) and `mountsProblems`; package.json menus key on the
+ * capabilities and the state, never on the kind's name, which is there for people and tests.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeRuntime, describeTarget, type MountInfo, type MountKind } from '../engineProcess/client';
+import { describeRuntime, describeTarget, kindOf, type MountInfo, type MountSpec } from '../engineProcess/client';
 import type { MountsFolder } from './folders';
-import { describeFolderState, describeMountState, describeProcess, mountStateWord } from './state';
+import { describeFolderState, describeMountState, describeProcess, mountContextValue, mountStateWord } from './state';
 
 export type TreeNode = FolderNode | MountNode | ProblemsNode;
 
@@ -26,15 +27,6 @@ export interface ProblemsNode {
   readonly type: 'problems';
   readonly folder: MountsFolder;
 }
-
-const KIND_ICONS: Record<MountKind, string> = {
-  module: 'symbol-module',
-  static: 'file-directory',
-  proxy: 'arrow-swap',
-  command: 'terminal',
-  wsgi: 'snake',
-  asgi: 'snake',
-};
 
 export function renderNode(node: TreeNode): vscode.TreeItem {
   switch (node.type) {
@@ -79,8 +71,8 @@ function renderMount({ folder, mount }: MountNode): vscode.TreeItem {
   // A command's process is part of its state: which one runs, and where it listens.
   const child = describeProcess(status);
   item.description = `${label}→ ${describeTarget(spec, path.dirname(folder.configUri.fsPath))} · ${describeMountState(status)}${child ? ` (${child})` : ''}`;
-  item.iconPath = iconOf(spec.kind, status.state);
-  item.contextValue = `mount.${spec.kind}.${mountStateWord(status)}`;
+  item.iconPath = iconOf(spec, status.state);
+  item.contextValue = mountContextValue(spec, mountStateWord(status));
   item.tooltip = tooltipOf(folder, mount);
   item.command = { title: 'Reveal in mounts.json', command: 'mounts.revealInConfig', arguments: [{ type: 'mount', folder, mount }] };
   return item;
@@ -98,7 +90,8 @@ function renderProblems({ folder }: ProblemsNode): vscode.TreeItem {
   return item;
 }
 
-function iconOf(kind: MountKind, state: string): vscode.ThemeIcon {
+function iconOf(spec: MountSpec, state: string): vscode.ThemeIcon {
+  const icon = kindOf(spec).icon;
   switch (state) {
     case 'error':
       return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
@@ -107,16 +100,16 @@ function iconOf(kind: MountKind, state: string): vscode.ThemeIcon {
     case 'refused':
       return new vscode.ThemeIcon('shield', new vscode.ThemeColor('disabledForeground'));
     case 'ready':
-      return new vscode.ThemeIcon(KIND_ICONS[kind], new vscode.ThemeColor('charts.green'));
+      return new vscode.ThemeIcon(icon, new vscode.ThemeColor('charts.green'));
     default:
-      return new vscode.ThemeIcon(KIND_ICONS[kind]);
+      return new vscode.ThemeIcon(icon);
   }
 }
 
 function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownString {
   const { spec, status } = mount;
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${escape(spec.name)}** — $(${KIND_ICONS[spec.kind]}) ${spec.kind} mount\n\n`);
+  md.appendMarkdown(`**${escape(spec.name)}** — $(${kindOf(spec).icon}) ${spec.kind} mount\n\n`);
   const rows: [string, string | undefined][] = [
     ['Prefix', `\`${mount.id}\``],
     ['Target', `\`${describeTarget(spec, path.dirname(folder.configUri.fsPath))}\``],
@@ -129,7 +122,7 @@ function tooltipOf(folder: MountsFolder, mount: MountInfo): vscode.MarkdownStrin
   ];
   for (const [name, value] of rows) if (value !== undefined) md.appendMarkdown(`${name}: ${value}  \n`);
   if (status.detail) {
-    md.appendMarkdown(spec.kind === 'command' || spec.kind === 'wsgi' || spec.kind === 'asgi' ? 'Last output:\n' : 'Detail:\n');
+    md.appendMarkdown(kindOf(spec).capabilities.runsProcess ? 'Last output:\n' : 'Detail:\n');
     md.appendCodeblock(status.detail, 'text');
   }
   return md;

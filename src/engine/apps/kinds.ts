@@ -1,5 +1,8 @@
-/** The app kinds by name: adding a kind is one file in this folder and one line here. */
-import type { MountKind, MountSpec } from '../spec';
+/**
+ * Each kind's app, by the kind's name. The kinds' descriptors (`kinds/`) carry everything else and
+ * stay free of the apps, so the editor can use them; the compiler asks for a new kind's line here.
+ */
+import type { MountKindName, MountSpec } from '../spec';
 import type { AppFactory } from './app';
 import { createAsgiApp } from './asgi';
 import { createCommandApp } from './command';
@@ -8,7 +11,7 @@ import { createProxyApp } from './proxy';
 import { createStaticApp } from './static';
 import { createWsgiApp } from './wsgi';
 
-type Factories = { readonly [K in MountKind]: AppFactory<Extract<MountSpec, { kind: K }>> };
+type Factories = { readonly [K in MountKindName]: AppFactory<Extract<MountSpec, { kind: K }>> };
 
 export const appFactories: Factories = {
   module: createModuleApp,
@@ -18,9 +21,3 @@ export const appFactories: Factories = {
   wsgi: createWsgiApp,
   asgi: createAsgiApp,
 };
-
-/** Kinds whose app is a child process: its environment is where it is told to trust the local CA. */
-export const RUNS_CHILD_PROCESS: ReadonlySet<MountKind> = new Set<MountKind>(['command', 'wsgi', 'asgi']);
-
-/** Kinds that run workspace code; refused while the workspace is untrusted. */
-export const RUNS_WORKSPACE_CODE: ReadonlySet<MountKind> = new Set<MountKind>(['module', 'command', 'wsgi', 'asgi']);

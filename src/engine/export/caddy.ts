@@ -8,12 +8,12 @@
  */
 import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
 import { regexEscape } from './nginx';
-import type { ExportPlan, ProxyRoute, Site, StaticRoute } from './plan';
+import { isStrippedUpstream, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
 import { duration } from './text';
 
 export function writeCaddy(plan: ExportPlan): { text: string; warnings: string[] } {
   const warnings = commonWarnings(plan);
-  if (plan.config.mounts.some((mount) => mount.kind === 'proxy' && mount.stripPrefix)) {
+  if (plan.config.mounts.some(isStrippedUpstream)) {
     warnings.push('Stripped proxy mounts: Set-Cookie paths are passed on unchanged (Mounts maps Path=/ to the prefix).');
   }
   const blocks = [
@@ -62,7 +62,7 @@ function siteBlock(plan: ExportPlan, site: Site): string {
     const matcher = route.prefix === '/' ? '' : ` @${id}`;
     if (matcher) lines.push(`\t@${id} path_regexp ^${regexEscape(route.prefix)}(?:/|$)`);
     lines.push(`\thandle${matcher} {`, '\t\troute {');
-    lines.push(...(route.kind === 'static' ? staticRoute(route, id) : proxyRoute(route)).map((line) => `\t\t\t${line}`));
+    lines.push(...(route.serve === 'folder' ? staticRoute(route, id) : proxyRoute(route)).map((line) => `\t\t\t${line}`));
     lines.push('\t\t}', '\t}');
   });
   if (!hasRoot) lines.push('', '\t# No mount at /: every other path is a 404, as in Mounts.', '\thandle {', '\t\trespond "No mount matches this path." 404', '\t}');
@@ -71,10 +71,10 @@ function siteBlock(plan: ExportPlan, site: Site): string {
 }
 
 
-function staticRoute(route: StaticRoute, id: string): string[] {
-  const { prefix, mount } = route;
+function staticRoute(route: FolderRoute, id: string): string[] {
+  const { prefix } = route;
   const root = prefix === '/';
-  const folder = `"${mount.root}"`;
+  const folder = `"${route.root}"`;
   const lines: string[] = [];
   if (!root) {
     // Mounts redirects the bare prefix to the folder URL, query kept.
@@ -108,7 +108,7 @@ function staticRoute(route: StaticRoute, id: string): string[] {
     ...folderMatcher(`${id}_folder`, []),
     `redir @${id}_folder {http.request.orig_uri.path}/ 301`,
   );
-  if (mount.spa) {
+  if (route.spa) {
     lines.push(
       '# SPA: a browser navigation (Accept: text/html) that matches no file gets index.html.',
       `@${id}_spa {`,
@@ -121,7 +121,7 @@ function staticRoute(route: StaticRoute, id: string): string[] {
       `rewrite @${id}_spa /index.html`,
     );
   }
-  lines.push(`root * ${folder}`, ...(mount.listing ? ['file_server browse {', '\thide .*', '}'] : ['file_server']));
+  lines.push(`root * ${folder}`, ...(route.listing ? ['file_server browse {', '\thide .*', '}'] : ['file_server']));
   return lines;
 }
 

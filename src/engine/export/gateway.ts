@@ -8,7 +8,7 @@
  */
 import { commonWarnings, hashComments, headerLines } from './header';
 import type { MountSpec } from '../spec';
-import { byHostAndPrefix, type ExportPlan, type ProxyRoute, type Route, type Site } from './plan';
+import { byHostAndPrefix, exportOf, type ExportPlan, type ProxyRoute, type Route, type Site } from './plan';
 import { quoted } from './text';
 
 /** The Gateway every route attaches to; a placeholder like the Services. */
@@ -29,13 +29,18 @@ export function writeGateway(plan: ExportPlan): { text: string; warnings: string
     'X-Forwarded-For, -Host and -Proto are whatever the Gateway implementation sets; Mounts always sets all three.',
     "Proxy mounts: the upstream receives the client's Host (Mounts sends the target's), and Location and Set-Cookie paths are not mapped back.",
   );
-  const statics = plan.config.mounts.filter((mount) => mount.kind === 'static');
+  const statics = plan.config.mounts.filter((mount) => exportOf(mount).serve === 'folder');
   if (statics.length) {
     warnings.push(
       'Static mounts need a file server behind their Service; the SPA fallback, listings and denied dotfiles are that server\'s job (Mounts does them itself).',
     );
   }
-  const timed = plan.config.mounts.filter((mount) => mount.kind === 'proxy' && mount.timeout !== 60).sort(byHostAndPrefix);
+  const timed = plan.config.mounts
+    .filter((mount) => {
+      const route = exportOf(mount);
+      return route.serve === 'upstream' && route.timeout !== 60;
+    })
+    .sort(byHostAndPrefix);
   for (const mount of timed) warnings.push(`${mount.prefix} (${quoted(mount.name)}): the upstream timeout is not exported (set the route's timeouts if your Gateway supports them).`);
   for (const name of plan.config.allowedHosts.filter((name) => !IP_ADDRESS.test(name) && !isGatewayHostname(name))) {
     warnings.push(`allowedHosts name ${quoted(name)} is not a Gateway API hostname (letters, digits, "-" and "."): the host-less routes do not list it.`);
@@ -65,7 +70,7 @@ function serviceNames(plan: ExportPlan): ReadonlyMap<MountSpec, string> {
   const names = new Map<MountSpec, string>();
   const taken = new Set<string>();
   for (const mount of [...plan.config.mounts].sort(byHostAndPrefix)) {
-    if (mount.kind !== 'static' && mount.kind !== 'proxy') continue;
+    if (exportOf(mount).serve === 'appServer') continue;
     const base = serviceName(mount.name, mount.kind);
     let name = base;
     for (let n = 2; taken.has(name); n++) name = `${base.slice(0, 60)}-${n}`;
@@ -95,7 +100,7 @@ function httpRoute(plan: ExportPlan, site: Site, warnings: string[], services: R
 function rules(route: Route, services: ReadonlyMap<MountSpec, string>): object[] {
   const { prefix, mount } = route;
   const match = { path: { type: 'PathPrefix', value: prefix } };
-  if (route.kind === 'static') {
+  if (route.serve === 'folder') {
     const backendRefs = [{ name: services.get(mount)!, port: 80 }];
     const served = { matches: [match], ...stripTo('/', prefix), backendRefs };
     if (prefix === '/') return [served];

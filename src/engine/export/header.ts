@@ -1,5 +1,5 @@
 /** The comment every exported file starts with: where it came from, what else must run, what it cannot do. */
-import type { ExportPlan, Route, Site } from './plan';
+import { exportOf, type ExportPlan, type Route, type Site } from './plan';
 import { commentText, oneLine, quoted, shellWord } from './text';
 
 /**
@@ -10,12 +10,12 @@ export function commonWarnings(plan: ExportPlan): string[] {
   const warnings = plan.skipped.map(({ mount, reason }) => `${mount.prefix} (${quoted(mount.name)}) is not exported: ${reason}.`);
   const mounts = plan.config.mounts;
   if (plan.config.port === 0) warnings.push(`mounts.json's port is 0 (any free port): this file listens on ${plan.listenPort}.`);
-  if (mounts.some((mount) => mount.kind === 'proxy')) {
+  if (mounts.some((mount) => exportOf(mount).serve === 'upstream')) {
     warnings.push(
       'WebSocket upgrades to proxy mounts are not checked against the Origin header here (Mounts answers 403 to a foreign Origin); the upstream must check it.',
     );
   }
-  if (mounts.some((mount) => mount.kind === 'static')) {
+  if (mounts.some((mount) => exportOf(mount).serve === 'folder')) {
     warnings.push(
       'Static folders: a symlink that leads outside its folder is followed here (Mounts answers 404); keep such symlinks out of served folders.',
     );
@@ -34,7 +34,7 @@ export function siteComment(site: Site): string[] {
 /** The comment above a route: its prefix, its mount's name and what serves it. */
 export function routeComment(route: Route): string {
   const { mount } = route;
-  const what = route.kind === 'static' ? `static ${quoted(route.mount.root)}` : route.appServer ? `${mount.kind}, on the app server` : `proxy to ${mount.kind === 'proxy' ? quoted(mount.target) : ''}`;
+  const what = route.serve === 'folder' ? `static ${quoted(route.root)}` : route.appServer ? `${mount.kind}, on the app server` : `proxy to ${quoted(route.target ?? '')}`;
   return `# ${oneLine(`${route.prefix} (${quoted(mount.name)}): ${what}`)}`;
 }
 

@@ -6,14 +6,14 @@
  * out of routing. The catch-all `/` is `location /`.
  */
 import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
-import type { ExportPlan, ProxyRoute, Site, StaticRoute } from './plan';
+import { isStrippedUpstream, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
 import { duration } from './text';
 
 const CONNECTION_MAP = '$mounts_connection_upgrade';
 
 export function writeNginx(plan: ExportPlan): { text: string; warnings: string[] } {
   const warnings = commonWarnings(plan);
-  if (plan.config.mounts.some((mount) => mount.kind === 'proxy' && mount.stripPrefix)) {
+  if (plan.config.mounts.some(isStrippedUpstream)) {
     warnings.push(
       'Stripped proxy mounts: nginx sends the upstream the decoded, normalized path (%2F becomes /), where Mounts sends the path as received.',
     );
@@ -73,7 +73,7 @@ function serverBlock(plan: ExportPlan, site: Site): string {
     lines.push('');
     if (route.prefix === '/') hasRoot = true;
     const id = `${site.host === undefined ? '' : `${site.host.replace(/[^a-z0-9]/g, '_')}_`}${index}`;
-    lines.push(...indent(route.kind === 'static' ? staticLocations(route, id) : proxyLocations(route)));
+    lines.push(...indent(route.serve === 'folder' ? staticLocations(route, id) : proxyLocations(route)));
   });
   if (!hasRoot) {
     lines.push('', '    # No mount at /: every other path is a 404, as in Mounts.', '    location / {', '        return 404;', '    }');
@@ -83,10 +83,10 @@ function serverBlock(plan: ExportPlan, site: Site): string {
 }
 
 
-function staticLocations(route: StaticRoute, id: string): string[] {
-  const { prefix, mount } = route;
+function staticLocations(route: FolderRoute, id: string): string[] {
+  const { prefix } = route;
   const root = prefix === '/';
-  const folder = mount.root.endsWith('/') ? mount.root : `${mount.root}/`;
+  const folder = route.root.endsWith('/') ? route.root : `${route.root}/`;
   const dotfiles = `^${regexEscape(root ? '' : prefix)}/(?:.*/)?\\.`;
   const named = `@mounts_static_${id}`;
   const lines = [routeComment(route)];
@@ -94,9 +94,9 @@ function staticLocations(route: StaticRoute, id: string): string[] {
   if (!root) lines.push(`location = ${prefix} {`, `    return 301 ${prefix}/$is_args$args;`, '}');
   lines.push(
     `location ${root ? '/' : `^~ ${prefix}/`} {`,
-    root ? `    root "${mount.root}";` : `    alias "${folder}";`,
+    root ? `    root "${route.root}";` : `    alias "${folder}";`,
     '    index index.html;',
-    `    autoindex ${mount.listing ? 'on' : 'off'};`,
+    `    autoindex ${route.listing ? 'on' : 'off'};`,
     '    # Dotfiles and dot-folders are 404.',
     `    location ~ "${dotfiles}" {`,
     '        return 404;',
@@ -107,7 +107,7 @@ function staticLocations(route: StaticRoute, id: string): string[] {
     '}',
     `location ${named} {`,
   );
-  if (mount.spa) {
+  if (route.spa) {
     lines.push(
       '    # SPA: a browser navigation (Accept: text/html) that matches no file gets index.html.',
       '    if ($http_accept !~* "text/html") {',
@@ -116,7 +116,7 @@ function staticLocations(route: StaticRoute, id: string): string[] {
       `    if ($uri ~ "${dotfiles}") {`,
       '        return 404;',
       '    }',
-      `    root "${mount.root}";`,
+      `    root "${route.root}";`,
       '    rewrite ^ /index.html break;',
     );
   } else {

@@ -2,13 +2,16 @@
  * What every export target writes, decided once from a `MountsConfig`: which sites (server blocks,
  * HTTPRoutes) exist, under which names, and for each the routes it serves in Mounts' order.
  *
- * Static mounts are served by the front itself; proxy mounts go straight to their target; every
- * other kind (module, command, and any kind added later) runs code that only Mounts can run, so it
- * is proxied, prefix kept, to the app server (`mounts serve --only <kinds>`), which routes it again.
+ * Each kind says how a front serves it (`MountKind.exportRoute`): a folder the front serves itself
+ * (static), its own upstream (proxy), or code that only Mounts can run (module, command, Python,
+ * and any kind added later), proxied, prefix kept, to the app server (`mounts serve --only
+ * <kinds>`), which routes it again.
  */
 import { isIP } from 'node:net';
 import { HOST_NAME, MAX_SECONDS } from '../config';
-import type { MountSpec, MountsConfig, ProxyMountSpec, StaticMountSpec } from '../spec';
+import type { ExportRoute } from '../kinds/kind';
+import { kindOf } from '../kinds/registry';
+import type { MountSpec, MountsConfig } from '../spec';
 import { quoted } from './text';
 
 const DEFAULT_PORT = 8080;
@@ -31,15 +34,21 @@ interface RouteBase {
   readonly mount: MountSpec;
 }
 
-export interface StaticRoute extends RouteBase {
-  readonly kind: 'static';
-  readonly mount: StaticMountSpec;
+/** A folder the front serves itself. */
+export interface FolderRoute extends RouteBase {
+  readonly serve: 'folder';
+  /** Absolute path of the folder. */
+  readonly root: string;
+  readonly spa: boolean;
+  readonly listing: boolean;
 }
 
-/** A proxy mount, or a mount served by the app server. */
+/** A mount proxied to its own upstream, or a mount served by the app server. */
 export interface ProxyRoute extends RouteBase {
-  readonly kind: 'proxy';
+  readonly serve: 'upstream';
   readonly upstream: Upstream;
+  /** The mount's own target as written; undefined for the app server. */
+  readonly target?: string;
   /** Send the path without the prefix. */
   readonly strip: boolean;
   /** Whole milliseconds (at least 1) of upstream silence before 504; undefined leaves the target's default. */
@@ -48,7 +57,7 @@ export interface ProxyRoute extends RouteBase {
   readonly appServer: boolean;
 }
 
-export type Route = StaticRoute | ProxyRoute;
+export type Route = FolderRoute | ProxyRoute;
 
 export interface Site {
   /** Host names this site answers; the default site also answers `*.localhost`. */
@@ -91,10 +100,11 @@ export function planExport(config: MountsConfig, options: PlanOptions = {}): Exp
   const appServerUpstream = parseUpstream(appServerUrl, '--app-server');
   const appKinds = new Set<string>();
   const routeOf = (mount: MountSpec): Route => {
-    if (mount.kind === 'static') return { kind: 'static', prefix: mount.prefix, mount };
-    if (mount.kind === 'proxy') return proxyRoute(mount);
+    const route = exportOf(mount);
+    if (route.serve === 'folder') return { serve: 'folder', prefix: mount.prefix, mount, root: route.root, spa: route.spa, listing: route.listing };
+    if (route.serve === 'upstream') return proxyRoute(mount, route);
     appKinds.add(mount.kind);
-    return { kind: 'proxy', prefix: mount.prefix, mount, upstream: appServerUpstream, strip: false, appServer: true };
+    return { serve: 'upstream', prefix: mount.prefix, mount, upstream: appServerUpstream, strip: false, appServer: true };
   };
   const skipped = [...config.mounts].sort(byHostAndPrefix).flatMap((mount) => {
     const reason = unsafeReason(mount);
@@ -144,10 +154,11 @@ function unsafeReason(mount: MountSpec): string | undefined {
   if (!SAFE_PREFIX.test(mount.prefix)) {
     return `its prefix has characters other than letters, digits and . _ ~ - /, which the targets match differently`;
   }
-  if (mount.kind === 'static' && UNSAFE_FOLDER.test(mount.root)) {
-    return `its folder path ${quoted(mount.root)} has a quote, $, \\, brace, ; , #, space or control character`;
+  const route = exportOf(mount);
+  if (route.serve === 'folder' && UNSAFE_FOLDER.test(route.root)) {
+    return `its folder path ${quoted(route.root)} has a quote, $, \\, brace, ; , #, space or control character`;
   }
-  if (mount.kind === 'proxy' && !SAFE_TARGET_PATH.test(targetPath(mount.target))) {
+  if (route.serve === 'upstream' && !SAFE_TARGET_PATH.test(targetPath(route.target))) {
     return `its target's path has characters other than letters, digits, . _ ~ - / and %-escapes, which nginx and Caddy read as syntax`;
   }
   return undefined;
@@ -173,14 +184,26 @@ function checkNames(config: MountsConfig): void {
   if (bad !== undefined) throw new Error(`the host name ${quoted(bad)} cannot be written into a front's configuration`);
 }
 
-function proxyRoute(mount: ProxyMountSpec): ProxyRoute {
+/** How a front serves `mount`, as its kind says. */
+export function exportOf(mount: MountSpec): ExportRoute {
+  return kindOf(mount).exportRoute(mount);
+}
+
+/** Proxied to its own upstream without its prefix. */
+export function isStrippedUpstream(mount: MountSpec): boolean {
+  const route = exportOf(mount);
+  return route.serve === 'upstream' && route.strip;
+}
+
+function proxyRoute(mount: MountSpec, route: Extract<ExportRoute, { serve: 'upstream' }>): ProxyRoute {
   return {
-    kind: 'proxy',
+    serve: 'upstream',
     prefix: mount.prefix,
     mount,
-    upstream: parseUpstream(mount.target, `mounts[${mount.index}].proxy`),
-    strip: mount.stripPrefix,
-    timeoutMs: timeoutMs(mount),
+    upstream: parseUpstream(route.target, `mounts[${mount.index}].${mount.kind}`),
+    target: route.target,
+    strip: route.strip,
+    timeoutMs: timeoutMs(mount, route.timeout),
     appServer: false,
   };
 }
@@ -189,11 +212,11 @@ function proxyRoute(mount: ProxyMountSpec): ProxyRoute {
  * Mounts' timers have whole milliseconds, and no target's timeout parser takes a fraction of its
  * smallest unit: a timeout shorter than 1 ms is 1 ms, as in Node's `setTimeout`.
  */
-function timeoutMs(mount: ProxyMountSpec): number {
-  if (!(mount.timeout > 0 && mount.timeout <= MAX_SECONDS)) {
-    throw new Error(`mounts[${mount.index}].timeout ${mount.timeout} must be a positive number of seconds up to ${MAX_SECONDS}`);
+function timeoutMs(mount: MountSpec, timeout: number): number {
+  if (!(timeout > 0 && timeout <= MAX_SECONDS)) {
+    throw new Error(`mounts[${mount.index}].timeout ${timeout} must be a positive number of seconds up to ${MAX_SECONDS}`);
   }
-  return Math.max(1, Math.round(mount.timeout * 1000));
+  return Math.max(1, Math.round(timeout * 1000));
 }
 
 /**

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
+import { kindOf } from '../kinds/registry';
 import { sendPage } from '../pages';
 import { mountId, type MountSpec } from '../spec';
 import { LIVE_CLIENT_ETAG, LIVE_CLIENT_SOURCE } from './client';
@@ -204,22 +205,22 @@ export class LiveLoop {
     for (const pages of this.pages.values()) send(pages, message);
   }
 
-  /** Watches every static mount's folder while a page is open, none otherwise. */
+  /** Watches the folder of every mount that serves files as they are while a page is open, none otherwise. */
   private syncWatches(): void {
-    const wanted = new Map<string, LiveMount>();
+    const wanted = new Map<string, { mount: LiveMount; root: string }>();
     if (this.pages.size > 0) {
-      for (const mount of this.options.mounts()) if (mount.spec.kind === 'static') wanted.set(mountId(mount.spec), mount);
+      for (const mount of this.options.mounts()) {
+        const root = kindOf(mount.spec).liveFilesFolder(mount.spec);
+        if (root !== undefined) wanted.set(mountId(mount.spec), { mount, root });
+      }
     }
     for (const [id, watch] of [...this.watches]) {
-      const mount = wanted.get(id);
-      if (mount?.spec.kind !== 'static' || mount.spec.root !== watch.root) this.unwatch(id);
+      if (wanted.get(id)?.root !== watch.root) this.unwatch(id);
     }
-    for (const [id, mount] of wanted) if (!this.watches.has(id)) this.watch(id, mount);
+    for (const [id, { mount, root }] of wanted) if (!this.watches.has(id)) this.watch(id, mount, root);
   }
 
-  private watch(id: string, mount: LiveMount): void {
-    if (mount.spec.kind !== 'static') return;
-    const root = mount.spec.root;
+  private watch(id: string, mount: LiveMount, root: string): void {
     let watcher: fs.FSWatcher;
     try {
       // Recursive: a page's files may be anywhere below the root. (Node emulates this on Linux

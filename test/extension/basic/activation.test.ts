@@ -32,11 +32,11 @@ describe('activation', () => {
     assert.deepStrictEqual(
       items.map((item) => [item.label, item.contextValue]),
       [
-        ['site', 'mount.static.stopped'],
-        ['hello', 'mount.module.stopped'],
-        ['/docs', 'mount.static.stopped'],
+        ['site', 'mount.static.revealable.stopped'],
+        ['hello', 'mount.module.reloadable.revealable.stopped'],
+        ['/docs', 'mount.static.revealable.stopped'],
         ['api', 'mount.proxy.stopped'],
-        ['cmd', 'mount.command.stopped'],
+        ['cmd', 'mount.command.reloadable.stopped'],
       ],
     );
     assert.strictEqual(items[0].description, '/ → public/ · not started');

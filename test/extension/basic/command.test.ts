@@ -59,7 +59,7 @@ describe('command mounts', () => {
     const api = await getApi();
     const item = await waitFor('the tree to show cmd serving', async () => {
       const candidate = api.tree.getTreeItem(await cmdNode());
-      return candidate.contextValue === 'mount.command.serving' ? candidate : undefined;
+      return candidate.contextValue === 'mount.command.reloadable.serving' ? candidate : undefined;
     });
     const { pid, port } = cmdStatus(api);
     assert.strictEqual(item.description, `/cmd → node server.js · serving (pid ${pid}, port ${port})`);
@@ -118,7 +118,7 @@ describe('command mounts', () => {
       assert.strictEqual(status.reason, 'exited before it was ready (exit code 3)');
       const item = await waitFor('the tree to show bad in error', async () => {
         const candidate = api.tree.getTreeItem(await treeNode('bad'));
-        return candidate.contextValue === 'mount.command.error' ? candidate : undefined;
+        return candidate.contextValue === 'mount.command.reloadable.error' ? candidate : undefined;
       });
       assert.strictEqual(item.description, '/bad → node -e "console.log(\'bad is giving up\'); process.exit(3)" · error: exited before it was ready (exit code 3)');
       assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'error');
@@ -144,7 +144,7 @@ describe('command mounts', () => {
     assert.strictEqual(isAlive(server), false, `the server process ${server} ended`);
     assert.strictEqual(isAlive(pid!), false, `the command process ${pid} ended`);
     const item = api.tree.getTreeItem(await cmdNode());
-    assert.strictEqual(item.contextValue, 'mount.command.stopped');
+    assert.strictEqual(item.contextValue, 'mount.command.reloadable.stopped');
     assert.strictEqual(item.description, '/cmd → node server.js · not started');
   });
 });

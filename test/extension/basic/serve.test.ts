@@ -46,7 +46,7 @@ describe('serving', () => {
     const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
     assert.deepStrictEqual(
       items.map((item) => item.contextValue),
-      ['mount.static.serving', 'mount.module.serving', 'mount.static.serving', 'mount.proxy.serving', 'mount.command.serving'],
+      ['mount.static.revealable.serving', 'mount.module.reloadable.revealable.serving', 'mount.static.revealable.serving', 'mount.proxy.serving', 'mount.command.reloadable.serving'],
     );
     assert.strictEqual(items[1].description, '/hello → apps/hello.js · serving');
     const tooltip = (items[1].tooltip as vscode.MarkdownString).value;

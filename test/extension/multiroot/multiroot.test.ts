@@ -32,7 +32,7 @@ describe('multi-root workspace', () => {
     );
     assert.deepStrictEqual(
       api.tree.getChildren(roots[1]).map((node) => api.tree.getTreeItem(node).contextValue),
-      ['mount.module.stopped'],
+      ['mount.module.reloadable.revealable.stopped'],
     );
   });
 

@@ -19,7 +19,7 @@ describe('Restricted Mode', () => {
     const items = api.tree.getChildren().map((node) => api.tree.getTreeItem(node));
     assert.deepStrictEqual(
       items.map((item) => item.contextValue),
-      ['mount.static.stopped', 'mount.module.refused', 'mount.static.stopped', 'mount.proxy.stopped', 'mount.command.refused'],
+      ['mount.static.revealable.stopped', 'mount.module.reloadable.revealable.refused', 'mount.static.revealable.stopped', 'mount.proxy.stopped', 'mount.command.reloadable.refused'],
     );
     assert.strictEqual(items[1].description, '/hello → apps/hello.js · refused in Restricted Mode');
     assert.strictEqual(items[4].description, '/cmd → node server.js · refused in Restricted Mode');
@@ -41,7 +41,7 @@ describe('Restricted Mode', () => {
     assert.strictEqual(api.mounts().find((mount) => mount.id === '/cmd')?.status.pid, undefined, 'no process was started');
     await waitFor('the tree to show the module refused while serving', () =>
       api.tree.getChildren().map((node) => api.tree.getTreeItem(node).contextValue).join() ===
-        'mount.static.serving,mount.module.refused,mount.static.serving,mount.proxy.serving,mount.command.refused',
+        'mount.static.revealable.serving,mount.module.reloadable.revealable.refused,mount.static.revealable.serving,mount.proxy.serving,mount.command.reloadable.refused',
     );
     const tooltip = (api.tree.getTreeItem(api.tree.getChildren()[1]).tooltip as vscode.MarkdownString).value;
     assert.match(tooltip, /refused in Restricted Mode/);

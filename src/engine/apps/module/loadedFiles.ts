@@ -5,6 +5,7 @@
  * the entry's folder only where neither can tell.
  */
 import * as path from 'node:path';
+import { kindOf } from '../../kinds/registry';
 import type { MountsConfig } from '../../spec';
 import { forgetImports, importsOf } from './freshImport';
 
@@ -60,8 +61,8 @@ export function besideEntry(entry: string, files: RegExp, config: MountsConfig):
   const folder = path.dirname(entry) + path.sep;
   // A static root inside the entry's folder, unless the entry itself is in it.
   const served = config.mounts
-    .filter((mount) => mount.kind === 'static')
-    .map((mount) => mount.root + path.sep)
+    .flatMap((mount) => kindOf(mount).liveFilesFolder(mount) ?? [])
+    .map((root) => root + path.sep)
     .filter((root) => root.startsWith(folder) && !entry.startsWith(root));
   return (file) =>
     files.test(file) &&

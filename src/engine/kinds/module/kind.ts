@@ -1,0 +1,17 @@
+/** A Node module that exports a request handler, loaded into the engine and hot-reloaded. */
+import type { ModuleMountSpec } from '../../spec';
+import type { MountKind } from '../kind';
+
+export const moduleKind: MountKind<ModuleMountSpec> = {
+  name: 'module',
+  capabilities: { runsCode: true, reloadable: true, revealable: true, runsProcess: false },
+  icon: 'symbol-module',
+  keys: ['module', 'export'],
+  spec: (base, fields) => ({ ...base, kind: 'module', module: fields.module!, ...(fields.exportName ? { exportName: fields.exportName } : {}) }),
+  describe: (spec, show) => show(spec.module) + (spec.exportName ? `#${spec.exportName}` : ''),
+  reveal: (spec) => ({ open: 'file', path: spec.module }),
+  liveFilesFolder: () => undefined,
+  heldPort: () => undefined,
+  usesDefaultInterpreter: () => false,
+  exportRoute: () => ({ serve: 'appServer' }),
+};
