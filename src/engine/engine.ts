@@ -66,6 +66,8 @@ export interface EngineOptions {
   readonly https?: boolean;
   /** The user's data folder, where the local CA is kept. Default: `mountsDataDir()`. */
   readonly dataDir?: string;
+  /** Milliseconds between checks of the HTTPS leaf's age while serving. Default 6 hours. */
+  readonly certificateCheckInterval?: number;
 }
 
 /** A mount as the editor shows it. */
@@ -95,6 +97,8 @@ export interface ReloadResult {
 
 const NOT_STARTED: AppStatus = { state: 'stopped' };
 const STOP_DEADLINE_EXTRA = 10_000;
+/** The leaf is renewed 30 days before its end: a check a few times a day cannot miss that. */
+const CERTIFICATE_CHECK_MS = 6 * 60 * 60 * 1000;
 
 export class Engine implements Disposable {
   private _state: EngineState = 'stopped';
@@ -131,6 +135,7 @@ export class Engine implements Disposable {
   private servingHttps = false;
   /** The leaf the listener serves, to tell whether a reload brought a new one. */
   private leafCert: string | undefined;
+  private certificateCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -328,12 +333,10 @@ export class Engine implements Disposable {
       }
       // The old mounts answer on the new address until the new table is ready: allow its name.
       this.dispatcher.table = buildRoutingTable(table.config, table.entries, this.effectiveHost(config));
-    } else if (https && this.server) {
+    } else if (https) {
       // A host added or gone, or the leaf near its end: connections from now on get the new leaf.
       try {
-        const served = this.leafCert;
-        const leaf = await this.certificate(config, this.effectiveHost(config));
-        if (leaf.cert !== served) setCertificate(this.server, leaf);
+        await this.refreshCertificate(config);
       } catch (error) {
         this._lastError = errorMessage(error);
         this.mountsChanged();
@@ -538,6 +541,8 @@ export class Engine implements Disposable {
       this.dispatcher.table = buildRoutingTable(config, entries, host);
       this.adopt(await listen(this.dispatcher, host, port, this.logger, config.connections, secure), host, port);
       this.setState('started');
+      this.certificateCheck = setInterval(() => this.checkCertificateAge(), this.options.certificateCheckInterval ?? CERTIFICATE_CHECK_MS);
+      this.certificateCheck.unref();
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.warnIfOpenToNetwork();
       this.mountsChanged();
@@ -581,6 +586,7 @@ export class Engine implements Disposable {
       ]);
     } finally {
       clearTimeout(deadline);
+      clearInterval(this.certificateCheck);
       this.server = undefined;
       this.listening = undefined;
       this.dispatcher.table = undefined;
@@ -666,6 +672,25 @@ export class Engine implements Disposable {
     this.statusSubscriptions.get(entry)?.dispose();
     this.statusSubscriptions.delete(entry);
     await entry.app.close();
+  }
+
+  /** Swaps in a new leaf when `config`'s names or the leaf's age call for one; true when it did. */
+  private async refreshCertificate(config: MountsConfig): Promise<boolean> {
+    const server = this.server;
+    if (!server) return false;
+    const served = this.leafCert;
+    const leaf = await this.certificate(config, this.effectiveHost(config));
+    if (leaf.cert === served) return false;
+    setCertificate(server, leaf);
+    return true;
+  }
+
+  /** While serving HTTPS, a server left running for months renews its leaf before it ends. */
+  private checkCertificateAge(): void {
+    void this.enqueue(async () => {
+      if (this._state !== 'started' || !this.servingHttps || !this.dispatcher.table) return;
+      if (await this.refreshCertificate(this.dispatcher.table.config)) this.logger.info('renewed the HTTPS certificate before its end');
+    }).catch((error) => this.logger.error('renewing the HTTPS certificate failed', error));
   }
 
   /** Kept apps that run child processes restart, so that their environment trusts the CA (or no longer names it). */

@@ -16,7 +16,7 @@ import { EngineClient } from '../../src/engineProcess/client';
 import { CLI, runCli, waitFor } from './cliProcess';
 import { waitFor as waitForCondition } from './fixtures/command/helpers';
 import { certificateNames } from '../../src/engine/tls/localHttps';
-import { ensureAuthority, leafFile } from '../../src/engine/tls/store';
+import { ensureAuthority, leafFile, RENEW_BEFORE_MS } from '../../src/engine/tls/store';
 import { createAuthority, DAY_MS, issueLeaf, subjectAltNames } from '../../src/engine/tls/x509';
 import { makeWorkspace, recordingLogger, startEngine, type RunningEngine } from './helpers';
 
@@ -343,5 +343,29 @@ describe('https: true', function () {
     await waitForCondition(async () => (await open()) === 0, 10_000, 'the reset connections to close');
     assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
     assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
+  });
+
+  it('a server left running renews its leaf once it comes within 30 days of its end', async () => {
+    const authority = await ensureAuthority(recordingLogger([]), dataDir);
+    const names = certificateNames({ allowedHosts: ['aging.test'], mounts: [] }, '127.0.0.1');
+    // Current at start, by a few seconds: it crosses the renewal line while the server runs.
+    const margin = 8000;
+    const aging = await issueLeaf(authority, names, Date.now(), RENEW_BEFORE_MS + 60 * 60 * 1000 + margin);
+    fs.mkdirSync(path.dirname(leafFile(names, dataDir)), { recursive: true });
+    fs.writeFileSync(leafFile(names, dataDir), aging.key + aging.cert, { mode: 0o600 });
+    const r = await startEngine({ https: true, allowedHosts: ['aging.test'], mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' }, { dataDir, certificateCheckInterval: 100 });
+    running.push(r);
+    const agingSerial = new X509Certificate(aging.cert).serialNumber;
+    assert.equal((await peerCertificate(r.port, 'localhost', ca)).serialNumber, agingSerial, 'served at start');
+    const renewed = await waitForCondition(
+      async () => {
+        const served = await peerCertificate(r.port, 'localhost', ca);
+        return served.serialNumber !== agingSerial && served;
+      },
+      margin + 20_000,
+      'the renewed leaf',
+    );
+    assert.ok(Date.parse(renewed.validTo) > Date.now() + 300 * DAY_MS, renewed.validTo);
+    assert.ok(r.logs.some((line) => line.includes('renewed the HTTPS certificate')), r.logs.join('\n'));
   });
 });
