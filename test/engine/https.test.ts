@@ -368,4 +368,29 @@ describe('https: true', function () {
     assert.ok(Date.parse(renewed.validTo) > Date.now() + 300 * DAY_MS, renewed.validTo);
     assert.ok(r.logs.some((line) => line.includes('renewed the HTTPS certificate')), r.logs.join('\n'));
   });
+
+  it('mounts serve --watch re-issues the leaf when a host in mounts.json changes', async () => {
+    const config = (host: string) => JSON.stringify({ https: true, port: 0, mounts: [{ prefix: '/', host, static: 's' }] });
+    const dir = makeWorkspace({ 's/a.txt': 'a', 'mounts.json': config('one.test') });
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+    const cli = runCli([], { shell: `MOUNTS_DATA_DIR=${quote(dataDir)} exec ${quote(process.execPath)} ${quote(CLI)} serve ${quote(dir)} --watch` });
+    try {
+      await waitFor(() => cli.stdout.includes('Watching '), `the watching line: ${cli.stdout}${cli.stderr}`);
+      const port = Number(/Mounts serving https:\/\/localhost:(\d+)\//.exec(cli.stdout)![1]);
+      assert.equal((await peerCertificate(port, 'one.test', ca)).checkHost('one.test'), 'one.test');
+      fs.writeFileSync(path.join(dir, 'mounts.json'), config('two.test'));
+      const reissued = await waitForCondition(
+        async () => {
+          const served = await peerCertificate(port, 'localhost', ca);
+          return served.checkHost('two.test') === 'two.test' && served;
+        },
+        15_000,
+        'a leaf naming two.test',
+      );
+      assert.equal(reissued.checkHost('one.test'), undefined, 'the name that went away is gone from it');
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
 });
