@@ -1,12 +1,12 @@
 /**
  * The traffic family (fixtures/traffic.ts) against every forwarding kind, through a real engine:
- * `proxy` to a node:http upstream, `command` running the same server on $PORT, and `wsgi` and `asgi`
- * apps on Mounts' Python runner with Debian's Python (its cheroot server, and the standard library
- * one it falls back to), and the proxy's node:http fallback client on a forwarder of its own. Live
- * reload is on, as for users: the bodies are not pages, so they must
- * pass byte for byte. The cases come from TRAFFIC_SEED (a fixed
- * default) and run one after another, so each case's title names what to rerun; TRAFFIC_SEED and
- * TRAFFIC_CASES in the environment pick other ones.
+ * `proxy` to a node:http upstream (and to an https one), `command` running the same server on
+ * $PORT, `wsgi` and `asgi` apps on Mounts' Python runner with Debian's Python (its cheroot server,
+ * and the standard library one it falls back to); and the proxy's node:http fallback client on a
+ * forwarder of its own. Live reload is on, as for users: the bodies are not pages, so they must pass
+ * byte for byte. The cases come from TRAFFIC_SEED (a fixed default) and run one after another, so
+ * each case's title names what to rerun; TRAFFIC_SEED and TRAFFIC_CASES in the environment pick
+ * other ones.
  */
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
