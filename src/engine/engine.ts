@@ -654,7 +654,7 @@ export class Engine implements Disposable {
     return (status) => {
       if (status.state === 'idle') woken = true;
       if (status.state === 'ready' && last !== 'ready') {
-        if (wasReady && !woken) this.live.reload(mountId(entry.spec));
+        if (wasReady && !woken && !entry.app.reloadsOwnPages) this.live.reload(mountId(entry.spec));
         wasReady = true;
         woken = false;
       }

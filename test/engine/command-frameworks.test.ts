@@ -83,9 +83,11 @@ describe('command mounts: framework presets', () => {
     assert.deepEqual((await recognise(configured)).advice, []);
   });
 
-  it('gives Astro its base as a flag and Nuxt its base in NUXT_APP_BASE_URL', async () => {
+  it('gives Astro its base as a flag (and advice to use a host instead) and Nuxt its base in NUXT_APP_BASE_URL', async () => {
     const astro = await recognise(made(app('astro dev', ['astro'])));
     assert.equal(astro.command(6), 'npm run dev -- --port 6 --host 127.0.0.1 --base /shop');
+    assert.match(astro.advice.join('\n'), /^Astro's dev server loads its modules from the root .* under \/shop: give this mount a host of its own/);
+    assert.deepEqual((await recognise(made(app('astro dev', ['astro'])), { prefix: '/', host: 'astro.localhost' })).advice, []);
     const nuxt = await recognise(made(app('nuxt dev', ['nuxt'])), { env: { OWN: '1' } });
     assert.equal(nuxt.command(7), 'npm run dev -- --port 7 --host 127.0.0.1');
     assert.deepEqual(nuxt.spec.env, { NUXT_APP_BASE_URL: '/shop/', OWN: '1' });

@@ -6,11 +6,13 @@
  *    saying which and why; otherwise the exact command is printed and the set-up fails. Services the
  *    packages bring (nginx, caddy) are kept from starting: the tests start their own on loopback.
  * 2. Node 24 from the npm registry and the VS Code hosts of `hosts.ts`, into `.vscode-test/`.
+ * 3. The framework matrix's dev servers (`frameworks.ts`), from the npm registry, into `.vscode-test/frameworks/`.
  *
  *   node out/test/host/setup.js
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { installFrameworks } from './frameworks';
 import { HOSTS, NODE_24 } from './hosts';
 import { defaultProjectRoot, installHosts } from './install';
 import { installNode } from './node';
@@ -129,9 +131,10 @@ async function main(): Promise<void> {
   const projectRoot = defaultProjectRoot();
   await installNode(NODE_24, projectRoot, log);
   const hosts = await installHosts(HOSTS, { projectRoot, log });
+  await installFrameworks(projectRoot, log);
   log(
     `test set-up ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Debian packages, Node ${NODE_24}, ` +
-      hosts.map((host) => `VS Code ${host.spec.vscode}`).join(' and '),
+      hosts.map((host) => `VS Code ${host.spec.vscode}`).join(' and ') + ', framework packages',
   );
 }
 

@@ -58,6 +58,11 @@ export interface App {
   readonly onDidChangeStatus?: Event<AppStatus>;
   /** Picks up new code (module) or restarts the process (command). */
   reload?(): Promise<void>;
+  /**
+   * True when the app's pages reload themselves once it is back after a restart (a framework dev
+   * server's own client does): Mounts' live reload then leaves them alone, or they would load twice.
+   */
+  readonly reloadsOwnPages?: boolean;
   /** True when a change to `file` should reload this app (module apps track what they loaded). */
   dependsOn?(file: string): boolean;
   /** Releases everything the app holds; resolves when it is truly gone. */

@@ -54,7 +54,7 @@ export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, conte
   const { preset, advice } = framework;
   context.logger.info(`a ${preset.name} dev server: Mounts passes it its port${framework.spec.stripPrefix ? '' : ' and base path'}`, spec.name);
   for (const line of advice) context.logger.warn(line, spec.name);
-  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port), context.trust);
+  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port), context.trust, true);
 };
 
 /**
@@ -109,6 +109,8 @@ export class CommandApp implements App {
     private readonly launcher: CommandLauncher = async () => spec.command,
     /** The local CA's files while the engine serves HTTPS, named in each new process's environment. */
     private readonly trust?: () => ChildTrust | undefined,
+    /** A framework dev server: its own client reloads its pages when it is back (see `App.reloadsOwnPages`). */
+    readonly reloadsOwnPages = false,
   ) {
     locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
     this.forwarder = createForwarder({
