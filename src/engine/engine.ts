@@ -28,11 +28,10 @@ import { EngineStartError } from './errors';
 import { Emitter, type Disposable } from './events';
 import { LiveLoop } from './live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from './logger';
-import { closeServer, destroyUpgraded, isSecure, listen, setCertificate, setConnectionLimits, type MountsServer } from './listener';
+import { closeServer, destroyUpgraded, isSecure, listen, setConnectionLimits, type MountsServer } from './listener';
 import { isWildcardAddress, networkUrls } from './reachable';
 import { mountId, type ConfigProblem, type MountSpec, type MountsConfig } from './spec';
-import { certificateNames, LocalHttps } from './tls/localHttps';
-import type { KeyPair } from './tls/x509';
+import { LocalHttps } from './tls/localHttps';
 
 export { EngineStartError, type StartFailure } from './errors';
 
@@ -133,8 +132,6 @@ export class Engine implements Disposable {
   private readonly localHttps: LocalHttps;
   /** Whether the current config is served over HTTPS: its child processes are made to trust the CA. */
   private servingHttps = false;
-  /** The leaf the listener serves, to tell whether a reload brought a new one. */
-  private leafCert: string | undefined;
   private certificateCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EngineOptions) {
@@ -531,7 +528,7 @@ export class Engine implements Disposable {
       const port = this.effectivePort(config);
       // Before the apps: an eager command starts now, and its environment names the CA.
       this.servingHttps = this.effectiveHttps(config);
-      const secure = this.servingHttps ? await this.certificate(config, host) : undefined;
+      const secure = this.servingHttps ? await this.localHttps.leafFor(config, host) : undefined;
       const created = await this.createEntries(config, () => undefined);
       entries = created.entries;
       this._appProblems = created.errors.map((error) => error.problem);
@@ -674,15 +671,8 @@ export class Engine implements Disposable {
     await entry.app.close();
   }
 
-  /** Swaps in a new leaf when `config`'s names or the leaf's age call for one; true when it did. */
   private async refreshCertificate(config: MountsConfig): Promise<boolean> {
-    const server = this.server;
-    if (!server) return false;
-    const served = this.leafCert;
-    const leaf = await this.certificate(config, this.effectiveHost(config));
-    if (leaf.cert === served) return false;
-    setCertificate(server, leaf);
-    return true;
+    return this.server ? this.localHttps.refresh(this.server, config, this.effectiveHost(config)) : false;
   }
 
   /** While serving HTTPS, a server left running for months renews its leaf before it ends. */
@@ -700,19 +690,8 @@ export class Engine implements Disposable {
 
   /** A listener for `config` on `host:port`: with TLS and a current leaf when the config asks for HTTPS. */
   private async listen(host: string, port: number, config: MountsConfig): Promise<MountsServer> {
-    const secure = this.effectiveHttps(config) ? await this.certificate(config, host) : undefined;
+    const secure = this.effectiveHttps(config) ? await this.localHttps.leafFor(config, host) : undefined;
     return listen(this.dispatcher, host, port, this.logger, config.connections, secure);
-  }
-
-  /** The leaf for what `config` names, made (with the CA, on first use) or renewed when needed. */
-  private async certificate(config: MountsConfig, host: string): Promise<KeyPair> {
-    try {
-      const leaf = await this.localHttps.certificate(certificateNames(config, host));
-      this.leafCert = leaf.cert;
-      return leaf;
-    } catch (error) {
-      throw new EngineStartError(`cannot make the HTTPS certificate: ${errorMessage(error)}`, 'listen');
-    }
   }
 
   private effectiveHttps(config: MountsConfig): boolean {

@@ -9,7 +9,7 @@ import type { Event } from '../events';
 import type { FrontView } from '../forwarded';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
-import type { ChildTrust } from '../tls/localHttps';
+import type { ChildTrust } from '../tls/childTrust';
 
 /**
  * A request as a mounted app sees it, with Express mount conventions (pillarjs/router):

@@ -30,7 +30,7 @@ import { errorMessage, type Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
-import { trustEnvironment, type ChildTrust } from '../tls/localHttps';
+import { trustEnvironment, type ChildTrust } from '../tls/childTrust';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';

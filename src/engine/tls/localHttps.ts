@@ -3,22 +3,17 @@
  * child processes are pointed at so they trust the CA too.
  */
 import * as os from 'node:os';
-import type { Logger } from '../logger';
+import { EngineStartError } from '../errors';
+import { setCertificate, type MountsServer } from '../listener';
+import { errorMessage, type Logger } from '../logger';
 import type { MountsConfig } from '../spec';
 import { mountsDataDir } from './dataDir';
 import { ensureAuthority, ensureLeaf, readAuthorityCert, writePythonBundle, type Authority } from './store';
+import type { ChildTrust } from './childTrust';
 import type { KeyPair } from './x509';
 
 /** Always in the certificate: the names a browser reaches a local server by without any config. */
 const LOOPBACK_NAMES = ['localhost', '*.localhost', '127.0.0.1', '::1'];
-
-/** The trust files of a running HTTPS engine, for the environment of its child processes. */
-export interface ChildTrust {
-  /** The CA certificate alone (NODE_EXTRA_CA_CERTS adds to Node's roots). */
-  readonly caFile: string;
-  /** The system's roots plus the CA (SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the roots). */
-  readonly bundleFile: string;
-}
 
 /**
  * The names the leaf certificate must cover: the loopback names, the bind address when it is a
@@ -41,21 +36,11 @@ export function certificateNames(
   return [...names];
 }
 
-/** Environment variables that make a child's Node, Python and OpenSSL-based clients trust the CA. */
-export function trustEnvironment(trust: ChildTrust): Record<string, string> {
-  // Every child gets all of them: a command mount is often Python (`manage.py runserver`) or a tool
-  // built on OpenSSL, which read SSL_CERT_FILE; Node reads only NODE_EXTRA_CA_CERTS.
-  return {
-    NODE_EXTRA_CA_CERTS: trust.caFile,
-    SSL_CERT_FILE: trust.bundleFile,
-    REQUESTS_CA_BUNDLE: trust.bundleFile,
-  };
-}
-
 export class LocalHttps {
   private authority: Authority | undefined;
   private _trust: ChildTrust | undefined;
-  private leafNames: string | undefined;
+  /** The leaf last handed to a listener: a refresh that finds the same one changes nothing. */
+  private served: string | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -63,20 +48,33 @@ export class LocalHttps {
   ) {}
 
   /** The leaf for `names`, with the CA made first when it does not exist yet. */
-  async certificate(names: readonly string[]): Promise<KeyPair> {
+  private async certificate(names: readonly string[]): Promise<KeyPair> {
     const authority = await ensureAuthority(this.logger, this.dataDir);
     if (this.authority?.cert !== authority.cert || !this._trust) {
       this._trust = { caFile: authority.certFile, bundleFile: writePythonBundle(authority, this.dataDir) };
     }
     this.authority = authority;
-    const leaf = await ensureLeaf(authority, names, this.dataDir);
-    this.leafNames = [...names].sort().join(' ');
-    return leaf;
+    return ensureLeaf(authority, names, this.dataDir);
   }
 
-  /** Whether `names` differ from those of the leaf last handed out. */
-  namesChanged(names: readonly string[]): boolean {
-    return [...names].sort().join(' ') !== this.leafNames;
+  /** The leaf a listener for `config` on `host` serves: made (with the CA, on first use) or renewed when needed. */
+  async leafFor(config: Pick<MountsConfig, 'allowedHosts' | 'mounts'>, host: string): Promise<KeyPair> {
+    try {
+      const leaf = await this.certificate(certificateNames(config, host));
+      this.served = leaf.cert;
+      return leaf;
+    } catch (error) {
+      throw new EngineStartError(`cannot make the HTTPS certificate: ${errorMessage(error)}`, 'listen');
+    }
+  }
+
+  /** Swaps a new leaf into `server` when `config`'s names or the served leaf's age call for one; true when it did. */
+  async refresh(server: MountsServer, config: Pick<MountsConfig, 'allowedHosts' | 'mounts'>, host: string): Promise<boolean> {
+    const served = this.served;
+    const leaf = await this.leafFor(config, host);
+    if (leaf.cert === served) return false;
+    setCertificate(server, leaf);
+    return true;
   }
 
   /** Set once a certificate was made: the files child processes are pointed at. */
