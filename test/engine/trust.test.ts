@@ -7,6 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { authorityName } from '../../src/engine/tls/store';
+import { planTrust } from '../../src/engine/tls/trust';
+import { makeWorkspace } from './helpers';
 import { nssHas, runMounts, trustSandbox } from './fixtures/trustRoot';
 
 describe('mounts trust', function () {
@@ -50,5 +52,24 @@ describe('mounts trust', function () {
     assert.equal(result.stdout, `${path.join(sandbox.dataDir, 'ca', 'mounts-ca.pem')}\n`);
     assert.ok(fs.readFileSync(result.stdout.trim(), 'utf8').startsWith('-----BEGIN CERTIFICATE-----'));
     assert.equal(runMounts(sandbox, ['ca', 'list']).status, 64);
+  });
+
+  it('on macOS and Windows, plans the platform tool with the exact arguments, or prints it where it is missing', () => {
+    const bin = makeWorkspace();
+    for (const tool of ['security', 'certutil.exe']) fs.writeFileSync(path.join(bin, tool), '', { mode: 0o755 });
+    const base = { caFile: '/data/mounts/ca/mounts-ca.pem', name: 'Mounts local CA (me@box)', uninstall: false, home: bin, systemRoot: '/', privileged: false };
+    const mac = planTrust({ ...base, platform: 'darwin', searchPath: bin });
+    assert.deepEqual(mac.steps, [
+      { store: 'System keychain', argv: [path.join(bin, 'security'), 'add-trusted-cert', '-d', '-r', 'trustRoot', '-k', '/Library/Keychains/System.keychain', base.caFile], needsRoot: true },
+    ]);
+    assert.deepEqual(planTrust({ ...base, platform: 'darwin', searchPath: bin, uninstall: true }).steps[0].argv.slice(1), ['remove-trusted-cert', '-d', base.caFile]);
+    const windows = planTrust({ ...base, platform: 'win32', searchPath: bin });
+    assert.deepEqual(windows.steps, [{ store: 'Windows Root store (current user)', argv: [path.join(bin, 'certutil.exe'), '-user', '-addstore', 'Root', base.caFile], needsRoot: false }]);
+    assert.deepEqual(planTrust({ ...base, platform: 'win32', searchPath: bin, uninstall: true }).steps[0].argv.slice(1), ['-user', '-delstore', 'Root', base.name]);
+    const nowhere = makeWorkspace();
+    assert.deepEqual(planTrust({ ...base, platform: 'darwin', searchPath: nowhere }), {
+      steps: [],
+      manual: [`System keychain: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${base.caFile}`],
+    });
   });
 });

@@ -159,16 +159,20 @@ function nssDatabases(home: string): string[] {
 
 function darwinPlan(options: TrustOptions): TrustPlan {
   const store = 'System keychain';
-  const argv = options.uninstall
-    ? ['security', 'remove-trusted-cert', '-d', options.caFile]
-    : ['security', 'add-trusted-cert', '-d', '-r', 'trustRoot', '-k', '/Library/Keychains/System.keychain', options.caFile];
-  return which('security', options) ? { steps: [{ store, argv, needsRoot: true }], manual: [] } : { steps: [], manual: [`${store}: sudo ${argv.map(shellQuote).join(' ')}`] };
+  const args = options.uninstall
+    ? ['remove-trusted-cert', '-d', options.caFile]
+    : ['add-trusted-cert', '-d', '-r', 'trustRoot', '-k', '/Library/Keychains/System.keychain', options.caFile];
+  const security = which('security', options);
+  return security
+    ? { steps: [{ store, argv: [security, ...args], needsRoot: true }], manual: [] }
+    : { steps: [], manual: [`${store}: sudo ${['security', ...args].map(shellQuote).join(' ')}`] };
 }
 
 function windowsPlan(options: TrustOptions): TrustPlan {
   const store = 'Windows Root store (current user)';
-  const argv = options.uninstall ? ['certutil', '-user', '-delstore', 'Root', options.name] : ['certutil', '-user', '-addstore', 'Root', options.caFile];
-  return which('certutil', options) ? { steps: [{ store, argv, needsRoot: false }], manual: [] } : { steps: [], manual: [`${store}: ${argv.join(' ')}`] };
+  const args = options.uninstall ? ['-user', '-delstore', 'Root', options.name] : ['-user', '-addstore', 'Root', options.caFile];
+  const certutil = which('certutil', options);
+  return certutil ? { steps: [{ store, argv: [certutil, ...args], needsRoot: false }], manual: [] } : { steps: [], manual: [`${store}: certutil ${args.map((arg) => `"${arg}"`).join(' ')}`] };
 }
 
 /** The executable file `command` names on the search path, if any. */
