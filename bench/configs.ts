@@ -397,4 +397,4 @@ export const LOAD_GROUPS: readonly LoadGroup[] = [
 ];
 
 /** Groups measured by the engine's own process rather than by load: ids for --only. */
-export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start', 'live-rss'] as const;
+export const OTHER_GROUPS = ['lifecycle', 'rss', 'fds', 'python-start', 'live-rss', 'page-load'] as const;

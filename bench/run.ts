@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHILD, LOAD_GROUPS, NAVIGATION, OTHER_GROUPS, type Context, type LoadConfig, type LoadGroup, type Running, type Target } from './configs';
 import { rotatingScript, wrk } from './load';
+import { PAGE_LOAD_APPS, pageLoadGroup } from './pageLoad';
 import { delay, freePort, killAll, lastLines, run, startServer, type Started } from './processes';
 import { describeMachine, renderTable, type Row } from './report';
 import { BENCH_PYTHON, createWorkspace, HELLO_BODY, type Workspace } from './workspace';
@@ -128,6 +129,7 @@ async function main(): Promise<number> {
     if (selected('rss')) await measureRss(ctx, options, of('rss/engine'), log);
     if (selected('fds')) await measureCycles(ws, options, of('fds/engine'), log);
     if (selected('live-rss')) await measureLiveRss(ctx, options, of('live-rss/engine'), log);
+    if (selected('page-load')) await pageLoadGroup(options.rounds * 5, options.smoke, of, log);
   } finally {
     killAll();
     ws.remove();
@@ -456,6 +458,14 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
   for (const config of LOAD_GROUPS.flatMap((group) => group.configs)) {
     const s = get(`editor/${config.id}`);
     if (s) rows.push(row('Editor', `CPU of a plain-Node editor stand-in consuming events: ${config.label}`, '% core', s, { kind: 'below', max: 2 }));
+  }
+  for (const name of PAGE_LOAD_APPS) {
+    // Times: the ratio is direct over through Mounts, so that 1 is as fast and the target reads like the others'.
+    const [through, direct] = [get(`page-load/${name}-mounts`), get(`page-load/${name}-direct`)];
+    const ratio = through?.values.length && direct?.values.length ? median(direct.values) / median(through.values) : undefined;
+    const title = name === 'next' ? 'Next.js' : 'Vite + React';
+    if (direct) rows.push(row('Page load', `${title} dev server, fresh context, direct`, 'ms', direct, undefined, 1));
+    if (through) rows.push(row('Page load', `${title} dev server, fresh context, through Mounts`, 'ms', through, { kind: 'ratio', min: 0.95 }, ratio));
   }
   const rss = get('rss/engine');
   if (rss) rows.push(row('Memory', `RSS growth over ${options.requests.toLocaleString('en')} requests`, '%', rss, { kind: 'within', percent: 10 }));
