@@ -17,8 +17,7 @@
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { App, AppStatus } from './apps/app';
-import type { PythonChoice } from './apps/app';
+import type { App, AppStatus, ModuleTimeouts, PythonChoice } from './apps/app';
 import { appFactories } from './apps/kinds';
 import { kindOf } from './kinds/registry';
 import { createRefusedApp, refusedStatus } from './apps/refused';
@@ -67,6 +66,8 @@ export interface EngineOptions {
   readonly dataDir?: string;
   /** Milliseconds between checks of the HTTPS leaf's age while serving. Default 6 hours. */
   readonly certificateCheckInterval?: number;
+  /** How long module apps wait for a load and for close(). Default: `MODULE_TIMEOUTS` (tests shorten them). */
+  readonly moduleTimeouts?: Partial<ModuleTimeouts>;
 }
 
 /** A mount as the editor shows it. */
@@ -206,6 +207,22 @@ export class Engine implements Disposable {
   get url(): string | undefined {
     const port = this.port;
     return port === undefined ? undefined : `${this.scheme()}://${browserHost(this.boundHost())}:${port}/`;
+  }
+
+  /**
+   * The listening server while started. A test seam (its address, Node's limits): the engine's
+   * users go through `port`, `url` and the mounts, never through the server itself.
+   */
+  get httpServer(): MountsServer | undefined {
+    return this.server;
+  }
+
+  /**
+   * The app serving mount `id` (`MountInfo.id`) while started. A test seam for what only the app
+   * knows (a command's supervisor pid); the engine's users see an app through `mounts()`.
+   */
+  appOf(id: string): App | undefined {
+    return this.dispatcher.table?.entries.find((entry) => mountId(entry.spec) === id)?.app;
   }
 
   /** The local CA's certificate file, once this engine has served HTTPS (for `mounts ca path` and the editor). */
@@ -620,6 +637,7 @@ export class Engine implements Disposable {
                 python: () => this.python,
                 trust: () => (this.servingHttps ? this.localHttps.trust : undefined),
                 localAuthority: () => this.localHttps.authorityCert(),
+                moduleTimeouts: this.options.moduleTimeouts,
               });
         const entry: MountEntry = { spec, app, baseUrl: spec.prefix === '/' ? '' : spec.prefix, requests: 0, inflight: 0 };
         const subscription = app.onDidChangeStatus?.(this.statusListener(entry));

@@ -30,12 +30,12 @@ describe('cli', function () {
       'site/index.html': 'home',
     });
     const cli = runCli(['serve', dir, '--port', '0']);
-    await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+    await waitFor('the URL', () => servingPort(cli.stdout) > 0);
     const port = servingPort(cli.stdout);
     assert.match(cli.stdout, new RegExp(`http://localhost:${port}/hello/\\s+module\\s+hello\\s+${dir.replace(/[/.]/g, '\\$&')}/hello\\.js`));
     assert.equal((await get(`http://127.0.0.1:${port}/hello/x`)).body, 'hi from /hello');
     assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'home');
-    await waitFor(() => cli.stdout.includes('GET /hello/x -> hello 200'), 'the access log line');
+    await waitFor('the access log line', () => cli.stdout.includes('GET /hello/x -> hello 200'));
     cli.child.kill('SIGINT');
     assert.equal(await cli.exited, 0);
     assert.equal(await isListening(port), false);
@@ -46,7 +46,7 @@ describe('cli', function () {
     const navigation = { headers: { 'Sec-Fetch-Dest': 'document', Accept: 'text/html' } };
     for (const [args, expected] of [[[], '<html><head><script src="/__mounts/live.js" data-mount="/"></script></head></html>'], [['--no-live-reload'], '<html><head></head></html>']] as const) {
       const cli = runCli(['serve', dir, '--port', '0', ...args]);
-      await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+      await waitFor('the URL', () => servingPort(cli.stdout) > 0);
       assert.equal((await get(`http://127.0.0.1:${servingPort(cli.stdout)}/`, navigation)).body, expected, args.join(' '));
       cli.child.kill('SIGINT');
       assert.equal(await cli.exited, 0);
@@ -99,14 +99,14 @@ describe('cli', function () {
     });
     const cli = runCli([dir, '--watch', '--quiet']);
     try {
-      await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+      await waitFor('the URL', () => servingPort(cli.stdout) > 0);
       const origin = `http://127.0.0.1:${servingPort(cli.stdout)}`;
       fs.writeFileSync(path.join(dir, 'a.js'), `module.exports = (req, res) => res.end('a2');`);
       await waitForBody(`${origin}/a`, 'a2');
       fs.writeFileSync(path.join(dir, 'mounts.json'), JSON.stringify({ port: 0, mounts: [{ prefix: '/a', module: 'a.js' }, { prefix: '/b', module: 'b.js' }] }));
       await waitForBody(`${origin}/b`, 'b');
       fs.writeFileSync(path.join(dir, 'mounts.json'), '{ "mounts": [ { "prefix": "nope" } ] }');
-      await waitFor(() => cli.stderr.includes('not applied'), 'the rejected edit to be reported');
+      await waitFor('the rejected edit to be reported', () => cli.stderr.includes('not applied'));
       assert.equal((await get(`${origin}/b`)).body, 'b', 'the previous mounts keep serving');
     } finally {
       cli.child.kill('SIGTERM');
@@ -116,12 +116,6 @@ describe('cli', function () {
 });
 
 async function waitForBody(url: string, body: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
   let last = '';
-  while (Date.now() < until) {
-    last = (await get(url)).body;
-    if (last === body) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} answered "${last}", expected "${body}"`);
+  await waitFor(() => `${url} to answer "${body}" (it answered "${last}")`, async () => (last = (await get(url)).body) === body, ms);
 }

@@ -26,14 +26,8 @@ export function runCli(args: string[], options: { cwd?: string; shell?: string }
   return result;
 }
 
-/** Polls `predicate` (output read so far, a counter) until it holds; fails naming `what` was missing. */
-export async function waitFor(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+// The tests' one poller, offered with the rest of what CLI tests use.
+export { waitFor } from '../waitFor';
 
 /** The port of the `Mounts serving http://localhost:N/` line, NaN before it. */
 export function servingPort(output: string): number {

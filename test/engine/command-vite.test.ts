@@ -60,9 +60,9 @@ describe('a Vite dev server as a command mount', function () {
       socket.once('error', reject);
     });
     try {
-      await waitFor(() => messages.some((message) => message.type === 'connected'), 5000, 'connected');
+      await waitFor('connected', () => messages.some((message) => message.type === 'connected'), 5000);
       fs.writeFileSync(path.join(dir, 'src/style.css'), 'h1 {\n  color: rgb(255, 0, 0);\n}\n');
-      const update = await waitFor(() => messages.find((message) => message.type === 'update'), 10_000, 'an HMR update');
+      const update = await waitFor('an HMR update', () => messages.find((message) => message.type === 'update'), 10_000);
       // Vite names modules by their path below its base.
       assert.ok(update.updates?.some((entry) => entry.path === '/src/style.css'), JSON.stringify(update));
     } finally {

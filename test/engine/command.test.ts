@@ -99,7 +99,7 @@ describe('command mounts', function () {
     it('sends stdout and stderr to the log line by line, tagged with the mount name', async () => {
       running = await startEngine({ mounts: [{ prefix: '/api', name: 'api', command: SERVER }] });
       await get(`${running.origin}/api/`);
-      await waitFor(() => running!.logs.some((line) => line === 'info api a line on stderr'), 2000, 'the stderr line');
+      await waitFor('the stderr line', () => running!.logs.some((line) => line === 'info api a line on stderr'), 2000);
       assert.ok(running.logs.some((line) => /^info api listening on 127\.0\.0\.1:\d+$/.test(line)), running.logs.join('\n'));
     });
   });
@@ -124,7 +124,7 @@ describe('command mounts', function () {
 
     it('puts the mount in error with the exit code and last lines when the command exits before ready', async () => {
       running = await startEngine({ mounts: [{ prefix: '/bad', name: 'bad', command: 'echo first line; echo "second line" >&2; exit 3' }] });
-      const status = await waitFor(() => statusOf(running!, '/bad').state === 'error' && statusOf(running!, '/bad'), 5000, 'error');
+      const status = await waitFor('error', () => statusOf(running!, '/bad').state === 'error' && statusOf(running!, '/bad'), 5000);
       assert.equal(status.reason, 'exited before it was ready (exit code 3)');
       assert.equal(status.detail, 'first line\nsecond line');
       const page = await get(`${running.origin}/bad/`, { headers: { accept: 'text/html' } });
@@ -144,12 +144,12 @@ describe('command mounts', function () {
 
     it('stops a command that is not ready in time and puts the mount in error', async () => {
       running = await startEngine({ mounts: [{ prefix: '/never', command: 'echo waiting forever; sleep 60', readyTimeout: 1 }] });
-      const pid = await waitFor(() => statusOf(running!, '/never').pid, 2000, 'a pid');
+      const pid = await waitFor('a pid', () => statusOf(running!, '/never').pid, 2000);
       const page = await get(`${running.origin}/never/`);
       assert.equal(page.status, 503);
       assert.match(page.body, /was not ready after 1 s \(nothing accepted connections on port \d+\); it was stopped/);
       assert.match(page.body, /waiting forever/);
-      await waitFor(() => groupMembers(pid).length === 0, 3000, 'the group to be gone');
+      await waitFor('the group to be gone', () => groupMembers(pid).length === 0, 3000);
     });
 
     it('refuses a fixed port that something else already listens on', async () => {
@@ -173,8 +173,8 @@ describe('command mounts', function () {
       // A request in flight is not idleness.
       assert.equal((await get(`${running.origin}/lazy/slow?ms=800`)).status, 200);
       assert.equal(statusOf(running, '/lazy').state, 'ready');
-      await waitFor(() => statusOf(running!, '/lazy').state === 'idle', 3000, 'idle');
-      await waitFor(() => !alive(first.pid), 3000, 'the idle process to be gone');
+      await waitFor('idle', () => statusOf(running!, '/lazy').state === 'idle', 3000);
+      await waitFor('the idle process to be gone', () => !alive(first.pid), 3000);
       const second = JSON.parse((await get(`${running.origin}/lazy/`)).body);
       assert.notEqual(second.pid, first.pid);
     });
@@ -185,13 +185,13 @@ describe('command mounts', function () {
       running = await startEngine({ mounts: [{ prefix: '/c', command: SERVER }] });
       const first = JSON.parse((await get(`${running.origin}/c/`)).body);
       await get(`${running.origin}/c/exit?code=4`);
-      const backoff = await waitFor(() => /restarting in/.test(statusOf(running!, '/c').reason ?? '') && statusOf(running!, '/c'), 2000, 'back-off');
+      const backoff = await waitFor('back-off', () => /restarting in/.test(statusOf(running!, '/c').reason ?? '') && statusOf(running!, '/c'), 2000);
       assert.equal(backoff.state, 'starting');
       assert.match(backoff.reason!, /^exited \(exit code 4\); restarting in 0\.25 s$/);
       const during = await get(`${running.origin}/c/`);
       assert.equal(during.status, 503);
       assert.match(during.body, /exit code 4/);
-      await waitFor(() => statusOf(running!, '/c').state === 'ready', 5000, 'ready again');
+      await waitFor('ready again', () => statusOf(running!, '/c').state === 'ready', 5000);
       const second = JSON.parse((await get(`${running.origin}/c/`)).body);
       assert.notEqual(second.pid, first.pid);
       assert.ok(!alive(first.pid));
@@ -199,14 +199,14 @@ describe('command mounts', function () {
 
     it('gives up after a crash loop', async () => {
       running = await startEngine({ mounts: [{ prefix: '/loop', command: `EXIT_AFTER_MS=300 EXIT_CODE=2 ${SERVER}` }] });
-      const status = await waitFor(() => statusOf(running!, '/loop').state === 'error' && statusOf(running!, '/loop'), 15_000, 'the crash loop');
+      const status = await waitFor('the crash loop', () => statusOf(running!, '/loop').state === 'error' && statusOf(running!, '/loop'), 15_000);
       assert.match(status.reason!, /^crash loop: exited 5 times in \d+(\.\d)? s \(last: exit code 2\)/);
       const page = await get(`${running.origin}/loop/`);
       assert.equal(page.status, 503);
       assert.match(page.body, /crash loop/);
       // Reloading starts it again.
       void running.engine.reloadApp('/loop').catch(() => undefined);
-      await waitFor(() => statusOf(running!, '/loop').state === 'ready', 3000, 'ready after reload');
+      await waitFor('ready after reload', () => statusOf(running!, '/loop').state === 'ready', 3000);
     });
 
     it('follows restart "never" and "on-failure" on a clean exit', async () => {
@@ -218,9 +218,9 @@ describe('command mounts', function () {
       });
       await get(`${running.origin}/never/exit?code=1`);
       await get(`${running.origin}/clean/exit?code=0`);
-      await waitFor(() => statusOf(running!, '/never').state === 'error', 3000, 'never: error');
+      await waitFor('never: error', () => statusOf(running!, '/never').state === 'error', 3000);
       assert.equal(statusOf(running, '/never').reason, 'exited (exit code 1); restart is "never"');
-      await waitFor(() => statusOf(running!, '/clean').state === 'stopped', 3000, 'on-failure, code 0: stopped');
+      await waitFor('on-failure, code 0: stopped', () => statusOf(running!, '/clean').state === 'stopped', 3000);
       assert.equal((await get(`${running.origin}/clean/`)).status, 503);
     });
 
@@ -276,7 +276,7 @@ describe('command mounts', function () {
     it('lets requests in flight finish before stopping the command', async () => {
       const files = wsgiFiles();
       running = await startEngine(files['mounts.json'].replace('"port": 8080', '"port": 0'), files, { stopGracePeriod: 3000 });
-      const pid = (await waitFor(() => statusOf(running!, '/blog').state === 'ready' && statusOf(running!, '/blog'), 5000, 'blog')).pid!;
+      const pid = (await waitFor('blog', () => statusOf(running!, '/blog').state === 'ready' && statusOf(running!, '/blog'), 5000)).pid!;
       const inflight = get(`${running.origin}/blog/slow?seconds=0.8`);
       await untilDispatched(running.engine, '/blog', 1);
       const started = Date.now();
@@ -292,7 +292,7 @@ describe('command mounts', function () {
 
     it('closes a command that is still starting, and answers its waiting requests', async () => {
       running = await startEngine({ mounts: [{ prefix: '/s', command: `LISTEN_AFTER_MS=5000 ${SERVER}` }] }, {}, { stopGracePeriod: 300 });
-      const pid = await waitFor(() => statusOf(running!, '/s').pid, 2000, 'a pid');
+      const pid = await waitFor('a pid', () => statusOf(running!, '/s').pid, 2000);
       const waiting = get(`${running.origin}/s/`).catch((error: Error) => error);
       await untilDispatched(running.engine, '/s', 1);
       await running.stop();
@@ -323,7 +323,7 @@ describe('command mounts', function () {
       try {
         let output = '';
         host.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const report = await waitFor(() => output.includes('\n') && JSON.parse(output), 15_000, 'the host to report');
+        const report = await waitFor('the host to report', () => output.includes('\n') && JSON.parse(output), 15_000);
         const groups = report.mounts.map((mount: { status: { pid: number }; supervisorPid: number }) => ({
           supervisor: mount.supervisorPid,
           members: groupMembers(mount.status.pid),
@@ -337,7 +337,7 @@ describe('command mounts', function () {
         const latencies = await Promise.all(
           groups.map(async (group: { supervisor: number; members: number[] }) => {
             // Generous for a busy machine; nothing here ends on its own, so a broken supervisor still fails.
-            await waitFor(() => [group.supervisor, ...group.members].every((pid) => !alive(pid)), 10_000, `pids ${group.members} to be gone`);
+            await waitFor(`pids ${group.members} to be gone`, () => [group.supervisor, ...group.members].every((pid) => !alive(pid)), 10_000);
             return Date.now() - killedAt;
           }),
         );
@@ -382,10 +382,10 @@ describe('command mounts', function () {
         let output = '';
         cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const url = await waitFor(() => /Mounts serving (http:\/\/\S+)\//.exec(output)?.[1], 15_000, 'the CLI to serve');
+        const url = await waitFor('the CLI to serve', () => /Mounts serving (http:\/\/\S+)\//.exec(output)?.[1], 15_000);
         const answer = JSON.parse((await get(`${url}/api/`)).body);
         assert.equal(answer.prefix, '/api');
-        await waitFor(() => output.includes('[api] a line on stderr'), 3000, 'tagged output');
+        await waitFor('tagged output', () => output.includes('[api] a line on stderr'), 3000);
         const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
         cli.kill('SIGINT');
         assert.equal(await exited, 0);

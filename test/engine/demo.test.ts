@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig } from '../../src/engine/config';
 import type { MountSpec, MountsConfig } from '../../src/engine/spec';
+import { waitFor } from '../waitFor';
 import { isListening, request } from './helpers';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -109,7 +110,7 @@ describe('the demo (npm start)', function () {
     exited = new Promise((resolve) => spawned.on('exit', (code) => resolve(code)));
     child.stdout!.on('data', (chunk) => (stdout += chunk));
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(() => /Mounts serving (http:\/\/\S+)/.test(stdout), () => `the URL; stdout: ${stdout}\nstderr: ${stderr}`);
+    await waitFor(() => `the URL; stdout: ${stdout}\nstderr: ${stderr}`, () => /Mounts serving (http:\/\/\S+)/.test(stdout));
     const origin = new URL(/Mounts serving (http:\/\/\S+)/.exec(stdout)![1]);
     assert.equal(origin.hostname, 'localhost');
     const port = Number(origin.port);
@@ -133,7 +134,7 @@ describe('the demo (npm start)', function () {
       assert.equal(liveTags, isPage && spec.liveReload ? 1 : 0, `${url.href}: live reload script tags in ${response.body}`);
       assertBodyFrom(spec, url, response.body.replace(/<script src="\/__mounts\/live\.js"[^>]*><\/script>/, ''));
       const logLine = `GET ${url.pathname}${url.search} -> ${spec.name} 200 `;
-      await waitFor(() => stdout.includes(logLine), () => `the access log line "${logLine}"; stdout: ${stdout}`);
+      await waitFor(() => `the access log line "${logLine}"; stdout: ${stdout}`, () => stdout.includes(logLine));
     }
     assert.deepEqual(
       config.mounts.filter((spec) => !answered.has(spec)).map((spec) => spec.name),
@@ -146,11 +147,3 @@ describe('the demo (npm start)', function () {
     assert.equal(await isListening(port), false);
   });
 });
-
-async function waitFor(predicate: () => boolean, what: () => string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -152,7 +152,7 @@ describe('engine process: the client against a real engine process', function ()
       }),
     );
     agent.destroy();
-    const counted = await waitFor(() => engine.mounts().find((mount) => mount.id === '/app')!.requests === total && Date.now(), 5000, `the counter to reach ${total}`);
+    const counted = await waitFor(`the counter to reach ${total}`, () => engine.mounts().find((mount) => mount.id === '/app')!.requests === total && Date.now(), 5000);
     const seconds = (counted - started) / 1000;
     // One batch per 250 ms at most, plus the one that carried the start.
     assert.ok(events <= Math.ceil(seconds * 4) + 2, `${events} mounts events in ${seconds.toFixed(2)} s`);
@@ -169,16 +169,16 @@ describe('engine process: the client against a real engine process', function ()
     engine.onDidChangeState(() => changes.push(engine.responsive));
     process.kill(pid, 'SIGSTOP');
     try {
-      await waitFor(() => !engine.responsive, 5000, 'the heartbeat to be missed');
+      await waitFor('the heartbeat to be missed', () => !engine.responsive, 5000);
       assert.equal(engine.state, 'started');
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await waitFor(() => engine.responsive, 5000, 'the process to answer again');
+    await waitFor('the process to answer again', () => engine.responsive, 5000);
     assert.deepEqual(changes, [false, true]);
 
     process.kill(pid, 'SIGSTOP');
-    await waitFor(() => !engine.responsive, 5000, 'the heartbeat to be missed again');
+    await waitFor('the heartbeat to be missed again', () => !engine.responsive, 5000);
     const port = engine.port!;
     await engine.stop();
     assert.ok(!alive(pid), 'the silent process was killed');
@@ -225,7 +225,7 @@ describe('engine process: the client against a real engine process', function ()
       assert.equal(logged?.message, `an app's ${kind} ended the engine process`);
       assert.equal(engine.state, 'stopped');
       assert.equal(engine.lastError, crash.reason);
-      await waitFor(() => !alive(pid), 5000, 'the engine process to be gone');
+      await waitFor('the engine process to be gone', () => !alive(pid), 5000);
       await engine.start();
       assert.equal((await get(`${engine.urlOf({ prefix: '/app' })}still`)).body, 'app /still');
       assert.equal(engine.lastError, undefined);
@@ -259,9 +259,9 @@ describe('engine process: the client against a real engine process', function ()
       const commands = taggedProcesses(tag);
       assert.ok(commands.length > 0 && alive(serving.pid));
       editor.kill('SIGKILL');
-      await waitFor(() => !alive(serving.pid), 2000, 'the engine process to exit');
+      await waitFor('the engine process to exit', () => !alive(serving.pid), 2000);
       // Its command supervisors see it go the same way, and take their commands down within a second.
-      await waitFor(() => taggedProcesses(tag).length === 0, 1500, 'the commands to end');
+      await waitFor('the commands to end', () => taggedProcesses(tag).length === 0, 1500);
       assert.equal(await isListening(serving.port), false);
     } finally {
       editor.kill('SIGKILL');

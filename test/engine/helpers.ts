@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../src/engine/engine';
 import type { Logger } from '../../src/engine/logger';
+import { waitFor } from '../waitFor';
 
 export interface RunningEngine {
   readonly engine: Engine;
@@ -207,10 +208,6 @@ export function taggedProcesses(tag: string): number[] {
  * would only guess. Fails naming the mount and the count reached.
  */
 export async function untilDispatched(engine: Engine, id: string, count: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
   const requests = () => engine.mounts().find((mount) => mount.id === id)?.requests ?? 0;
-  while (requests() < count) {
-    if (Date.now() > deadline) throw new Error(`mount ${id} was handed ${requests()} requests in ${ms} ms, not ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitFor(() => `mount ${id} to be handed ${count} requests (it was handed ${requests()})`, () => requests() >= count, ms);
 }

@@ -104,7 +104,7 @@ describe('https in Chromium, trusting the CA through its NSS database', function
       assert.ok(security?.issuer?.startsWith('Mounts local CA'), `${prefix}: issued by ${security?.issuer}`);
     }
     await page.goto(`${origin}/ws/`);
-    await waitFor(async () => (await page.textContent('h1')) === 'echo https:', 15_000, 'the echo over wss://');
+    await waitFor('the echo over wss://', async () => (await page.textContent('h1')) === 'echo https:', 15_000);
   });
 
   it('reloads a page over wss:// when its file is saved', async () => {

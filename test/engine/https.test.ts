@@ -14,7 +14,6 @@ import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { EngineClient } from '../../src/engineProcess/client';
 import { CLI, runCli, waitFor } from './cliProcess';
-import { waitFor as waitForCondition } from './fixtures/command/helpers';
 import { certificateNames } from '../../src/engine/tls/localHttps';
 import { ensureAuthority, leafFile, RENEW_BEFORE_MS } from '../../src/engine/tls/store';
 import { createAuthority, DAY_MS, issueLeaf, subjectAltNames } from '../../src/engine/tls/x509';
@@ -294,9 +293,9 @@ describe('https: true', function () {
     const run = (args: string) => runCli([], { shell: `MOUNTS_DATA_DIR=${quote(dataDir)} exec ${quote(process.execPath)} ${quote(CLI)} serve ${quote(dir)} ${args}` });
     const secure = run('--https');
     try {
-      await waitFor(() => /Mounts serving https:\/\/localhost:\d+\//.test(secure.stdout), 'the https banner');
+      await waitFor('the https banner', () => /Mounts serving https:\/\/localhost:\d+\//.test(secure.stdout));
       const port = Number(/Mounts serving https:\/\/localhost:(\d+)\//.exec(secure.stdout)![1]);
-      await waitFor(() => secure.stdout.includes(`https://localhost:${port}/m/`), 'the https row of the table');
+      await waitFor('the https row of the table', () => secure.stdout.includes(`https://localhost:${port}/m/`));
       assert.equal((await getTls(`https://localhost:${port}/m/`, ca)).body, 'app');
     } finally {
       secure.child.kill('SIGTERM');
@@ -305,7 +304,7 @@ describe('https: true', function () {
     fs.writeFileSync(path.join(dir, 'mounts.json'), JSON.stringify({ https: true, port: 0, mounts: [{ prefix: '/m', module: 'm.js' }] }));
     const appServer = run('--only module');
     try {
-      await waitFor(() => /Mounts serving http:\/\/localhost:\d+\//.test(appServer.stdout), `the plain banner of the app server: ${appServer.stdout}${appServer.stderr}`);
+      await waitFor(() => `the plain banner of the app server: ${appServer.stdout}${appServer.stderr}`, () => /Mounts serving http:\/\/localhost:\d+\//.test(appServer.stdout));
     } finally {
       appServer.child.kill('SIGTERM');
       await appServer.exited;
@@ -338,9 +337,9 @@ describe('https: true', function () {
       });
     }
     // Every reset connection has been seen and closed by the server (its count is back to 0).
-    const listener = (r.engine as unknown as { server: net.Server }).server;
+    const listener = r.engine.httpServer!;
     const open = () => new Promise<number>((resolve, reject) => listener.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-    await waitForCondition(async () => (await open()) === 0, 10_000, 'the reset connections to close');
+    await waitFor('the reset connections to close', async () => (await open()) === 0, 10_000);
     assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
     assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
   });
@@ -357,13 +356,13 @@ describe('https: true', function () {
     running.push(r);
     const agingSerial = new X509Certificate(aging.cert).serialNumber;
     assert.equal((await peerCertificate(r.port, 'localhost', ca)).serialNumber, agingSerial, 'served at start');
-    const renewed = await waitForCondition(
+    const renewed = await waitFor(
+      'the renewed leaf',
       async () => {
         const served = await peerCertificate(r.port, 'localhost', ca);
         return served.serialNumber !== agingSerial && served;
       },
       margin + 20_000,
-      'the renewed leaf',
     );
     assert.ok(Date.parse(renewed.validTo) > Date.now() + 300 * DAY_MS, renewed.validTo);
     assert.ok(r.logs.some((line) => line.includes('renewed the HTTPS certificate')), r.logs.join('\n'));
@@ -375,17 +374,17 @@ describe('https: true', function () {
     const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
     const cli = runCli([], { shell: `MOUNTS_DATA_DIR=${quote(dataDir)} exec ${quote(process.execPath)} ${quote(CLI)} serve ${quote(dir)} --watch` });
     try {
-      await waitFor(() => cli.stdout.includes('Watching '), `the watching line: ${cli.stdout}${cli.stderr}`);
+      await waitFor(() => `the watching line: ${cli.stdout}${cli.stderr}`, () => cli.stdout.includes('Watching '));
       const port = Number(/Mounts serving https:\/\/localhost:(\d+)\//.exec(cli.stdout)![1]);
       assert.equal((await peerCertificate(port, 'one.test', ca)).checkHost('one.test'), 'one.test');
       fs.writeFileSync(path.join(dir, 'mounts.json'), config('two.test'));
-      const reissued = await waitForCondition(
+      const reissued = await waitFor(
+        'a leaf naming two.test',
         async () => {
           const served = await peerCertificate(port, 'localhost', ca);
           return served.checkHost('two.test') === 'two.test' && served;
         },
         15_000,
-        'a leaf naming two.test',
       );
       assert.equal(reissued.checkHost('one.test'), undefined, 'the name that went away is gone from it');
     } finally {

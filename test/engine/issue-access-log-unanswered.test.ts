@@ -18,7 +18,7 @@ describe('issue: the access log said 200 for uploads whose client got no such an
   after(() => server.stop());
 
   const accessLine = async (marker: string) => {
-    await waitFor(() => server.logs.some((line) => line.startsWith('access') && line.includes(marker)), `the access line of ${marker}; logs: ${server.logs.join('\n')}`);
+    await waitFor(`the access line of ${marker}; logs: ${server.logs.join('\n')}`, () => server.logs.some((line) => line.startsWith('access') && line.includes(marker)));
     return server.logs.find((line) => line.startsWith('access') && line.includes(marker))!;
   };
 

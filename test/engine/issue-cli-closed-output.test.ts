@@ -29,7 +29,7 @@ describe('the CLI with its output pipe closed', function () {
     let stderr = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(() => servingPort(stdout) > 0, 'the URL');
+    await waitFor('the URL', () => servingPort(stdout) > 0);
     // The reading end goes, as when `head -1` exits: the server's next write meets a broken pipe.
     const closed = new Promise((resolve) => child!.stdout!.once('close', resolve));
     child.stdout!.destroy();
@@ -47,7 +47,7 @@ describe('the CLI with its output pipe closed', function () {
     // Each request writes an access log line into the closed pipe.
     for (let i = 0; i < 3; i++) assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'home');
     // A process that spins on the broken pipe is always running (R); an idle server waits in epoll (S).
-    await waitFor(() => stateOf(child!.pid!) === 'S', 'the idle server to sleep instead of spinning');
+    await waitFor('the idle server to sleep instead of spinning', () => stateOf(child!.pid!) === 'S');
     child!.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.equal(await isListening(port), false);

@@ -19,7 +19,7 @@ describe('issue: a missing cwd was reported as "spawn /bin/sh ENOENT"', () => {
   it('says the cwd does not exist, on the status, the 503 page and the log, naming the mount', async () => {
     running = await startEngine({ mounts: [{ prefix: '/api', name: 'api', command: SERVER, cwd: 'no-such-folder' }] });
     const cwd = path.join(running.dir, 'no-such-folder');
-    const status = await waitFor(() => statusOf(running!, '/api').state === 'error' && statusOf(running!, '/api'), 5000, 'error');
+    const status = await waitFor('error', () => statusOf(running!, '/api').state === 'error' && statusOf(running!, '/api'), 5000);
     assert.equal(status.reason, `could not be started: cwd ${cwd} does not exist`);
     const page = await get(`${running.origin}/api/`);
     assert.equal(page.status, 503);
@@ -29,7 +29,7 @@ describe('issue: a missing cwd was reported as "spawn /bin/sh ENOENT"', () => {
 
   it('says so when the cwd is a file', async () => {
     running = await startEngine({ mounts: [{ prefix: '/api', name: 'api', command: SERVER, cwd: 'a-file' }] }, { 'a-file': '' });
-    const status = await waitFor(() => statusOf(running!, '/api').state === 'error' && statusOf(running!, '/api'), 5000, 'error');
+    const status = await waitFor('error', () => statusOf(running!, '/api').state === 'error' && statusOf(running!, '/api'), 5000);
     assert.equal(status.reason, `could not be started: cwd ${path.join(running.dir, 'a-file')} is not a folder`);
   });
 });

@@ -51,7 +51,7 @@ describe('issue: a command printing as fast as it can grew the supervisor withou
       {},
       { logger },
     );
-    await waitFor(() => statusOf(running!, '/loud').state === 'ready', 5000, 'ready');
+    await waitFor('ready', () => statusOf(running!, '/loud').state === 'ready', 5000);
     const supervisor = commandApp(running, '/loud').process!.supervisorPid!;
     let peak = 0;
     const until = Date.now() + 2000;
@@ -73,7 +73,7 @@ describe('issue: a command printing as fast as it can grew the supervisor withou
     const logger = countingLogger();
     const slow = { ...logger, info(message: string) { logger.info(message); const until = process.hrtime.bigint() + 10_000n; while (process.hrtime.bigint() < until); } };
     running = await startEngine({ mounts: [{ prefix: '/c', command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(print)}`, restart: 'never' }] }, {}, { logger: slow });
-    const status = await waitFor(() => statusOf(running!, '/c').state === 'error' && statusOf(running!, '/c'), 25_000, 'the exit');
+    const status = await waitFor('the exit', () => statusOf(running!, '/c').state === 'error' && statusOf(running!, '/c'), 25_000);
     assert.match(status.detail ?? '', /FINAL: database is down$/);
     assert.equal(logger.last, 'FINAL: database is down');
   });

@@ -51,7 +51,7 @@ describe('issue: a restarted command that exits before it is ready is retried wi
     commandApp(running, '/f').onDidChangeStatus((status) => reasons.push(`${status.state}: ${status.reason ?? ''}`));
     assert.equal((await get(`${running.origin}/f/`)).body, 'up');
 
-    await waitFor(() => reasons.some((reason) => reason.startsWith('error:')), 15_000, `the crash loop (so far: ${reasons.join(' | ')})`);
+    await waitFor(`the crash loop (so far: ${reasons.join(' | ')})`, () => reasons.some((reason) => reason.startsWith('error:')), 15_000);
     const backoffs = reasons.filter((reason) => reason.includes('restarting in'));
     assert.deepEqual(backoffs, [
       'starting: exited (exit code 2); restarting in 0.25 s',
@@ -74,7 +74,7 @@ describe('issue: a restarted command that exits before it is ready is retried wi
     commandApp(running, '/h').onDidChangeStatus((status) => reasons.push(`${status.state}: ${status.reason ?? ''}`));
     assert.equal((await get(`${running.origin}/h/`)).body, 'up');
 
-    await waitFor(() => reasons.filter((reason) => reason.includes('restarting in')).length >= 3, 15_000, `three restarts (so far: ${reasons.join(' | ')})`);
+    await waitFor(`three restarts (so far: ${reasons.join(' | ')})`, () => reasons.filter((reason) => reason.includes('restarting in')).length >= 3, 15_000);
     const backoffs = reasons.filter((reason) => reason.includes('restarting in'));
     assert.deepEqual(backoffs.slice(0, 3), [
       'starting: exited (exit code 2); restarting in 0.25 s',

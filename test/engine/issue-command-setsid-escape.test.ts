@@ -27,9 +27,9 @@ function processInfo(pid: number): { session: number; name: string } | undefined
 /** The tagged `sleep` in a session other than `of`'s: the process that setsid took out of the group. */
 async function escapedSleep(tag: string, of: number): Promise<number> {
   return waitFor(
+    'the setsid child',
     () => taggedProcesses(tag).find((pid) => processInfo(pid)?.name === 'sleep' && processInfo(pid)?.session !== processInfo(of)?.session),
     10_000,
-    'the setsid child',
   );
 }
 
@@ -125,7 +125,7 @@ describe('issue: a process started in its own session (setsid) outlived its moun
     try {
       signalGroup(child.pid!, 'SIGTERM');
       tree.signal('SIGTERM');
-      await waitFor(() => !tree.alive() && taggedProcesses(tag).length === 0, 10_000, 'the tree to be gone');
+      await waitFor('the tree to be gone', () => !tree.alive() && taggedProcesses(tag).length === 0, 10_000);
     } finally {
       tree.dispose();
     }

@@ -46,10 +46,10 @@ describe('issue: a SIGKILLed supervisor orphaned its command', function () {
     const reasons: string[] = [];
     commandApp(running!, '/g').onDidChangeStatus((status) => reasons.push(status.reason ?? ''));
     process.kill(supervisor, 'SIGKILL');
-    await waitFor(() => groupMembers(shell).length === 0, 2000, 'the orphaned group to be gone');
+    await waitFor('the orphaned group to be gone', () => groupMembers(shell).length === 0, 2000);
     // The supervisor's death is a failure of the run: restarted like a crash.
-    await waitFor(() => reasons.includes('exited (the supervisor exited unexpectedly); restarting in 0.25 s'), 2000, `the back-off (${reasons})`);
-    const restarted = await waitFor(() => statusOf(running!, '/g').state === 'ready' && statusOf(running!, '/g'), 5000, 'ready again');
+    await waitFor(`the back-off (${reasons})`, () => reasons.includes('exited (the supervisor exited unexpectedly); restarting in 0.25 s'), 2000);
+    const restarted = await waitFor('ready again', () => statusOf(running!, '/g').state === 'ready' && statusOf(running!, '/g'), 5000);
     assert.notEqual(restarted.pid, shell);
     assert.equal((await get(`${running!.origin}/g/`)).status, 200);
     await running!.stop();

@@ -39,7 +39,7 @@ describe('issue: a client hanging up during an onRequest start went unnoticed', 
     running = await startEngine({ mounts: [{ prefix: '/ws', command: `${NODE} app.js`, start: 'onRequest' }] }, { 'app.js': SLOW_APP });
     const quitter = net.connect(running.port, '127.0.0.1');
     quitter.write(upgradeRequest('/ws/gone'));
-    await waitFor(() => statusOf(running!, '/ws').state === 'starting', 2000, 'the start');
+    await waitFor('the start', () => statusOf(running!, '/ws').state === 'starting', 2000);
     quitter.destroy();
 
     // A client that stays, and sends bytes of its own before the app is ready.
@@ -48,11 +48,11 @@ describe('issue: a client hanging up during an onRequest start went unnoticed', 
     stayer.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
     stayer.write(upgradeRequest('/ws/here'));
     stayer.write('early bytes');
-    await waitFor(() => answer.includes('\r\n\r\n'), 5000, 'the answer to the upgrade');
+    await waitFor('the answer to the upgrade', () => answer.includes('\r\n\r\n'), 5000);
     assert.equal(statusLine(answer), 101);
 
     // The bytes sent while the app started were kept for it.
-    await waitFor(() => running!.logs.includes('info /ws then early bytes'), 2000, 'the early bytes to reach the app');
+    await waitFor('the early bytes to reach the app', () => running!.logs.includes('info /ws then early bytes'), 2000);
     stayer.destroy();
     const upgrades = running.logs.filter((line) => / upgrade \//.test(line));
     assert.deepEqual(upgrades, ['info /ws upgrade /here']);

@@ -52,9 +52,9 @@ describe('issue: deeply nested mounts.json overflowed the stack', function () {
     const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ mounts: [{ prefix: '/a', module: 'a.js' }] }), 'a.js': `module.exports = (req, res) => res.end('a');` });
     const cli = runCli([dir, '--port', '0', '--watch']);
     try {
-      await waitFor(() => servingPort(cli.stdout) > 0, 'the URL');
+      await waitFor('the URL', () => servingPort(cli.stdout) > 0);
       fs.writeFileSync(path.join(dir, 'mounts.json'), nested(10_000));
-      await waitFor(() => /mounts\.json:3:\d+: .*nested more than/.test(cli.stderr), `the nesting problem on stderr; got: ${cli.stderr}`);
+      await waitFor(`the nesting problem on stderr; got: ${cli.stderr}`, () => /mounts\.json:3:\d+: .*nested more than/.test(cli.stderr));
       assert.doesNotMatch(cli.stderr, /unhandled rejection|call stack/);
       assert.equal((await get(`http://127.0.0.1:${servingPort(cli.stdout)}/a/`)).body, 'a');
     } finally {

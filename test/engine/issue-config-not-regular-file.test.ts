@@ -65,18 +65,14 @@ describe('issue: mounts.json that is not a regular file, or is huge', function (
     const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/a', static: 'a' }] }), 'a/index.html': 'a', 'b/index.html': 'b' });
     const file = path.join(dir, 'mounts.json');
     cli = runCli(['serve', dir, '--watch', '--quiet']);
-    await waitFor(() => servingPort(cli!.stdout) > 0 && cli!.stdout.includes('Watching'), 'the URL');
+    await waitFor('the URL', () => servingPort(cli!.stdout) > 0 && cli!.stdout.includes('Watching'));
     const port = servingPort(cli.stdout);
     fs.rmSync(file);
     execFileSync('mkfifo', [file]);
-    await waitFor(() => /mounts\.json not applied[^]*named pipe \(FIFO\)/.test(cli!.stderr), 'the FIFO to be reported', 15_000);
+    await waitFor('the FIFO to be reported', () => /mounts\.json not applied[^]*named pipe \(FIFO\)/.test(cli!.stderr), 15_000);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify({ port: 0, mounts: [{ prefix: '/a', static: 'a' }, { prefix: '/b', static: 'b' }] }));
     fs.renameSync(`${file}.tmp`, file);
-    const until = Date.now() + 15_000;
-    while ((await get(`http://127.0.0.1:${port}/b/`)).body !== 'b') {
-      if (Date.now() > until) assert.fail(`the save after the FIFO was never applied; stderr: ${cli.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(() => `the save after the FIFO to be applied; stderr: ${cli!.stderr}`, async () => (await get(`http://127.0.0.1:${port}/b/`)).body === 'b', 15_000);
     cli.child.kill('SIGTERM');
     assert.equal(await exitCode(cli), 0);
   });

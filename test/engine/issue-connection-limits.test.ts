@@ -121,7 +121,7 @@ describe('issue: no connection limit let slowloris lock every client out', funct
         },
       );
       const slow = [probe(server.port, '/slow/a', 10_000), probe(server.port, '/slow/b', 10_000)];
-      await waitFor(() => server.engine.mounts().find((mount) => mount.id === '/slow')!.requests === 2, 'two slow requests in flight');
+      await waitFor('two slow requests in flight', () => server.engine.mounts().find((mount) => mount.id === '/slow')!.requests === 2);
       const flood = new Slowloris(server.port, 30);
       try {
         assert.equal(await probe(server.port, '/slow/release'), 200);
@@ -137,7 +137,7 @@ describe('issue: no connection limit let slowloris lock every client out', funct
       const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/p', module: 'p.js' }] }), 'p.js': `module.exports = (req, res) => res.end('ok');` });
       const cli = runCli([], { shell: `ulimit -n 1024; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} serve ${JSON.stringify(dir)} --quiet` });
       try {
-        await waitFor(() => servingPort(cli.stdout) > 0, `the URL; stderr: ${cli.stderr}`);
+        await waitFor(`the URL; stderr: ${cli.stderr}`, () => servingPort(cli.stdout) > 0);
         const port = servingPort(cli.stdout);
         const pid = cli.child.pid!;
         assert.match(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'), /Max open files\s+1024\s/, 'the CLI runs under ulimit -n 1024');

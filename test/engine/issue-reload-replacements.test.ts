@@ -33,10 +33,10 @@ describe('issue: reloads that replace a mount', function () {
     server.writeConfig({ mounts: [mount('2')] });
     const result = await server.engine.reload();
     assert.deepEqual(result.errors, []);
-    await waitFor(async () => {
+    await waitFor('the new version to answer', async () => {
       const response = await get(`${server.origin}/p/env`);
       return response.status === 200 && (JSON.parse(response.body) as { FROM_CONFIG?: string }).FROM_CONFIG === '2';
-    }, 10_000, 'the new version to answer');
+    }, 10_000);
     assert.equal(statusOf(server, '/p').state, 'ready');
     assert.equal(statusOf(server, '/p').port, port);
     assert.ok(server.logs.some((line) => line.includes(`port ${port} is needed again`)), server.logs.join('\n'));

@@ -7,17 +7,16 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { waitFor } from '../waitFor';
 import { get, startEngine, type RunningEngine } from './helpers';
 
 async function until(server: RunningEngine, urlPath: string, expected: string, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
   let last = '';
-  for (;;) {
+  await waitFor(() => `${what}: ${urlPath} still answers ${last}`, async () => {
     const response = await get(`${server.origin}${urlPath}`);
     last = `${response.status} ${response.body}`;
-    if (response.status === 200 && response.body === expected) return;
-    if (Date.now() > deadline) throw new Error(`${what} was never served: ${urlPath} still answers ${last} after ${ms} ms`);
-  }
+    return response.status === 200 && response.body === expected;
+  }, ms);
 }
 
 describe('static cache: atomic saves, delete-and-recreate and folder renames are never served stale', () => {

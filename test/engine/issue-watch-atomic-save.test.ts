@@ -36,14 +36,12 @@ function atomicWrite(file: string, content: string): void {
 
 /** Requests `urlPath` until it answers `expected`; fails naming the last answer. */
 async function until(port: number, urlPath: string, expected: string, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
   let last = '';
-  for (;;) {
+  await waitFor(() => `${what}: ${urlPath} still answers ${last}`, async () => {
     const response = await fetchText(port, urlPath).catch((error: Error) => ({ status: 0, body: error.message }));
     last = `${response.status} ${response.body}`;
-    if (response.status === 200 && response.body === expected) return;
-    if (Date.now() > deadline) throw new Error(`${what} was never seen: ${urlPath} still answers ${last} after ${ms} ms`);
-  }
+    return response.status === 200 && response.body === expected;
+  }, ms);
 }
 
 const moduleText = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
@@ -59,7 +57,7 @@ describe('issue: --watch went deaf after one atomic save', function () {
   before(async () => {
     dir = makeWorkspace({ 'mounts.json': config('v0'), 'lib/a.js': moduleText('a0'), 'stable.js': moduleText('stable') });
     cli = runCli([dir, '--watch']);
-    await waitFor(() => /Watching .* for changes/.test(cli.stdout), `the "Watching" line; stdout: ${cli.stdout} stderr: ${cli.stderr}`);
+    await waitFor(`the "Watching" line; stdout: ${cli.stdout} stderr: ${cli.stderr}`, () => /Watching .* for changes/.test(cli.stdout));
     port = servingPort(cli.stdout);
   });
   after(async () => {
@@ -137,7 +135,7 @@ describe('hot remount under load: 50 atomic saves of mounts.json and of a module
     const dir = makeWorkspace({ 'mounts.json': config(0), 'a.js': moduleText('a0'), 'stable.js': moduleText('stable') });
     const cli = runCli([dir, '--watch', '--quiet']);
     try {
-      await waitFor(() => /Watching .* for changes/.test(cli.stdout), `the "Watching" line; stderr: ${cli.stderr}`);
+      await waitFor(`the "Watching" line; stderr: ${cli.stderr}`, () => /Watching .* for changes/.test(cli.stdout));
       const port = servingPort(cli.stdout);
       let requests = 0;
       const failures: string[] = [];
@@ -185,7 +183,7 @@ describe('--watch: a mounts.json that its folder watch cannot see change', funct
     fs.symlinkSync(path.join(elsewhere, 'mounts.json'), path.join(dir, 'mounts.json'));
     const cli = runCli([dir, '--watch']);
     try {
-      await waitFor(() => /Watching .* for changes/.test(cli.stdout), `the "Watching" line; stdout: ${cli.stdout} stderr: ${cli.stderr}`);
+      await waitFor(`the "Watching" line; stdout: ${cli.stdout} stderr: ${cli.stderr}`, () => /Watching .* for changes/.test(cli.stdout));
       const port = servingPort(cli.stdout);
       await until(port, '/v0/', 'stable', 'the first config');
       fs.writeFileSync(path.join(elsewhere, 'mounts.json'), config('inplace'));

@@ -34,7 +34,7 @@ describe('issue: a save of mounts.json made before watching began was lost', fun
     fs.writeFileSync(`${file}.tmp`, config([{ prefix: '/a', static: 'a' }, { prefix: '/b', static: 'b' }]));
     fs.renameSync(`${file}.tmp`, file);
     watcher = await watch(engine);
-    await waitFor(() => engine!.mounts().some((mount) => mount.spec.prefix === '/b'), 'the saved mount /b to be applied');
+    await waitFor('the saved mount /b to be applied', () => engine!.mounts().some((mount) => mount.spec.prefix === '/b'));
     assert.equal((await get(`${origin}/b/`)).body, 'b');
   });
 

@@ -23,12 +23,12 @@ describe('binding to every interface', function () {
       const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ port: 0, mounts: [{ prefix: '/', static: 'site' }] }), 'site/index.html': 'home' });
       const cli = runCli(['serve', dir, '--host', bound]);
       try {
-        await waitFor(() => /Mounts serving http:\/\/localhost:\d+\//.test(cli.stdout) && cli.stdout.includes('\n  http'), 'the banner');
+        await waitFor('the banner', () => /Mounts serving http:\/\/localhost:\d+\//.test(cli.stdout) && cli.stdout.includes('\n  http'));
         const port = Number(/Mounts serving http:\/\/localhost:(\d+)\//.exec(cli.stdout)![1]);
         assert.match(cli.stderr, new RegExp(`warning: listening on every network interface \\(${bound.replace(/\./g, '\\.')}\\): the apps are reachable from the network`));
         const addresses = expectedAddresses(bound);
         assert.ok(addresses.length > 0, 'this test needs a network interface besides loopback');
-        await waitFor(() => cli.stdout.includes('Reachable from the network at'), 'the network addresses in the banner');
+        await waitFor('the network addresses in the banner', () => cli.stdout.includes('Reachable from the network at'));
         for (const address of addresses) {
           const url = `http://${address}:${port}/`;
           assert.ok(cli.stdout.includes(url), `${url} missing from:\n${cli.stdout}`);
@@ -49,7 +49,7 @@ describe('binding to every interface', function () {
     const cli = runCli(['serve', dir]);
     try {
       // The warning comes before the banner, so the banner is the sentinel for its absence.
-      await waitFor(() => /Mounts serving http:\/\/localhost:\d+\//.test(cli.stdout), 'the banner');
+      await waitFor('the banner', () => /Mounts serving http:\/\/localhost:\d+\//.test(cli.stdout));
       assert.doesNotMatch(cli.stderr + cli.stdout, /network/);
     } finally {
       cli.child.kill('SIGTERM');

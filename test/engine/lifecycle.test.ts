@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Engine, EngineStartError, type EngineState } from '../../src/engine/engine';
+import { waitFor } from '../waitFor';
 import { freePort, get, isListening, makeWorkspace, recordingLogger, startEngine, untilDispatched } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;
@@ -33,7 +34,7 @@ describe('engine lifecycle', () => {
   it('binds 127.0.0.1 by default, and names it localhost, which frameworks accept as a dev origin', async () => {
     const server = await startEngine({ mounts: [{ prefix: '/', static: 'site' }] }, { 'site/index.html': 'home' });
     try {
-      const address = (server.engine as unknown as { server: http.Server }).server.address() as AddressInfo;
+      const address = server.engine.httpServer!.address() as AddressInfo;
       assert.equal(address.address, '127.0.0.1');
       assert.equal(server.engine.url, `http://localhost:${server.port}/`);
       assert.equal((await get(server.engine.url)).body, 'home');
@@ -200,9 +201,7 @@ describe('engine reload', () => {
       assert.equal(server.engine.port, newPort);
       assert.equal((await get(`http://127.0.0.1:${newPort}/a`)).body, 'a');
       // The old listener closes in the background (it may still be finishing requests): wait for it.
-      const until = Date.now() + 5000;
-      while ((await isListening(server.port)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(await isListening(server.port), false, 'the old port was not released within 5 s');
+      await waitFor('the old port to be released', async () => !(await isListening(server.port)), 5000);
     } finally {
       await server.stop();
     }

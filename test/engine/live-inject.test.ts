@@ -172,9 +172,9 @@ describe('live reload over HTTP', () => {
       assert.equal(statusOf(await rawUpgrade(on.port, '/__mounts/live?mount=%2Fsite', { ...key, Origin: `http://127.0.0.1:${on.port}`, Host: 'evil.example' })), 403);
       const page = new WebSocket(`ws://127.0.0.1:${on.port}/__mounts/live?mount=%2Fsite`, { origin: `http://127.0.0.1:${on.port}` });
       await new Promise((resolve, reject) => page.once('open', resolve).once('error', reject));
-      await waitFor(() => on.engine.livePages('/site') === 1, 5000, 'the page counted');
+      await waitFor('the page counted', () => on.engine.livePages('/site') === 1, 5000);
       page.close();
-      await waitFor(() => on.engine.livePages('/site') === 0, 5000, 'the page gone');
+      await waitFor('the page gone', () => on.engine.livePages('/site') === 0, 5000);
     });
   });
 

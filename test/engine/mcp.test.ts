@@ -119,13 +119,11 @@ class McpRun {
 
   /** Waits until every mount is ready (a command starts in the background). */
   async ready(): Promise<ServerAnswer> {
-    const until = Date.now() + 15_000;
-    for (;;) {
-      const last = await this.mounts();
-      if (last.mounts.every((mount) => mount.state === 'ready')) return last;
-      if (Date.now() > until) throw new Error(`mounts not ready: ${JSON.stringify(last)}`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    let last: ServerAnswer | undefined;
+    return waitFor(() => `every mount to be ready: ${JSON.stringify(last)}`, async () => {
+      last = await this.mounts();
+      return last.mounts.every((mount) => mount.state === 'ready') && last;
+    }, 15_000);
   }
 
   close(): Promise<void> {
@@ -407,10 +405,10 @@ describe('mounts mcp', function () {
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
     const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
     send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-    await waitFor(() => stdout.includes('"id":1'), 'the initialize answer', 15_000);
+    await waitFor('the initialize answer', () => stdout.includes('"id":1'), 15_000);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     // The command's process runs once the engine serves; initialize is answered after the start.
-    await waitFor(() => taggedProcesses(tag).length > 0, "the command's process", 15_000);
+    await waitFor("the command's process", () => taggedProcesses(tag).length > 0, 15_000);
     const pids = taggedProcesses(tag);
     child.stdin.end();
     assert.deepEqual(await exited, [0, null]);

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeTimeout } from '../../src/engine/apps/module';
 import { get, startEngine, type RunningEngine } from './helpers';
 
 const TEXT = (text: string) => `module.exports = ${JSON.stringify(text)};`;
@@ -148,9 +147,7 @@ describe('module close(): awaited on reload and stop, in either style', () => {
   });
 
   it('a close(callback) that never calls back is given up on after the timeout, with a warning', async () => {
-    const saved = closeTimeout.ms;
-    closeTimeout.ms = 200;
-    const server = await startEngine({ mounts: [{ prefix: '/c', module: 'c.js', name: 'stuck' }] }, { 'c.js': closing('v1', 'never') });
+    const server = await startEngine({ mounts: [{ prefix: '/c', module: 'c.js', name: 'stuck' }] }, { 'c.js': closing('v1', 'never') }, { moduleTimeouts: { closeMs: 200 } });
     try {
       const started = Date.now();
       await server.engine.stop();
@@ -160,7 +157,6 @@ describe('module close(): awaited on reload and stop, in either style', () => {
         server.logs.join('\n'),
       );
     } finally {
-      closeTimeout.ms = saved;
       await server.stop();
     }
   });

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { createForwarder } from '../../src/engine/apps/proxy';
 import { silentLogger } from '../../src/engine/logger';
+import { waitFor } from '../waitFor';
 import { startEngine } from './helpers';
 import { closeServer, listen, rawExchange, serveForwarder } from './proxy-harness';
 
@@ -617,7 +618,7 @@ describe('proxy mounts (apps/proxy.ts)', () => {
       await request(`${proxy.origin}/api/x`);
       assert.equal(await connectionCount(upstream.server), 1);
       await proxy.forwarder.close();
-      await waitFor(async () => (await connectionCount(upstream.server)) === 0);
+      await waitFor('the pooled upstream connection to close', async () => (await connectionCount(upstream.server)) === 0, 2000);
     });
 
   });
@@ -627,10 +628,3 @@ function connectionCount(server: net.Server): Promise<number> {
   return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 }
 
-async function waitFor(condition: () => Promise<boolean>, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -69,10 +69,10 @@ describe('asgi mounts', function () {
     execFileSync(PYTHON, ['-m', 'venv', '--without-pip', venv]);
     const python = path.join(venv, 'bin', 'python');
     running = await startEngine({ mounts: [{ prefix: '/api', asgi: 'fastapi_app:app', python }] }, pythonFiles('fastapi_app.py'));
-    const status = await waitFor(() => {
+    const status = await waitFor('the mount in error', () => {
       const current = statusOf(running!, '/api');
       return current.state === 'error' && current;
-    }, 15_000, 'the mount in error');
+    }, 15_000);
     const fix = `${python} -m pip install uvicorn`;
     assert.ok(status.detail?.includes(`asgi mounts need uvicorn or hypercorn, and ${python} cannot import it; install it into that interpreter: ${fix}`), status.detail);
     const page = await get(`${running.origin}/api/`);

@@ -43,10 +43,10 @@ describe('wsgi mounts: the interpreter', function () {
   });
 
   const errorOf = (prefix: string) =>
-    waitFor(() => {
+    waitFor(`${prefix} in error`, () => {
       const status = statusOf(running!, prefix);
       return status.state === 'error' && status;
-    }, 15_000, `${prefix} in error`);
+    }, 15_000);
 
   it("runs the mount's python over the engine's default, and restarts the others when the default changes", async () => {
     running = await startEngine(
@@ -108,7 +108,7 @@ describe('wsgi mounts: the interpreter', function () {
     cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
     try {
-      const origin = await waitFor(() => /Mounts serving (http:\/\/localhost:\d+)\//.exec(output)?.[1], 15_000, 'the CLI to listen');
+      const origin = await waitFor('the CLI to listen', () => /Mounts serving (http:\/\/localhost:\d+)\//.exec(output)?.[1], 15_000);
       assert.equal((await get(`${origin}/app/`)).body, venvPython);
       assert.match(output, new RegExp(`runs on ${venvPython.replaceAll('/', '\\/')} \\(--python\\)`));
     } finally {

@@ -62,16 +62,16 @@ describe('wsgi mounts reload', function () {
       }
     };
     const workers = Array.from({ length: 6 }, () => worker());
-    await waitFor(() => results.length >= 30, 10_000, 'load before the edit');
+    await waitFor('load before the edit', () => results.length >= 30, 10_000);
     // The same size, within the same second as the start: Python's bytecode cache would take a
     // .pyc of v1 for v2 (it compares the source's size and mtime in whole seconds).
     fs.writeFileSync(path.join(running!.dir, 'app.py'), versioned('v2'));
-    await waitFor(() => results.includes('200 v2'), 40_000, 'the new code to answer').catch((error: Error) => {
+    await waitFor('the new code to answer', () => results.includes('200 v2'), 40_000).catch((error: Error) => {
       const log = running!.logs.filter((line) => !line.startsWith('access')).slice(-12);
       throw new Error(`${error.message}; last answers: ${results.slice(-5).join(' | ')}; log: ${log.join(' | ')}`);
     });
     const atNew = results.length;
-    await waitFor(() => results.length >= atNew + 30, 10_000, 'load after the new code answered');
+    await waitFor('load after the new code answered', () => results.length >= atNew + 30, 10_000);
     stop = true;
     await Promise.all(workers);
     agent.destroy();
@@ -85,10 +85,10 @@ describe('wsgi mounts reload', function () {
   it('shows the traceback of a syntax error on the 503 and in the log, and recovers on the next good save', async () => {
     const { origin, dir } = await start();
     fs.writeFileSync(path.join(dir, 'app.py'), "VERSION = 'v3'\n\ndef app(:\n    pass\n");
-    const status = await waitFor(() => {
+    const status = await waitFor('the mount in error', () => {
       const current = statusOf(running!, '/app');
       return current.state === 'error' && current;
-    }, 15_000, 'the mount in error');
+    }, 15_000);
     assert.match(status.detail ?? '', /File ".*app\.py", line 3/);
     const page = await get(`${origin}/app/`);
     assert.equal(page.status, 503);
@@ -97,7 +97,7 @@ describe('wsgi mounts reload', function () {
     assert.ok(running!.logs.some((line) => line.includes('SyntaxError')), running!.logs.join('\n'));
 
     fs.writeFileSync(path.join(dir, 'app.py'), versioned('v4'));
-    await waitFor(async () => (await get(`${origin}/app/`)).body === 'v4', 15_000, 'the fixed code to answer');
+    await waitFor('the fixed code to answer', async () => (await get(`${origin}/app/`)).body === 'v4', 15_000);
     assert.equal(statusOf(running!, '/app').state, 'ready');
   });
 
@@ -115,9 +115,9 @@ describe('wsgi mounts reload', function () {
     // The sentinel: a package created after the start, which must restart the app.
     fs.mkdirSync(path.join(dir, 'pkg'));
     fs.writeFileSync(path.join(dir, 'pkg', 'mod.py'), 'X = 1\n');
-    await waitFor(() => running!.logs.some((line) => line.includes(`${path.join(dir, 'pkg')}`) && line.includes('changed; restarting')), 10_000, 'the new package seen');
+    await waitFor('the new package seen', () => running!.logs.some((line) => line.includes(`${path.join(dir, 'pkg')}`) && line.includes('changed; restarting')), 10_000);
     fs.writeFileSync(path.join(dir, 'app.py'), versioned('v5'));
-    await waitFor(async () => (await get(`${origin}/app/`)).body === 'v5', 15_000, 'the sentinel edit to answer');
+    await waitFor('the sentinel edit to answer', async () => (await get(`${origin}/app/`)).body === 'v5', 15_000);
     const restarts = running!.logs.filter((line) => line.includes('changed; restarting'));
     assert.deepEqual(restarts.filter((line) => /venv|__pycache__|\.hidden|node_modules/.test(line)), []);
   });

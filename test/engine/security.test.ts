@@ -117,7 +117,7 @@ describe('security defaults, attacked further', () => {
       }
     });
     it("keeps Node's slowloris and size limits in place", () => {
-      const http = (server.engine as unknown as { server: import('node:http').Server }).server;
+      const http = server.engine.httpServer!;
       assert.ok(http.headersTimeout > 0 && http.headersTimeout <= 60_000, `headersTimeout ${http.headersTimeout}`);
       assert.ok(http.requestTimeout > 0 && http.requestTimeout <= 300_000, `requestTimeout ${http.requestTimeout}`);
       // null is Node's default of 2000 headers; the 16 KiB header size limit is proven by issue-client-error-headers.

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { rawHttp, startEngine, statusOf as statusLine, type RunningEngine } from './helpers';
+import { get, rawHttp, startEngine, statusOf as statusLine, type RunningEngine } from './helpers';
 import { alive, FIXTURES, NODE, statusOf, waitFor } from './fixtures/command/helpers';
 
 const ECHO = `${NODE} ${JSON.stringify(path.join(FIXTURES, 'echo-ws.js'))}`;
@@ -61,24 +61,32 @@ describe('WebSockets to command mounts', function () {
   });
 
   it('an upgrade as the first request starts an onRequest command and waits until it listens', async () => {
-    running = await startEngine({ mounts: [{ prefix: '/ws', command: ECHO, start: 'onRequest', idleTimeout: 0.3 }] });
+    running = await startEngine({
+      mounts: [
+        { prefix: '/ws', command: ECHO, start: 'onRequest', idleTimeout: 0.3 },
+        { prefix: '/sentinel', command: ECHO, start: 'onRequest', idleTimeout: 0.3 },
+      ],
+    });
     assert.equal(statusOf(running, '/ws').state, 'idle');
     const ws = await connect(`ws://127.0.0.1:${running.port}/ws/`);
     assert.deepEqual(JSON.parse(String(await ws.next())), { hello: '/', prefix: '/ws' });
-    // An open WebSocket is activity: the command is not idle while it lasts.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // An open WebSocket is activity: the command is not idle while it lasts. The sentinel's idle
+    // timer, as long, starts after any the socket's command could have started, and equal timers
+    // fire in order: once the sentinel is idle, /ws would be too if the socket did not count.
+    assert.equal((await get(`${running.origin}/sentinel/`)).status, 200);
+    await waitFor('the sentinel command to go idle', () => statusOf(running!, '/sentinel').state === 'idle', 5000);
     assert.equal(statusOf(running, '/ws').state, 'ready');
     ws.socket.send('still here');
     assert.equal(String(await ws.next()), 'still here');
     const pid = statusOf(running, '/ws').pid!;
     ws.socket.close();
-    await waitFor(() => statusOf(running!, '/ws').state === 'idle', 3000, 'idle after the socket closed');
-    await waitFor(() => !alive(pid), 3000, 'the process to be gone');
+    await waitFor('idle after the socket closed', () => statusOf(running!, '/ws').state === 'idle', 3000);
+    await waitFor('the process to be gone', () => !alive(pid), 3000);
   });
 
   it('answers an upgrade to a command in error with 503 and the reason, and closes the socket', async () => {
     running = await startEngine({ mounts: [{ prefix: '/ws', command: 'echo broken; exit 9' }] });
-    await waitFor(() => statusOf(running!, '/ws').state === 'error', 5000, 'error');
+    await waitFor('error', () => statusOf(running!, '/ws').state === 'error', 5000);
     const raw = await rawHttp(
       running.port,
       'GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',

@@ -10,6 +10,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { MountedRequest } from '../../src/engine/apps/app';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
 import { silentLogger } from '../../src/engine/logger';
+import { waitFor } from '../waitFor';
 import { rawUpgrade, startEngine } from './helpers';
 import { closeServer, listen } from './proxy-harness';
 
@@ -113,14 +114,6 @@ function upgradeStatus(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -197,7 +190,7 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
     const socket = await open(`${proxy.url}/`);
     socket.close(4001, 'client says bye');
     assert.deepEqual(await closed(socket), { code: 4001, reason: 'client says bye' });
-    await waitFor(() => echo.closes.length === 1);
+    await waitFor('the upstream to see the close', () => echo.closes.length === 1, 2000);
     assert.deepEqual(echo.closes[0], { code: 4001, reason: 'client says bye' });
   });
 
@@ -297,12 +290,12 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
     client.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
     // The request and the first tunnelled bytes in one write: they reach the proxy as `head`.
     client.write('GET /api/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: raw\r\n\r\nFROM-CLIENT;');
-    await waitFor(() => text.includes('FROM-CLIENT;'));
+    await waitFor('the tunnelled bytes echoed back', () => text.includes('FROM-CLIENT;'), 2000);
     assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
     assert.match(text, /\r\nUpgrade: raw\r\n/i);
     assert.ok(text.endsWith('\r\n\r\nFROM-UPSTREAM;FROM-CLIENT;'), JSON.stringify(text));
     client.write('MORE;');
-    await waitFor(() => text.endsWith('MORE;'));
+    await waitFor('the later bytes echoed back', () => text.endsWith('MORE;'), 2000);
     assert.equal(receivedByUpstream, 'FROM-CLIENT;MORE;');
     client.destroy();
   });
@@ -311,13 +304,16 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
     const { echo, proxy } = await setup();
     const socket = await open(`${proxy.url}/`);
     socket.terminate();
-    await waitFor(() => echo.closes.length === 1);
+    await waitFor('the upstream to see the close', () => echo.closes.length === 1, 2000);
     assert.equal(echo.closes[0].code, 1006);
   });
 
   it('aborts the upstream handshake when the client goes away first', async () => {
     let upstreamClosed = false;
+    let connected!: () => void;
+    const upstreamConnected = new Promise<void>((resolve) => (connected = resolve));
     const slow = net.createServer((socket) => {
+      connected();
       socket.resume();
       socket.on('close', () => (upstreamClosed = true));
       socket.on('error', () => {});
@@ -328,9 +324,10 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
     cleanup.push(proxy.close);
     const client = net.connect(proxy.port, '127.0.0.1');
     client.write('GET /api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The handshake is under way once the proxy has connected upstream (the upstream never answers).
+    await upstreamConnected;
     client.destroy();
-    await waitFor(() => upstreamClosed);
+    await waitFor('the upstream connection to close', () => upstreamClosed, 2000);
   });
 
   it('close() ends open tunnels on both sides', async () => {
@@ -342,6 +339,6 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
     const clientClosed = closed(socket);
     await proxy.forwarder.close();
     assert.equal((await clientClosed).code, 1006);
-    await waitFor(() => echo.closes.length === 1);
+    await waitFor('the upstream to see the close', () => echo.closes.length === 1, 2000);
   });
 });

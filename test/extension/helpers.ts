@@ -14,21 +14,8 @@ export async function getApi(): Promise<MountsApi> {
   return extension.activate();
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// The tests' one poller, shared with the plain-node tests.
+export { waitFor } from '../waitFor';
 
 export interface Response {
   readonly status: number;

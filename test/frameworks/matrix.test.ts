@@ -18,7 +18,7 @@ import { freePort } from '../../src/engine/ports';
 import { frameworksRoot, FRAMEWORK_PACKAGES } from '../host/frameworks';
 import { launchChromium } from '../engine/fixtures/chromium';
 import { recordingLogger } from '../engine/helpers';
-import { waitFor } from '../engine/fixtures/command/helpers';
+import { waitFor } from '../waitFor';
 import { MATRIX, type MatrixApp } from './apps';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -223,11 +223,11 @@ describe('framework matrix: real dev servers through Mounts in Chromium', functi
           assert.ok(status.pid, 'the app runs');
           const socketsBefore = liveSockets;
           process.kill(-status.pid, 'SIGKILL');
-          await waitFor(() => watched.navigations > reloads, UPDATE_MS * 2, `the reload after the crash; log:\n${logs.slice(-20).join('\n')}`);
+          await waitFor(() => `the reload after the crash; log:\n${logs.slice(-20).join('\n')}`, () => watched.navigations > reloads, UPDATE_MS * 2);
           await page.waitForLoadState('load');
           await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(app.ready)})`, undefined, { timeout: UPDATE_MS });
           assert.equal(await page.evaluate('window.mountsMarker'), undefined, 'a new page');
-          await waitFor(() => liveSockets > socketsBefore, UPDATE_MS, 'the new page to connect to live reload');
+          await waitFor('the new page to connect to live reload', () => liveSockets > socketsBefore, UPDATE_MS);
           assert.equal(watched.navigations, reloads + 1, 'one reload');
           // While it was down the app's requests may be answered 502-504; those the reload cut are aborted.
           assert.deepEqual(watched.failures.filter((failure) => !/: (50[234]|net::ERR_ABORTED)$/.test(failure)), [], 'no request failed otherwise');

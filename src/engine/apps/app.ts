@@ -77,6 +77,12 @@ export interface PythonChoice {
   readonly source: string;
 }
 
+/** How long a module app waits for a load (its top-level awaits) and for an export's close(). */
+export interface ModuleTimeouts {
+  readonly loadMs: number;
+  readonly closeMs: number;
+}
+
 export interface AppContext {
   readonly config: MountsConfig;
   readonly logger: Logger;
@@ -86,6 +92,8 @@ export interface AppContext {
   readonly trust?: () => ChildTrust | undefined;
   /** The local CA's certificate (PEM) when the user has one: upstreams it signed are trusted. */
   readonly localAuthority?: () => string | undefined;
+  /** Overrides of the module apps' defaults (tests shorten them). */
+  readonly moduleTimeouts?: Partial<ModuleTimeouts>;
 }
 
 export type AppFactory<S extends MountSpec> = (spec: S, context: AppContext) => Promise<App>;

@@ -15,7 +15,7 @@ import type { ModuleMountSpec } from '../spec';
 import { forgetImports, importFresh } from './module/freshImport';
 import { besideEntry, importedFiles, requiredFiles, type LoadedFiles } from './module/loadedFiles';
 import { packageType } from './module/packageType';
-import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest } from './app';
+import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type ModuleTimeouts, type MountedRequest } from './app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
 type UpgradeHandler = (req: MountedRequest, socket: Duplex, head: Buffer) => unknown;
@@ -33,14 +33,12 @@ interface Loaded {
   readonly sockets: Set<Duplex>;
 }
 
-/** How long stop and reload wait for an export's close() before going on without it. */
-export const closeTimeout = { ms: 5000 };
-
 /**
- * How long a module may take to load (its top-level awaits) before start or reload fails: an
- * await that never settles would otherwise hold start, and stop queued behind it, forever.
+ * How long stop and reload wait for an export's close() before going on without it, and how long
+ * a module may take to load (its top-level awaits) before start or reload fails: an await that
+ * never settles would otherwise hold start, and stop queued behind it, forever.
  */
-export const loadTimeout = { ms: 30_000 };
+export const MODULE_TIMEOUTS: ModuleTimeouts = { closeMs: 5000, loadMs: 30_000 };
 
 const FAIL = Symbol('mounts.fail');
 /** Thrown through @hono/node-server after we already answered, so it writes nothing itself. */
@@ -62,10 +60,11 @@ const ESM_IMPORT_FILE = /\.(?:m?js|cjs)$/;
 
 export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context) => {
   const workspace = context.config.dir;
+  const timeouts: ModuleTimeouts = { ...MODULE_TIMEOUTS, ...context.moduleTimeouts };
   const mayHaveRequired = besideEntry(spec.module, MODULE_FILE, context.config);
   const mayHaveImported = besideEntry(spec.module, ESM_IMPORT_FILE, context.config);
   const firstGeneration = ++importGeneration;
-  let current = await load(spec, firstGeneration, workspace).catch((error: unknown) => {
+  let current = await load(spec, firstGeneration, workspace, timeouts.loadMs).catch((error: unknown) => {
     forgetImports(firstGeneration);
     throw error;
   });
@@ -99,7 +98,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       // Without the resolve hook the CommonJS files an ES module imported are unknown, and those
       // a failed attempt left in the cache are known in part at most: a guess for both.
       if (!current.files.files() || failedAttempt) forgetModules(mayHaveRequired);
-      loaded = await load(spec, generation, workspace);
+      loaded = await load(spec, generation, workspace, timeouts.loadMs);
     } catch (error) {
       failedAttempt?.dispose();
       // Nothing for a CommonJS attempt: Node drops a module that threw from require.cache.
@@ -110,7 +109,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       throw error;
     }
     if (closed) {
-      await closeVersion(loaded, spec, context.logger);
+      await closeVersion(loaded, spec, context.logger, timeouts);
       return;
     }
     const replaced = current;
@@ -120,7 +119,7 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
     setStatus({ state: 'ready' });
     context.logger.info(`reloaded ${path.relative(workspace, spec.module)}`, spec.name);
     // The new version serves already: a failing close() of the old one is reported, not undone.
-    await closeVersion(replaced, spec, context.logger).catch((error: unknown) =>
+    await closeVersion(replaced, spec, context.logger, timeouts).catch((error: unknown) =>
       context.logger.error('close() of the previous version failed', error, spec.name),
     );
   };
@@ -195,16 +194,16 @@ export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context
       // A reload in flight closes what it loaded itself (see reloadNow).
       await reloads;
       failedAttempt?.dispose();
-      await closeVersion(current, spec, context.logger);
+      await closeVersion(current, spec, context.logger, timeouts);
     },
   };
   return app;
 };
 
-async function load(spec: ModuleMountSpec, generation: number, workspace: string): Promise<Loaded> {
+async function load(spec: ModuleMountSpec, generation: number, workspace: string, loadMs: number): Promise<Loaded> {
   // Node's own "Cannot find module … Require stack: dist/cli.js" points at us, not at mounts.json.
   if (!fs.existsSync(spec.module)) throw new Error(`${describeFile(spec)} does not exist`);
-  const { moduleNamespace, entryModule } = await withinLoadTimeout(importModule(spec.module, generation), spec);
+  const { moduleNamespace, entryModule } = await withinLoadTimeout(importModule(spec.module, generation), spec, loadMs);
   const exported = pickExport(moduleNamespace, spec);
   const handler = toHandler(exported, spec);
   return {
@@ -235,12 +234,12 @@ async function importModule(file: string, generation: number): Promise<{ moduleN
   return { moduleNamespace: await importFresh(file, generation), entryModule: undefined };
 }
 
-async function withinLoadTimeout<T>(loading: Promise<T>, spec: ModuleMountSpec): Promise<T> {
+async function withinLoadTimeout<T>(loading: Promise<T>, spec: ModuleMountSpec, loadMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${describeFile(spec)} did not finish loading within ${loadTimeout.ms / 1000} s: a top-level await that never settles?`)),
-      loadTimeout.ms,
+      () => reject(new Error(`${describeFile(spec)} did not finish loading within ${loadMs / 1000} s: a top-level await that never settles?`)),
+      loadMs,
     );
   });
   try {
@@ -355,9 +354,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * clients reconnect to the new code. A `ws` server's close(callback) waits for its clients, so
  * they go right after close() was called, not after it finished.
  */
-async function closeVersion(version: Loaded, spec: ModuleMountSpec, logger: Logger): Promise<void> {
+async function closeVersion(version: Loaded, spec: ModuleMountSpec, logger: Logger, timeouts: ModuleTimeouts): Promise<void> {
   version.files.dispose();
-  const closing = closeExport(version.closable, spec, logger);
+  const closing = closeExport(version.closable, spec, logger, timeouts.closeMs);
   for (const socket of version.sockets) socket.destroy();
   version.sockets.clear();
   await closing;
@@ -365,9 +364,9 @@ async function closeVersion(version: Loaded, spec: ModuleMountSpec, logger: Logg
 
 /**
  * Awaits `closable.close()`, in either style: `close()` returning a promise (or nothing, when it
- * takes no parameter) or `close(callback)`, e.g. a `ws` server's. Waits `closeTimeout.ms` at most.
+ * takes no parameter) or `close(callback)`, e.g. a `ws` server's. Waits `closeMs` at most.
  */
-async function closeExport(closable: unknown, spec: ModuleMountSpec, logger: Logger): Promise<void> {
+async function closeExport(closable: unknown, spec: ModuleMountSpec, logger: Logger, closeMs: number): Promise<void> {
   // Koa and Express apps have no close(); a plain handler may export one for its own resources.
   if (closable === undefined) return;
   const close = (closable as { close: (callback: (error?: unknown) => void) => unknown }).close;
@@ -379,11 +378,11 @@ async function closeExport(closable: unknown, spec: ModuleMountSpec, logger: Log
     else if (close.length === 0) resolve(true);
   });
   const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), closeTimeout.ms);
+    timer = setTimeout(() => resolve(false), closeMs);
   });
   try {
     if (!(await Promise.race([closed, timedOut]))) {
-      logger.warn(`close() did not finish within ${closeTimeout.ms / 1000} s; going on without it`, spec.name);
+      logger.warn(`close() did not finish within ${closeMs / 1000} s; going on without it`, spec.name);
       void closed.catch((error: unknown) => logger.error('close() failed after its time was up', error, spec.name));
     }
   } finally {
