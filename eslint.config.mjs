@@ -12,6 +12,16 @@ const noEditor = {
   ],
 };
 
+const engineOnly = {
+  group: ['**/engineProcess', '**/engineProcess/**', '**/mcp', '**/mcp/**'],
+  message: 'The engine imports only node:*, its own files and its libraries.',
+};
+
+const noCore = {
+  group: ['**/engine', '**/dispatch', '**/listener'],
+  message: 'Apps, the live loop and the export writers never import the engine core that drives them.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'examples/**'] },
   {
@@ -27,15 +37,25 @@ export default tseslint.config(
   {
     files: ['src/engine/**/*.ts'],
     rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly] }],
+    },
+  },
+  {
+    // Apps get what they need through their context; the live loop and the export writers read
+    // the spec. None of them reaches back into the core that drives them.
+    files: ['src/engine/apps/**/*.ts', 'src/engine/live/**/*.ts', 'src/engine/export/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly, noCore] }],
+    },
+  },
+  {
+    // The editor asks kinds about mounts no engine serves; an app imported here would bring code
+    // that runs apps into its bundle.
+    files: ['src/engine/kinds/**/*.ts'],
+    rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         ...noEditor,
-        patterns: [
-          ...noEditor.patterns,
-          {
-            group: ['**/engineProcess', '**/engineProcess/**', '**/mcp', '**/mcp/**'],
-            message: 'The engine imports only node:*, its own files and its libraries.',
-          },
-        ],
+        patterns: [...noEditor.patterns, engineOnly, noCore, { group: ['**/apps', '**/apps/**'], message: 'A kind describes; its app lives in apps/.' }],
       }],
     },
   },
