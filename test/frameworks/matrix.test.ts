@@ -33,6 +33,8 @@ interface Watched {
   readonly failures: string[];
   /** Documents loaded after the first. */
   navigations: number;
+  /** Requests for the page's document: a reload cut short by another shows here, not in `navigations`. */
+  documentRequests: number;
 }
 
 describe('framework matrix: real dev servers through Mounts in Chromium', function () {
@@ -108,7 +110,7 @@ describe('framework matrix: real dev servers through Mounts in Chromium', functi
         const page = await context.newPage();
         const origin = new URL(url).origin;
         const prefix = mountedAt;
-        const watched: Watched = { page, failures: [], navigations: 0 };
+        const watched: Watched = { page, failures: [], navigations: 0, documentRequests: 0 };
         const failed = (where: string, why: string) => {
           if (!where.startsWith(origin)) return;
           const { pathname } = new URL(where);
@@ -119,6 +121,9 @@ describe('framework matrix: real dev servers through Mounts in Chromium', functi
           }
           else if (!(app.outsidePrefix ?? []).includes(pathname)) watched.failures.push(`${where} (outside ${prefix}): ${why}`);
         };
+        page.on('request', (request) => {
+          if (request.isNavigationRequest() && request.frame() === page.mainFrame()) watched.documentRequests++;
+        });
         page.on('requestfailed', (request) => failed(request.url(), request.failure()?.errorText ?? 'failed'));
         page.on('response', (response) => {
           if (response.status() >= 400) failed(response.url(), String(response.status()));
@@ -222,6 +227,7 @@ describe('framework matrix: real dev servers through Mounts in Chromium', functi
           const status = engine.mounts().find((mount) => mount.spec.name === app.name)!.status;
           assert.ok(status.pid, 'the app runs');
           const socketsBefore = liveSockets;
+          const documentsBefore = watched.documentRequests;
           process.kill(-status.pid, 'SIGKILL');
           await waitFor(() => `the reload after the crash; log:\n${logs.slice(-20).join('\n')}`, () => watched.navigations > reloads, UPDATE_MS * 2);
           await page.waitForLoadState('load');
@@ -229,6 +235,7 @@ describe('framework matrix: real dev servers through Mounts in Chromium', functi
           assert.equal(await page.evaluate('window.mountsMarker'), undefined, 'a new page');
           await waitFor('the new page to connect to live reload', () => liveSockets > socketsBefore, UPDATE_MS);
           assert.equal(watched.navigations, reloads + 1, 'one reload');
+          assert.equal(watched.documentRequests, documentsBefore + 1, 'one request for the page: no second reload cut the first short');
           // While it was down the app's requests may be answered 502-504; those the reload cut are aborted.
           assert.deepEqual(watched.failures.filter((failure) => !/: (50[234]|net::ERR_ABORTED)$/.test(failure)), [], 'no request failed otherwise');
         } finally {
