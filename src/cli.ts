@@ -116,13 +116,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`[mounts] cannot watch ${path.dirname(engine.configFile)} for changes: ${errorMessage(error)}\n`);
     }
   }
-  // Printed once watching is in place: a change made after the URL shows is seen.
-  process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
-  const fromNetwork = engine.networkUrls;
-  if (fromNetwork.length) process.stdout.write(`Reachable from the network at ${fromNetwork.join(' ')}\n`);
-  if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
-
-  return new Promise((resolve) => {
+  // The handlers go in before the banner: a signal that comes before node listens for it ends the
+  // process at once (the default action), and whoever read the banner may send one straight away.
+  const stopped = new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       process.stdout.write(`\n${signal}: stopping...\n`);
       void watcher?.close().catch(() => undefined);
@@ -137,6 +133,12 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+  // Printed once watching is in place: a change made after the URL shows is seen.
+  process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
+  const fromNetwork = engine.networkUrls;
+  if (fromNetwork.length) process.stdout.write(`Reachable from the network at ${fromNetwork.join(' ')}\n`);
+  if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
+  return stopped;
 }
 
 /**

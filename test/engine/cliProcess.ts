@@ -12,8 +12,8 @@ export interface CliRun {
 }
 
 /** Runs `node dist/cli.js ...args`; with `shell`, runs that bash line instead (e.g. to set ulimit first). */
-export function runCli(args: string[], options: { cwd?: string; shell?: string } = {}): CliRun {
-  const spawnOptions: SpawnOptions = { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] };
+export function runCli(args: string[], options: { cwd?: string; shell?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
+  const spawnOptions: SpawnOptions = { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] };
   const child = options.shell === undefined ? spawn(process.execPath, [CLI, ...args], spawnOptions) : spawn('bash', ['-c', options.shell], spawnOptions);
   const result: CliRun = {
     child,
