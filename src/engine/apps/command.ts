@@ -30,10 +30,11 @@ import { errorMessage, type Logger } from '../logger';
 import { sendSocketPage } from '../pages';
 import { freePort, isPortInUse } from '../ports';
 import type { CommandMountSpec } from '../spec';
-import { trustEnvironment, type ChildTrust } from '../tls/childTrust';
+import type { ChildTrust } from '../tls/childTrust';
 import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
 import { holdSocket } from './command/heldSocket';
 import { LineSplitter, Tail } from './command/output';
+import { commandEnvironment, LOOPBACK } from './command/environment';
 import { Gate } from './command/gate';
 import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
 import { recogniseFramework } from './command/frameworks';
@@ -46,7 +47,6 @@ import { createForwarder, type Forwarder } from './proxy';
 const KILL_GRACE_MS = 2000;
 /** Lines of output kept for error pages and the editor. */
 const TAIL_LINES = 20;
-const LOOPBACK = '127.0.0.1';
 
 export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => {
   const framework = await recogniseFramework(spec);
@@ -263,7 +263,7 @@ export class CommandApp implements App {
     const child = new SupervisedProcess({
       command,
       cwd: spec.cwd,
-      env: this.environment(port),
+      env: commandEnvironment(this.spec, port, this.trust?.()),
       onOutput: (text, stream) => splitters[stream].push(text),
       onSpawned: () => {
         if (run === this.run) this.setPhase(this.phase, this.reason, this.detail);
@@ -393,24 +393,6 @@ export class CommandApp implements App {
   private upstreamReadyPath(): string | undefined {
     const { readyPath, stripPrefix, prefix } = this.spec;
     return readyPath === undefined || stripPrefix || prefix === '/' ? readyPath : prefix + readyPath;
-  }
-
-  private environment(port: number): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      // The editor's own switch that turns Electron into Node must not leak into the user's tools.
-      if (value !== undefined && name !== 'ELECTRON_RUN_AS_NODE') env[name] = value;
-    }
-    const trust = this.trust?.();
-    return {
-      ...env,
-      // The mount's own env comes after: a mount that names its own CA files keeps them.
-      ...(trust ? trustEnvironment(trust) : {}),
-      ...this.spec.env,
-      PORT: String(port),
-      HOST: LOOPBACK,
-      MOUNT_PREFIX: this.spec.prefix === '/' ? '' : this.spec.prefix,
-    };
   }
 
   private hold(): void {
