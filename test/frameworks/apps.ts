@@ -106,19 +106,19 @@ const sveltekit: MatrixApp = {
       'svelte.config.js': "/** @type {import('@sveltejs/kit').Config} */\nconst config = {\n  kit: {\n    paths: { base: process.env.MOUNT_PREFIX ?? '' },\n  },\n};\n\nexport default config;\n",
       'vite.config.js': "import { sveltekit } from '@sveltejs/kit/vite';\nimport { defineConfig } from 'vite';\n\nexport default defineConfig({\n  plugins: [sveltekit()],\n});\n",
       'src/app.html': '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8" />\n    <meta name="viewport" content="width=device-width, initial-scale=1" />\n    %sveltekit.head%\n  </head>\n  <body data-sveltekit-preload-data="hover">\n    <div style="display: contents">%sveltekit.body%</div>\n  </body>\n</html>\n',
-      // Svelte 5 remounts an edited component; app state lives in a module of its own, as apps keep it.
+      // The count lives in a module of its own (as apps keep shared state): the edited component is what HMR swaps.
       'src/lib/count.svelte.js': 'export const counter = $state({ count: 0 });\n',
-      'src/routes/+page.svelte': "<script>\n  import { counter } from '$lib/count.svelte.js';\n</script>\n\n<h1>Get started</h1>\n<button type=\"button\" onclick={() => counter.count++}>Count is {counter.count}</button>\n",
+      // "Count is" shows once hydrated: an edit before the client loaded the page has no module to update.
+      'src/routes/+page.svelte':
+        "<script>\n  import { onMount } from 'svelte';\n  import { counter } from '$lib/count.svelte.js';\n\n  let hydrated = $state(false);\n  onMount(() => (hydrated = true));\n</script>\n\n<h1>Get started</h1>\n<button type=\"button\" onclick={() => counter.count++}>{hydrated ? `Count is ${counter.count}` : 'Loading'}</button>\n",
     });
   },
   mount: { command: 'npm run dev', cwd: 'kit' },
   modes: ['prefix', 'host'],
-  // SvelteKit 2.70's client (with Vite 8 or 7) neither applied an edit of +page.svelte nor reloaded
-  // after a restart in this set-up, also when loaded straight from its dev server without Mounts:
-  // its HMR and restart checks wait for a set-up where the framework itself does both.
-  crash: false,
+  crash: true,
   page: '',
   ready: COUNTER_TEXT,
+  hmr: { file: 'src/routes/+page.svelte', from: 'Get started', to: 'Edited through Mounts' },
 };
 
 const astro: MatrixApp = {
