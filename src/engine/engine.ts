@@ -225,11 +225,6 @@ export class Engine implements Disposable {
     return this.dispatcher.table?.entries.find((entry) => mountId(entry.spec) === id)?.app;
   }
 
-  /** The local CA's certificate file, once this engine has served HTTPS (for `mounts ca path` and the editor). */
-  get authorityFile(): string | undefined {
-    return this.localHttps.trust?.caFile;
-  }
-
   /** While listening on every interface (0.0.0.0, ::): the URLs other machines reach it at. Empty otherwise. */
   get networkUrls(): string[] {
     const port = this.port;

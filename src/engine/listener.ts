@@ -35,7 +35,7 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
     guard!.touch(req.socket);
     dispatcher.handleRequest(req, res);
   };
-  const server: MountsServer = secure ? createSecureServer(options, secure, onRequest, dispatcher) : http.createServer(options, onRequest);
+  const server: MountsServer = secure ? createSecureServer(options, secure, onRequest, dispatcher, limits) : http.createServer(options, onRequest);
   guard = new ConnectionGuard(server, limits, upgraded, (message) => logger.warn(message));
   GUARDS.set(server, guard);
   UPGRADED_SOCKETS.set(server, upgraded);
@@ -96,8 +96,13 @@ function createSecureServer(
   secure: KeyPair,
   onRequest: (req: MountsRequest, res: MountsResponse) => void,
   dispatcher: Dispatcher,
+  limits: ConnectionLimits,
 ): MountsServer {
-  const server = https.createServer({ ...options, key: secure.key, cert: secure.cert }, onRequest);
+  // A handshake is part of sending the request's head: it gets the headers timeout, not Node's 120 s.
+  const handshakeTimeout = limits.headersTimeout * 1000;
+  const server = https.createServer({ ...options, key: secure.key, cert: secure.cert, handshakeTimeout }, onRequest);
+  // Node reports a failed or timed-out handshake here and leaves the socket open when nobody listens.
+  server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
   redirectPlainHttp(server as unknown as https.Server, (req) => httpsLocation(req, dispatcher), () => server.headersTimeout);
   return server as unknown as MountsServer;
 }

@@ -392,4 +392,17 @@ describe('https: true', function () {
       await cli.exited;
     }
   });
+
+  it('closes a connection that stalls before its first byte or inside its handshake, after the headers timeout', async () => {
+    const r = await serve({ connections: { headersTimeout: 1 }, mounts: [{ prefix: '/s', static: 's' }] }, { 's/a.txt': 'a' });
+    // The first bytes of a TLS record header and nothing more: a handshake that never finishes.
+    for (const sent of [Buffer.alloc(0), Buffer.from([0x16, 0x03, 0x01])]) {
+      const socket = net.connect(r.port, '127.0.0.1');
+      socket.on('connect', () => socket.write(sent));
+      socket.resume();
+      // Closed by the server (not a hang until Node's own 120 s): the mocha timeout is the bound.
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    }
+    assert.equal((await getTls(`${r.url}/s/a.txt`, ca)).body, 'a');
+  });
 });
