@@ -17,9 +17,9 @@ const LOOPBACK_NAMES = ['localhost', '*.localhost', '127.0.0.1', '::1'];
 
 /**
  * The names the leaf certificate must cover: the loopback names, the bind address when it is a
- * particular one (else the machine's addresses), every mount's `host` and every `allowedHosts` entry, each as written: OpenSSL,
- * Node and Chromium take no wildcard directly under a top-level name, so `*.localhost` (kept for
- * the clients that do) covers no `app.localhost` for them.
+ * particular one (else the machine's addresses), every mount's `host` and every `allowedHosts`
+ * entry, each as written: OpenSSL, Node and Chromium take no wildcard directly under a top-level
+ * name, so `*.localhost` (kept for the clients that do) covers no `app.localhost` for them.
  */
 export function certificateNames(
   config: Pick<MountsConfig, 'allowedHosts' | 'mounts'>,
