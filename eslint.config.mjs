@@ -18,7 +18,7 @@ const engineOnly = {
 };
 
 const noCore = {
-  group: ['**/engine', '**/dispatch', '**/listener'],
+  group: ['**/engine', '**/core', '**/core/**', '**/dispatch', '**/listener'],
   message: 'Apps, the live loop and the export writers never import the engine core that drives them.',
 };
 

@@ -359,8 +359,8 @@ function newClient(accessLog: boolean) {
 }
 
 /** Loaded only by the modes that need it, so the reference servers never load the engine. */
-function loadEngine(): typeof import('../src/engine/engine') {
-  return require('../src/engine/engine') as typeof import('../src/engine/engine');
+function loadEngine(): typeof import('../src/engine/index') {
+  return require('../src/engine/index') as typeof import('../src/engine/index');
 }
 
 function serve(server: http.Server): Promise<void> {

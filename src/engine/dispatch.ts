@@ -79,7 +79,7 @@ export class MountsResponse extends ServerResponse<MountsRequest> {
 }
 
 export class Dispatcher {
-  table: RoutingTable | undefined;
+  private _table: RoutingTable | undefined;
   /** Filled by `admit` for the request being dispatched; dispatch is synchronous, so one suffices. */
   private readonly target: ParsedTarget = { pathname: '/', search: '', authority: undefined };
   private hostname: string | undefined;
@@ -95,8 +95,17 @@ export class Dispatcher {
     };
   }
 
+  /** What requests are routed by: swapped whole, so a request sees one table or the next, never a mix. */
+  get table(): RoutingTable | undefined {
+    return this._table;
+  }
+
+  swap(table: RoutingTable | undefined): void {
+    this._table = table;
+  }
+
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const table = this.table;
+    const table = this._table;
     if (!table || !this.admit(table, req, res)) return;
     const target = this.target;
     if (isReservedPath(target.pathname)) {
@@ -128,7 +137,7 @@ export class Dispatcher {
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const table = this.table;
+    const table = this._table;
     if (!table || !this.admit(table, req, undefined, socket)) return;
     const origin = req.headers.origin;
     const front = this.options.trustLoopbackFront ? frontView(req) : undefined;

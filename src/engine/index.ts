@@ -3,7 +3,7 @@
  * editor (src/ui) imports only types from here and reaches a running engine through the engine
  * process's client (src/engineProcess/client.ts).
  */
-export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './engine';
+export { Engine, EngineStartError, mountId, type EngineOptions, type EngineState, type MountInfo, type ReloadResult, type StartFailure } from './core/engine';
 export { formatProblem, LineIndex, MOUNT_KINDS, parseConfig, readConfig, type ConfigResult } from './config';
 export { describeTarget } from './describe';
 export { mountsDataDir } from './tls/dataDir';
@@ -15,6 +15,7 @@ export type { PythonChoice } from './apps/app';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
+export { Lifecycle, type LifecycleState } from './core/lifecycle';
 export { refusedStatus } from './apps/refused';
 export { KINDS, kindOf, RUNS_WORKSPACE_CODE } from './kinds/registry';
 export { MENU_CAPABILITIES, type Capabilities, type ExportRoute, type MountKind, type Reveal } from './kinds/kind';

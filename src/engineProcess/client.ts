@@ -23,6 +23,7 @@ import {
   Emitter,
   EngineStartError,
   errorMessage,
+  Lifecycle,
   LogRing,
   mountId,
   readConfig,
@@ -97,10 +98,9 @@ const STOP_DEADLINE_MS = 15_000;
 const CRASH_BACKOFF = { initialMs: 250, maxMs: 10_000, crashLoopAfter: Number.POSITIVE_INFINITY, crashLoopWindowMs: 180_000, stableMs: 60_000 };
 
 export class EngineClient {
-  private _state: EngineState = 'stopped';
-  private readonly _onDidChangeState = new Emitter<EngineState>();
+  private readonly lifecycle = new Lifecycle();
   /** Fires when the state or the process's responsiveness changes. */
-  readonly onDidChangeState = this._onDidChangeState.event;
+  readonly onDidChangeState = this.lifecycle.onDidChangeState;
   private readonly _onDidChangeMounts = new Emitter<void>();
   /** Fires when the mounts, their status or counters, or the config's problems change. */
   readonly onDidChangeMounts = this._onDidChangeMounts.event;
@@ -133,8 +133,6 @@ export class EngineClient {
   private python: PythonChoice | undefined;
   private portOverride: number | undefined;
   private inspect = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  private pendingTransition: { readonly kind: 'start' | 'stop'; readonly promise: Promise<void> } | undefined;
   private readonly backoff = new Backoff(CRASH_BACKOFF);
   private restartDelayMs = 0;
   private startedAt = 0;
@@ -152,7 +150,7 @@ export class EngineClient {
   }
 
   get state(): EngineState {
-    return this._state;
+    return this.lifecycle.state;
   }
 
   /** False while a running engine process has not answered its heartbeat for 5 s. */
@@ -231,11 +229,11 @@ export class EngineClient {
   }
 
   start(): Promise<void> {
-    return this.transition('start', () => this.doStart());
+    return this.lifecycle.transition('start', () => this.doStart());
   }
 
   stop(): Promise<void> {
-    return this.transition('stop', () => this.doStop());
+    return this.lifecycle.transition('stop', () => this.doStop());
   }
 
   async restart(): Promise<void> {
@@ -248,7 +246,7 @@ export class EngineClient {
    * the run stays debuggable until it stops. A run already debuggable keeps going.
    */
   async debug(): Promise<{ readonly port: number; readonly url: string }> {
-    if (this._state !== 'started' || !this.inspectorUrl) {
+    if (this.lifecycle.state !== 'started' || !this.inspectorUrl) {
       await this.stop();
       this.inspect = true;
       await this.start();
@@ -259,7 +257,7 @@ export class EngineClient {
 
   /** Re-reads mounts.json; while serving, applies it (a broken file changes nothing that serves). */
   reload(): Promise<EngineResults['reloadConfig']> {
-    return this.enqueue(async () => {
+    return this.lifecycle.enqueue(async () => {
       if (this.isServing()) {
         const result = await this.request('reloadConfig');
         // A rebind that could not get any address stopped the engine: the run is over.
@@ -285,7 +283,7 @@ export class EngineClient {
   }
 
   setRestricted(restricted: boolean): Promise<void> {
-    return this.enqueue(async () => {
+    return this.lifecycle.enqueue(async () => {
       this.restricted = restricted;
       if (this.isServing()) await this.request('setRestricted', { restricted });
       else this._onDidChangeMounts.fire();
@@ -304,7 +302,7 @@ export class EngineClient {
 
   /** The interpreter of wsgi and asgi mounts without their own `python` (undefined: python3 on the PATH). */
   setPython(python: PythonChoice | undefined): Promise<void> {
-    return this.enqueue(async () => {
+    return this.lifecycle.enqueue(async () => {
       this.python = python;
       if (this.isServing()) await this.request('setPython', python ? { python } : {});
     });
@@ -317,18 +315,18 @@ export class EngineClient {
 
   dispose(): void {
     void this.stop();
-    this._onDidChangeState.dispose();
+    this.lifecycle.dispose();
     this._onDidChangeMounts.dispose();
     this._onAppError.dispose();
     this._onDidCrash.dispose();
   }
 
   private running(): EngineSnapshot | undefined {
-    return this._state === 'started' || this._state === 'stopping' ? this.snapshot : undefined;
+    return this.lifecycle.state === 'started' || this.lifecycle.state === 'stopping' ? this.snapshot : undefined;
   }
 
   private isServing(): boolean {
-    return this._state === 'started' && !!this.connection && !this.connection.hasExited;
+    return this.lifecycle.state === 'started' && !!this.connection && !this.connection.hasExited;
   }
 
   private async request<K extends 'reloadConfig' | 'reloadApp' | 'fileChanged' | 'setRestricted' | 'setAccessLog' | 'setLiveReload' | 'setPython' | 'debug'>(
@@ -344,36 +342,12 @@ export class EngineClient {
     }
   }
 
-  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(operation, operation);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  private transition(kind: 'start' | 'stop', operation: () => Promise<void>): Promise<void> {
-    if (this.pendingTransition?.kind === kind) return this.pendingTransition.promise;
-    const promise = this.enqueue(operation);
-    const pending = { kind, promise };
-    this.pendingTransition = pending;
-    const settle = () => {
-      if (this.pendingTransition === pending) this.pendingTransition = undefined;
-    };
-    promise.then(settle, settle);
-    return promise;
-  }
-
-  private setState(state: EngineState): void {
-    if (this._state === state) return;
-    this._state = state;
-    this._onDidChangeState.fire(state);
-  }
-
   private async doStart(): Promise<void> {
-    if (this._state === 'started') return;
+    if (this.lifecycle.state === 'started') return;
     this._lastError = undefined;
     this._crash = undefined;
     this.fatalAppError = undefined;
-    this.setState('starting');
+    this.lifecycle.set('starting');
     let connection: EngineConnection | undefined;
     try {
       if (this.restartDelayMs > 0) {
@@ -397,7 +371,7 @@ export class EngineClient {
       this.logger.info(`engine process ${hello.pid} on Node ${hello.nodeVersion} (${hello.execPath})${hello.inspectorUrl ? `, inspector at ${hello.inspectorUrl}` : ''}`);
       await connection.request({ type: 'start' });
       this.startedAt = Date.now();
-      this.setState('started');
+      this.lifecycle.set('started');
       this._onDidChangeMounts.fire();
     } catch (error) {
       this._lastError = errorMessage(error);
@@ -407,7 +381,7 @@ export class EngineClient {
         connection.dispose();
       }
       this.connection = undefined;
-      this.setState('stopped');
+      this.lifecycle.set('stopped');
       this._onDidChangeMounts.fire();
       throw error instanceof EngineRequestError && error.wire.reason
         ? new EngineStartError(error.message, error.wire.reason, error.wire.problems)
@@ -416,12 +390,12 @@ export class EngineClient {
   }
 
   private async doStop(): Promise<void> {
-    if (this._state === 'stopped') return;
-    this.setState('stopping');
+    if (this.lifecycle.state === 'stopped') return;
+    this.lifecycle.set('stopping');
     try {
       await this.endRun();
     } finally {
-      this.setState('stopped');
+      this.lifecycle.set('stopped');
       this._onDidChangeMounts.fire();
     }
   }
@@ -471,14 +445,14 @@ export class EngineClient {
       if (this.connection !== connection) return;
       if (responsive) this.logger.info(`the engine process ${connection.pid} answers again`);
       else this.logger.error(`the engine process ${connection.pid} has not answered for ${(this.options.heartbeatTimeoutMs ?? 5000) / 1000} s`);
-      this._onDidChangeState.fire(this._state);
+      this.lifecycle.announce();
     });
     void connection.exited.then((exit) => this.exitedByItself(connection, exit));
   }
 
   private exitedByItself(connection: EngineConnection, exit: ProcessExit): void {
     // A stop, or a start that failed, ended it: nothing happened that nobody asked for.
-    if (this.connection !== connection || this._state !== 'started') return;
+    if (this.connection !== connection || this.lifecycle.state !== 'started') return;
     this.connection = undefined;
     connection.dispose();
     this.inspect = false;
@@ -491,7 +465,7 @@ export class EngineClient {
     this._lastError = reason;
     this._crash = { reason, lastLines: [...this.lastLines] };
     this.logger.error(`${reason}${this.lastLines.length ? `; its last lines:\n${this.lastLines.join('\n')}` : ''}`);
-    this.setState('stopped');
+    this.lifecycle.set('stopped');
     this._onDidChangeMounts.fire();
     this._onDidCrash.fire(this._crash);
   }

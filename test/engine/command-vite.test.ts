@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import { get, makeWorkspace, recordingLogger } from './helpers';
 import { REPO, waitFor } from './fixtures/command/helpers';
 import { CHROMIUM, launchChromium } from './fixtures/chromium';

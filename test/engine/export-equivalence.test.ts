@@ -13,7 +13,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import { exportChecked } from './fixtures/exportCheck';
 import { startCaddy, startNginx, type Front } from './fixtures/fronts';
 import { freePort, isListening, makeWorkspace, request, type SimpleResponse } from './helpers';

@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Engine, type EngineOptions } from '../../src/engine/engine';
+import { Engine, type EngineOptions } from '../../src/engine/index';
 import type { Logger } from '../../src/engine/logger';
 import { waitFor } from '../waitFor';
 

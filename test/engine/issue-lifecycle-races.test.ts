@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import { freePort, get, isListening, makeWorkspace, startEngine, untilDispatched } from './helpers';
 
 const HELLO = (text: string) => `module.exports = (req, res) => res.end(${JSON.stringify(text)});`;

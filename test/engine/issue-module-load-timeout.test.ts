@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import { makeWorkspace, recordingLogger } from './helpers';
 
 describe('issue: a module load that never settles fails after the load timeout', () => {

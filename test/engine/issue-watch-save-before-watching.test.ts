@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { watch } from '../../src/cliWatch';
 import { currentIdentity } from '../../src/engine/configFile';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import type { FolderWatch } from '../../src/engine/folderWatch';
 import { waitFor } from './cliProcess';
 import { get, makeWorkspace } from './helpers';

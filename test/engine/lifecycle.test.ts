@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { Engine, EngineStartError, type EngineState } from '../../src/engine/engine';
+import { Engine, EngineStartError, type EngineState } from '../../src/engine/index';
 import { waitFor } from '../waitFor';
 import { freePort, get, isListening, makeWorkspace, recordingLogger, startEngine, untilDispatched } from './helpers';
 

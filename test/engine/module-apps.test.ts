@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import express from 'express';
 import { getRequestListener } from '@hono/node-server';
-import { EngineStartError } from '../../src/engine/engine';
+import { EngineStartError } from '../../src/engine/index';
 import { get, makeWorkspace, request, startEngine, type RunningEngine } from './helpers';
 
 const REPO = path.resolve(__dirname, '../../..');

@@ -573,7 +573,7 @@ describe('static app', () => {
       const app = await createStaticAppWith(mountSpec, logger, options);
       const config = parseConfig(JSON.stringify({ port: 0, mounts: [] }), path.join(root, 'mounts.json')).config!;
       const dispatcher = new Dispatcher({ logger, accessLog: () => false });
-      dispatcher.table = buildRoutingTable({ ...config, mounts: [mountSpec] }, [{ spec: mountSpec, app, baseUrl: prefix, requests: 0, inflight: 0 }]);
+      dispatcher.swap(buildRoutingTable({ ...config, mounts: [mountSpec] }, [{ spec: mountSpec, app, baseUrl: prefix, requests: 0, inflight: 0 }]));
       const server = await listen(dispatcher, '127.0.0.1', 0, logger, config.connections);
       return {
         app,

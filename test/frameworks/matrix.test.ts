@@ -13,7 +13,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/index';
 import { freePort } from '../../src/engine/ports';
 import { frameworksRoot, FRAMEWORK_PACKAGES } from '../host/frameworks';
 import { launchChromium } from '../engine/fixtures/chromium';
