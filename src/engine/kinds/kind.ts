@@ -9,6 +9,7 @@
  * give it; the apps, which run code, stay out of the editor's bundle (`apps/kinds.ts` maps names to
  * them, and the compiler asks for a kind's line there).
  */
+import type { Node } from 'jsonc-parser';
 import type { MountSpec } from '../spec';
 
 /** What the editor's "Reveal" opens for a mount. */
@@ -44,35 +45,40 @@ export interface Capabilities {
 /** The capabilities the editor's tree puts in a mount's `contextValue`, for package.json's menus. */
 export const MENU_CAPABILITIES = ['reloadable', 'revealable'] as const satisfies readonly (keyof Capabilities)[];
 
+/** Where a kind's own check of a value reports what is wrong with it. */
+export interface FieldReport {
+  /** Folder of mounts.json: relative paths resolve against it. */
+  readonly dir: string;
+  at(node: Node, field: string, message: string): void;
+  /** `field must be <what>, found <the value>`. */
+  expected(node: Node, field: string, what: string): void;
+}
+
 /**
- * The validated fields of a mount of any kind, as config.ts reads them; a kind takes its own.
- * Absent fields hold their defaults.
+ * A mount's fields in mounts.json, each checked once when first read (kinds share some, like `cwd`)
+ * with its problem reported at its place. A field that is absent, or not one of this mount's,
+ * reads as undefined or the fallback.
  */
-export interface MountFields {
-  readonly module?: string;
-  readonly exportName?: string;
-  readonly root?: string;
-  readonly spa: boolean;
-  readonly listing: boolean;
-  readonly target?: string;
-  readonly stripPrefix: boolean;
-  /** Whether mounts.json writes `stripPrefix` itself. */
-  readonly stripPrefixSet: boolean;
-  readonly timeout: number;
-  readonly secure: boolean;
-  readonly command?: string;
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly port: number;
-  readonly readyPath?: string;
-  readonly readyTimeout: number;
-  readonly restart: 'on-failure' | 'always' | 'never';
-  readonly start: 'eager' | 'onRequest';
-  readonly idleTimeout: number;
-  readonly wsgi?: string;
-  readonly asgi?: string;
-  readonly python?: string;
-  readonly reload: boolean;
+export interface MountReader {
+  /** Folder of mounts.json. */
+  readonly dir: string;
+  /** Whether mounts.json writes `key` on this mount. */
+  has(key: string): boolean;
+  /** A non-empty string. */
+  string(key: string): string | undefined;
+  /** A path, resolved against `dir`. */
+  path(key: string): string | undefined;
+  /** A command line. */
+  command(key: string): string | undefined;
+  /** A URL path starting with '/'. */
+  urlPath(key: string): string | undefined;
+  env(key: string): Readonly<Record<string, string>> | undefined;
+  flag(key: string, fallback: boolean): boolean;
+  seconds(key: string, fallback: number): number;
+  port(key: string, fallback: number): number;
+  oneOf<T extends string>(key: string, values: readonly T[]): T | undefined;
+  /** The kind's own check of the value of `key`. */
+  check<T>(key: string, check: (node: Node, field: string, report: FieldReport) => T | undefined): T | undefined;
 }
 
 /** The fields every mount has, already checked. */
@@ -90,8 +96,12 @@ export interface MountKind<S extends MountSpec = MountSpec> {
   readonly icon: string;
   /** Keys of mounts.json this kind owns, its own key first. */
   readonly keys: readonly string[];
-  /** The spec from the validated fields (config.ts has checked that the kind's own key is there). */
-  spec(base: MountBaseFields, fields: MountFields): S;
+  /**
+   * Reads and checks the kind's fields (config/ has checked the common ones and the keys), then
+   * makes the spec; config/ keeps it only when no field had a problem. Also called, to report every
+   * problem at once, while a mount's kind is unclear.
+   */
+  read(fields: MountReader, base: MountBaseFields): S;
   /** What the mount serves, in a few words; `show` makes a path relative when the caller wants it. */
   describe(spec: S, show: (file: string) => string): string;
   /** What "Reveal" opens; undefined opens the mount's entry in mounts.json. */

@@ -1,4 +1,5 @@
 /** A command that listens on $PORT, supervised, proxied to. */
+import { DEFAULTS, RESTART_POLICIES, START_MODES } from '../../config/defaults';
 import type { CommandMountSpec } from '../../spec';
 import type { MountKind } from '../kind';
 
@@ -7,22 +8,25 @@ export const commandKind: MountKind<CommandMountSpec> = {
   capabilities: { runsCode: true, reloadable: true, revealable: false, runsProcess: true },
   icon: 'terminal',
   keys: ['command', 'cwd', 'env', 'port', 'readyPath', 'readyTimeout', 'restart', 'stripPrefix', 'start', 'idleTimeout', 'timeout'],
-  spec: (base, fields) => ({
-    ...base,
-    kind: 'command',
-    command: fields.command!,
-    cwd: fields.cwd,
-    env: fields.env,
-    port: fields.port,
-    ...(fields.readyPath ? { readyPath: fields.readyPath } : {}),
-    readyTimeout: fields.readyTimeout,
-    restart: fields.restart,
-    stripPrefix: fields.stripPrefix,
-    ...(fields.stripPrefixSet ? { stripPrefixSet: true as const } : {}),
-    start: fields.start,
-    idleTimeout: fields.idleTimeout,
-    timeout: fields.timeout,
-  }),
+  read: (fields, base) => {
+    const readyPath = fields.urlPath('readyPath');
+    return {
+      ...base,
+      kind: 'command',
+      command: fields.command('command')!,
+      cwd: fields.path('cwd') ?? fields.dir,
+      env: fields.env('env') ?? {},
+      port: fields.port('port', DEFAULTS.commandPort),
+      ...(readyPath ? { readyPath } : {}),
+      readyTimeout: fields.seconds('readyTimeout', DEFAULTS.readyTimeout),
+      restart: fields.oneOf('restart', RESTART_POLICIES) ?? DEFAULTS.restart,
+      stripPrefix: fields.flag('stripPrefix', DEFAULTS.stripPrefix),
+      ...(fields.has('stripPrefix') ? { stripPrefixSet: true as const } : {}),
+      start: fields.oneOf('start', START_MODES) ?? DEFAULTS.start,
+      idleTimeout: fields.seconds('idleTimeout', DEFAULTS.idleTimeout),
+      timeout: fields.seconds('timeout', DEFAULTS.timeout),
+    };
+  },
   describe: (spec) => spec.command,
   // Nothing in the workspace to open but its entry.
   reveal: () => undefined,

@@ -7,7 +7,10 @@ export const moduleKind: MountKind<ModuleMountSpec> = {
   capabilities: { runsCode: true, reloadable: true, revealable: true, runsProcess: false },
   icon: 'symbol-module',
   keys: ['module', 'export'],
-  spec: (base, fields) => ({ ...base, kind: 'module', module: fields.module!, ...(fields.exportName ? { exportName: fields.exportName } : {}) }),
+  read: (fields, base) => {
+    const exportName = fields.string('export');
+    return { ...base, kind: 'module', module: fields.path('module')!, ...(exportName ? { exportName } : {}) };
+  },
   describe: (spec, show) => show(spec.module) + (spec.exportName ? `#${spec.exportName}` : ''),
   reveal: (spec) => ({ open: 'file', path: spec.module }),
   liveFilesFolder: () => undefined,

@@ -1,13 +1,22 @@
 /** A reverse proxy to an http: or https: upstream. */
+import { DEFAULTS } from '../../config/defaults';
 import type { ProxyMountSpec } from '../../spec';
 import type { MountKind } from '../kind';
+import { proxyTarget } from './validate';
 
 export const proxyKind: MountKind<ProxyMountSpec> = {
   name: 'proxy',
   capabilities: { runsCode: false, reloadable: false, revealable: false, runsProcess: false },
   icon: 'arrow-swap',
   keys: ['proxy', 'stripPrefix', 'timeout', 'secure'],
-  spec: (base, fields) => ({ ...base, kind: 'proxy', target: fields.target!, stripPrefix: fields.stripPrefix, timeout: fields.timeout, secure: fields.secure }),
+  read: (fields, base) => ({
+    ...base,
+    kind: 'proxy',
+    target: fields.check('proxy', proxyTarget)!,
+    stripPrefix: fields.flag('stripPrefix', DEFAULTS.stripPrefix),
+    timeout: fields.seconds('timeout', DEFAULTS.timeout),
+    secure: fields.flag('secure', DEFAULTS.secure),
+  }),
   describe: (spec) => spec.target,
   // Nothing in the workspace to open but its entry.
   reveal: () => undefined,

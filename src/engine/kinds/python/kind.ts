@@ -3,7 +3,9 @@
  * runner speaks, so one descriptor makes both.
  */
 import type { AsgiMountSpec, PythonMountSpec, WsgiMountSpec } from '../../spec';
-import type { MountFields, MountKind } from '../kind';
+import { DEFAULTS, RESTART_POLICIES, START_MODES } from '../../config/defaults';
+import type { MountKind } from '../kind';
+import { interpreter, pythonApp } from './validate';
 
 function pythonKind<S extends WsgiMountSpec | AsgiMountSpec>(name: S['kind']): MountKind<S> {
   return {
@@ -12,20 +14,22 @@ function pythonKind<S extends WsgiMountSpec | AsgiMountSpec>(name: S['kind']): M
     icon: 'snake',
     // The start, readiness and restart fields are the command mount's.
     keys: [name, 'python', 'cwd', 'env', 'reload', 'readyTimeout', 'restart', 'start', 'idleTimeout', 'timeout'],
-    spec: (base, fields: MountFields) => {
+    read: (fields, base) => {
+      const app = fields.check(name, pythonApp);
+      const python = fields.check('python', interpreter);
       const spec: PythonMountSpec = {
         ...base,
         kind: name,
-        app: fields[name]!,
-        ...(fields.python !== undefined ? { python: fields.python } : {}),
-        cwd: fields.cwd,
-        env: fields.env,
-        reload: fields.reload,
-        readyTimeout: fields.readyTimeout,
-        restart: fields.restart,
-        start: fields.start,
-        idleTimeout: fields.idleTimeout,
-        timeout: fields.timeout,
+        app: app!,
+        ...(python !== undefined ? { python } : {}),
+        cwd: fields.path('cwd') ?? fields.dir,
+        env: fields.env('env') ?? {},
+        reload: fields.flag('reload', DEFAULTS.reload),
+        readyTimeout: fields.seconds('readyTimeout', DEFAULTS.readyTimeout),
+        restart: fields.oneOf('restart', RESTART_POLICIES) ?? DEFAULTS.restart,
+        start: fields.oneOf('start', START_MODES) ?? DEFAULTS.start,
+        idleTimeout: fields.seconds('idleTimeout', DEFAULTS.idleTimeout),
+        timeout: fields.seconds('timeout', DEFAULTS.timeout),
       };
       return spec as S;
     },

@@ -1,5 +1,6 @@
 /** A folder of files served as they are. */
 import * as path from 'node:path';
+import { DEFAULTS } from '../../config/defaults';
 import type { StaticMountSpec } from '../../spec';
 import type { MountKind } from '../kind';
 
@@ -8,7 +9,7 @@ export const staticKind: MountKind<StaticMountSpec> = {
   capabilities: { runsCode: false, reloadable: false, revealable: true, runsProcess: false },
   icon: 'file-directory',
   keys: ['static', 'spa', 'listing'],
-  spec: (base, fields) => ({ ...base, kind: 'static', root: fields.root!, spa: fields.spa, listing: fields.listing }),
+  read: (fields, base) => ({ ...base, kind: 'static', root: fields.path('static')!, spa: fields.flag('spa', DEFAULTS.spa), listing: fields.flag('listing', DEFAULTS.listing) }),
   describe: (spec, show) => {
     const root = show(spec.root);
     return root.endsWith('/') || root.endsWith(path.sep) ? root : `${root}/`;
