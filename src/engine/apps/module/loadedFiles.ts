@@ -60,16 +60,25 @@ export function importedFiles(generation: number, workspace: string): LoadedFile
 export function besideEntry(entry: string, files: RegExp, config: MountsConfig): (file: string) => boolean {
   const folder = path.dirname(entry) + path.sep;
   // A static root inside the entry's folder, unless the entry itself is in it.
-  const served = config.mounts
-    .flatMap((mount) => kindOf(mount).liveFilesFolder(mount) ?? [])
-    .map((root) => root + path.sep)
-    .filter((root) => root.startsWith(folder) && !entry.startsWith(root));
+  const served = servedFolders(config).filter((root) => root.startsWith(folder) && !entry.startsWith(root));
   return (file) =>
     files.test(file) &&
     file.startsWith(folder) &&
     !isInNodeModules(file) &&
     !file.slice(folder.length).split(path.sep).some((segment) => segment.startsWith('.')) &&
     !served.some((root) => file.startsWith(root));
+}
+
+const SERVED_FOLDERS = new WeakMap<MountsConfig, readonly string[]>();
+
+/** The folders mounts of `config` serve as files, each ending in a separator; once per config (each module mount asks). */
+function servedFolders(config: MountsConfig): readonly string[] {
+  let folders = SERVED_FOLDERS.get(config);
+  if (!folders) {
+    folders = config.mounts.flatMap((mount) => kindOf(mount).liveFilesFolder(mount) ?? []).map((root) => root + path.sep);
+    SERVED_FOLDERS.set(config, folders);
+  }
+  return folders;
 }
 
 /**
