@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXIT_USAGE, readArguments } from './cliArguments';
+import { EXIT_USAGE, portArgument, readArguments } from './cliArguments';
 import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type FolderWatch, type Logger, type MountInfo, type PythonChoice } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
 import { MCP_USAGE, mcpMain } from './mcp/main';
@@ -66,11 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unexpected argument "${args[1]}".\n\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    process.stderr.write(`--port must be an integer from 0 to 65535, got "${values.port}".\n`);
-    return EXIT_USAGE;
-  }
+  const portGiven = portArgument(values.port);
+  if (typeof portGiven === 'number') return portGiven;
+  const { port } = portGiven;
   const only = values.only?.split(',').map((kind) => kind.trim());
   const unknownKind = only?.find((kind) => !(MOUNT_KINDS as readonly string[]).includes(kind));
   if (unknownKind !== undefined) {

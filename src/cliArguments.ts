@@ -22,3 +22,12 @@ export function readArguments<T extends ParseArgsConfig>(config: T, usage: strin
   }
   return parsed;
 }
+
+/** --port: a whole number from 0 to 65535; undefined when not given; a usage exit code (message written) when bad. */
+export function portArgument(value: string | undefined): { port: number | undefined } | number {
+  if (value === undefined) return { port: undefined };
+  const port = Number(value);
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return { port };
+  process.stderr.write(`--port must be an integer from 0 to 65535, got "${value}".\n`);
+  return EXIT_USAGE;
+}

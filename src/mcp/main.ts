@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { EXIT_USAGE, readArguments } from '../cliArguments';
+import { EXIT_USAGE, portArgument, readArguments } from '../cliArguments';
 import { describeError, Engine, EngineStartError, errorMessage, LogRing, type Logger } from '../engine/index';
 import { createMcpServer } from './server';
 import { takeStdout } from './stdio';
@@ -40,11 +40,9 @@ export async function mcpMain(argv: string[], resolveConfigFile: (target: string
     process.stderr.write(`Unexpected argument "${positionals[1]}".\n\n${MCP_USAGE}\n`);
     return EXIT_USAGE;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    process.stderr.write(`--port must be an integer from 0 to 65535, got "${values.port}".\n`);
-    return EXIT_USAGE;
-  }
+  const portGiven = portArgument(values.port);
+  if (typeof portGiven === 'number') return portGiven;
+  const { port } = portGiven;
   const configFile = resolveConfigFile(positionals[0] ?? '.');
   const ring = new LogRing();
   const channel = takeStdout(ring);
