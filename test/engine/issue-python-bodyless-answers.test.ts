@@ -5,9 +5,8 @@
  * requests pipelined on one connection, so every byte it wrote is seen in order.
  */
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { startEngine, type RunningEngine } from './helpers';
-import { PYTHON } from './fixtures/python/helpers';
+import { pipelined, PYTHON } from './fixtures/python/helpers';
 
 const APP = `
 def app(environ, start_response):
@@ -26,18 +25,6 @@ def lazy(environ, start_response):
     yield b'hello'
     yield b' world'
 `;
-
-/** Writes `requests` at once on one connection and returns all the runner sent until it closed. */
-function pipelined(port: number, requests: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.write(requests.map((line, i) => `${line} HTTP/1.1\r\nHost: x\r\n${i === requests.length - 1 ? 'Connection: close\r\n' : ''}\r\n`).join(''));
-  });
-}
 
 /** The status line of each answer and, after its head, whatever came before the next status line. */
 function answers(raw: string): string[][] {

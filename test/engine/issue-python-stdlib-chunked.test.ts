@@ -4,9 +4,8 @@
  * for 100 requests of the traffic family). It sends such answers chunked now, as cheroot does.
  */
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { startEngine, type RunningEngine } from './helpers';
-import { PYTHON } from './fixtures/python/helpers';
+import { pipelined, PYTHON } from './fixtures/python/helpers';
 
 const APP = `
 def app(environ, start_response):
@@ -15,18 +14,6 @@ def app(environ, start_response):
     yield b''
     yield environ['PATH_INFO'].encode()
 `;
-
-/** Writes both requests at once on one connection; resolves with all the runner sent until it closed. */
-function pipelined(port: number, paths: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.write(paths.map((p, i) => `GET ${p} HTTP/1.1\r\nHost: x\r\n${i === paths.length - 1 ? 'Connection: close\r\n' : ''}\r\n`).join(''));
-  });
-}
 
 describe('the standard library WSGI server sends answers of unknown length chunked', function () {
   this.timeout(30_000);
@@ -39,7 +26,7 @@ describe('the standard library WSGI server sends answers of unknown length chunk
   it('answers two streamed requests on one connection, each chunked', async () => {
     running = await startEngine({ mounts: [{ prefix: '/s', wsgi: 'stream:app', python: PYTHON, env: { MOUNTS_WSGI_SERVER: 'stdlib' } }] }, { 'stream.py': APP });
     assert.equal(await (await fetch(`${running.origin}/s/first`)).text(), 'streamed /first');
-    const raw = await pipelined(running.engine.mounts()[0].status.port!, ['/s/a', '/s/b']);
+    const raw = await pipelined(running.engine.mounts()[0].status.port!, ['GET /s/a', 'GET /s/b']);
     const answers = raw.split(/(?=HTTP\/1\.1 200 OK\r\n)/);
     assert.equal(answers.length, 2, raw);
     for (const [i, answer] of answers.entries()) {
