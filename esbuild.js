@@ -4,13 +4,13 @@
 const esbuild = require('esbuild');
 const path = require('node:path');
 
-// Run by the user's interpreter, not bundled: src/engine/apps/python/runnerFiles.ts finds them here.
+// Run by the user's interpreter, not bundled: src/engine/kinds/python/runnerFiles.ts finds them here.
 const PYTHON_RUNNER = ['runner.py', 'mounts_serve.py', 'mounts_stdlib.py', 'mounts_django.py'];
 
 function copyPythonRunner() {
   const fs = require('node:fs');
   fs.mkdirSync('dist/python', { recursive: true });
-  for (const file of PYTHON_RUNNER) fs.copyFileSync(path.join('src/engine/apps/python', file), path.join('dist/python', file));
+  for (const file of PYTHON_RUNNER) fs.copyFileSync(path.join('src/engine/kinds/python', file), path.join('dist/python', file));
 }
 
 const production = process.argv.includes('--production');
@@ -19,7 +19,7 @@ const watch = process.argv.includes('--watch');
 const entryPoints = {
   cli: 'src/cli.ts',
   extension: 'src/extension.ts',
-  supervisor: 'src/engine/apps/supervisor.ts',
+  supervisor: 'src/engine/kinds/command/supervisor.ts',
   engineProcess: 'src/engineProcess/main.ts',
 };
 

@@ -19,7 +19,12 @@ const engineOnly = {
 
 const noCore = {
   group: ['**/engine', '**/core', '**/core/**', '**/dispatch', '**/listener'],
-  message: 'Apps, the live loop and the export writers never import the engine core that drives them.',
+  message: 'The kinds, the live loop and the export writers never import the engine core that drives them.',
+};
+
+const noKindInternals = {
+  group: ['**/kinds/*/**'],
+  message: "Outside the kinds, ask a kind through kinds/registry and kinds/app; what is in a kind's folder is its own.",
 };
 
 export default tseslint.config(
@@ -37,26 +42,30 @@ export default tseslint.config(
   {
     files: ['src/engine/**/*.ts'],
     rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly, noKindInternals] }],
+    },
+  },
+  {
+    // The public surface re-exports what the front ends use, a kind's part among them.
+    files: ['src/engine/index.ts'],
+    rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly] }],
     },
   },
   {
-    // Apps get what they need through their context; the live loop and the export writers read
-    // the spec. None of them reaches back into the core that drives them.
-    files: ['src/engine/apps/**/*.ts', 'src/engine/live/**/*.ts', 'src/engine/export/**/*.ts'],
+    // The live loop and the export writers read the spec and ask the kinds; neither reaches back
+    // into the core that drives them.
+    files: ['src/engine/live/**/*.ts', 'src/engine/export/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly, noCore] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly, noCore, noKindInternals] }],
     },
   },
   {
-    // The editor asks kinds about mounts no engine serves; an app imported here would bring code
-    // that runs apps into its bundle.
+    // A kind's app gets what it needs through the context it is created with; its folder is its
+    // own (a kind may build on another's parts, as Python builds on the command's).
     files: ['src/engine/kinds/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        ...noEditor,
-        patterns: [...noEditor.patterns, engineOnly, noCore, { group: ['**/apps', '**/apps/**'], message: 'A kind describes; its app lives in apps/.' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': ['error', { ...noEditor, patterns: [...noEditor.patterns, engineOnly, noCore] }],
     },
   },
   {

@@ -128,8 +128,8 @@ const modes: Record<string, () => Promise<void>> = {
    * client saves over node:http's own, everything else equal.
    */
   async forwarder() {
-    const { createForwarder } = require('../src/engine/apps/proxy') as typeof import('../src/engine/apps/proxy');
-    const { createNodeClient } = require('../src/engine/apps/proxy/nodeClient') as typeof import('../src/engine/apps/proxy/nodeClient');
+    const { createForwarder } = require('../src/engine/kinds/proxy/app') as typeof import('../src/engine/kinds/proxy/app');
+    const { createNodeClient } = require('../src/engine/kinds/proxy/nodeClient') as typeof import('../src/engine/kinds/proxy/nodeClient');
     const { silentLogger } = require('../src/engine/logger') as typeof import('../src/engine/logger');
     const prefix = String(args.prefix);
     const options = { name: 'api', target: `http://127.0.0.1:${Number(args.upstreamPort)}`, stripPrefix: true, timeoutSeconds: 60, logger: silentLogger };

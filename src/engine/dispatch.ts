@@ -5,7 +5,7 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { App, MountedRequest } from './apps/app';
+import type { App, MountedRequest } from './kinds/app';
 import { frontPort, frontView, schemeOf, type FrontView } from './forwarded';
 import { HostPolicy } from './hosts';
 import type { LiveLoop } from './live/liveLoop';

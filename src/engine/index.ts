@@ -11,16 +11,16 @@ export { authorityCertFile, authorityName, ensureAuthority } from './tls/store';
 export { planTrust, runTrust, type TrustOptions, type TrustPlan, type TrustStep } from './tls/trust';
 export { watchFolder, type FolderWatch } from './folderWatch';
 export { currentIdentity, identityOf } from './configFile';
-export type { PythonChoice } from './apps/app';
+export type { PythonChoice } from './kinds/app';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
 export { Lifecycle, type LifecycleState } from './core/lifecycle';
-export { refusedStatus } from './apps/refused';
+export { refusedStatus } from './kinds/refused';
 export { KINDS, kindOf, RUNS_WORKSPACE_CODE } from './kinds/registry';
 export { MENU_CAPABILITIES, type Capabilities, type ExportRoute, type MountKind, type Reveal } from './kinds/kind';
-export { Backoff, type RestartDecision } from './apps/command/restart';
-export type { AppState, AppStatus } from './apps/app';
+export { Backoff, type RestartDecision } from './kinds/command/restart';
+export type { AppState, AppStatus } from './kinds/app';
 export type { CommandMountSpec, ConfigProblem, ModuleMountSpec, MountKindName, MountSpec, MountsConfig, ProxyMountSpec, SourceRange, StaticMountSpec } from './spec';
 export {
   EXPORT_FILE_NAMES,

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KINDS } from '../../src/engine/kinds/registry';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -36,5 +37,26 @@ describe('ARCHITECTURE.md', () => {
     const named = new Set(namedPaths(text).map((named) => (named.endsWith('/') ? named : `${named}/`)));
     const unnamed = folders.filter((folder) => !named.has(folder));
     assert.deepEqual(unnamed, [], `folders ARCHITECTURE.md does not map: ${unnamed.join(', ')}`);
+  });
+});
+
+describe('a kind is one folder', () => {
+  const KINDS_DIR = path.join(REPO, 'src/engine/kinds');
+  const folders = fs.readdirSync(KINDS_DIR, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+
+  it('every folder under src/engine/kinds/ has its descriptor and its app, and the registry lists it', () => {
+    assert.ok(folders.length >= 5, `only ${folders.length} kind folders: ${folders.join(', ')}`);
+    const registry = fs.readFileSync(path.join(KINDS_DIR, 'registry.ts'), 'utf8');
+    for (const folder of folders) {
+      for (const file of ['kind.ts', 'app.ts']) {
+        assert.ok(fs.existsSync(path.join(KINDS_DIR, folder, file)), `src/engine/kinds/${folder}/ has no ${file}`);
+      }
+      assert.match(registry, new RegExp(`from '\\./${folder}/kind'`), `registry.ts does not list src/engine/kinds/${folder}/`);
+    }
+  });
+
+  it('the registry lists every kind mounts.json knows, and each kind makes its own app', () => {
+    assert.deepEqual(KINDS.map((kind) => kind.name).sort(), ['asgi', 'command', 'module', 'proxy', 'static', 'wsgi']);
+    for (const kind of KINDS) assert.equal(typeof kind.createApp, 'function', `${kind.name} has no createApp`);
   });
 });

@@ -1,6 +1,6 @@
 /** The restart back-off of command mounts (apps/command/restart.ts), with the clock passed in. */
 import assert from 'node:assert/strict';
-import { Backoff, DEFAULT_BACKOFF, type RestartDecision } from '../../src/engine/apps/command/restart';
+import { Backoff, DEFAULT_BACKOFF, type RestartDecision } from '../../src/engine/kinds/command/restart';
 
 /** The delays of failures at `times` (ms), each after a run of `uptimeMs`; 'loop' for a crash loop. */
 function delays(backoff: Backoff, times: readonly number[], uptimeMs = 0): (number | 'loop')[] {

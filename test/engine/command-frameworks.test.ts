@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { recogniseFramework, type RecognisedFramework } from '../../src/engine/apps/command/frameworks';
+import { recogniseFramework, type RecognisedFramework } from '../../src/engine/kinds/command/frameworks';
 import type { CommandMountSpec } from '../../src/engine/spec';
 import { freePort, get, makeWorkspace, startEngine, type RunningEngine } from './helpers';
 import { NODE, REPO, statusOf } from './fixtures/command/helpers';

@@ -364,7 +364,7 @@ describe('command mounts', function () {
       // UMD build requires its parts dynamically: its ESM build bundles. (esbuild.js needs both too.)
       const esbuild = await import('esbuild');
       await esbuild.build({
-        entryPoints: { cli: path.join(REPO, 'src/cli.ts'), supervisor: path.join(REPO, 'src/engine/apps/supervisor.ts') },
+        entryPoints: { cli: path.join(REPO, 'src/cli.ts'), supervisor: path.join(REPO, 'src/engine/kinds/command/supervisor.ts') },
         bundle: true,
         format: 'cjs',
         platform: 'node',

@@ -8,7 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
+import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 interface Reply {

@@ -9,8 +9,8 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
-import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
+import type { UpstreamClient } from '../../src/engine/kinds/proxy/upstream';
+import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { rawUpgrade, recordingLogger } from './helpers';
 import { scripted, serveForwarder, type ServedForwarder } from './proxy-harness';
 

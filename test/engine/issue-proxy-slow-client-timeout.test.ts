@@ -6,8 +6,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
-import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
+import type { UpstreamClient } from '../../src/engine/kinds/proxy/upstream';
+import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { closeServer, listen, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 const TIMEOUT_SECONDS = 0.3;

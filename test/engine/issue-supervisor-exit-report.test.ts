@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { SupervisedProcess } from '../../src/engine/apps/command/process';
+import { SupervisedProcess } from '../../src/engine/kinds/command/process';
 
 describe('regression: the supervisor reports the exit of a stopped command', () => {
   for (let attempt = 1; attempt <= 5; attempt++) {

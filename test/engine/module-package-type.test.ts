@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageType } from '../../src/engine/apps/module/packageType';
+import { packageType } from '../../src/engine/kinds/module/packageType';
 import { makeWorkspace } from './helpers';
 
 describe('module mounts: package.json "type"', () => {

@@ -5,9 +5,9 @@
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { MountedRequest } from '../../src/engine/apps/app';
-import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/apps/proxy';
-import type { UpstreamClient } from '../../src/engine/apps/proxy/upstream';
+import type { MountedRequest } from '../../src/engine/kinds/app';
+import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/kinds/proxy/app';
+import type { UpstreamClient } from '../../src/engine/kinds/proxy/upstream';
 import { silentLogger } from '../../src/engine/logger';
 import { sendPage } from '../../src/engine/pages';
 

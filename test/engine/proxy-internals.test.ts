@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { createUpstreamClient } from '../../src/engine/apps/proxy/client';
-import { keepReadingAfterWriteErrors, readOnAfterWriteError } from '../../src/engine/apps/proxy/leanClient';
-import { bodiesAreCopies, loadHttpParser, type HttpParserBinding, type NativeParser } from '../../src/engine/apps/proxy/llhttp';
-import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
+import { createUpstreamClient } from '../../src/engine/kinds/proxy/client';
+import { keepReadingAfterWriteErrors, readOnAfterWriteError } from '../../src/engine/kinds/proxy/leanClient';
+import { bodiesAreCopies, loadHttpParser, type HttpParserBinding, type NativeParser } from '../../src/engine/kinds/proxy/llhttp';
+import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { closeServer, listen, rawExchange, serveForwarder, type ServedForwarder } from './proxy-harness';
 
 describe(`proxy client internals on Node ${process.versions.node}`, () => {

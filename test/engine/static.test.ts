@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { createStaticApp, createStaticAppWith, type StaticApp, type StaticAppOptions } from '../../src/engine/apps/static';
-import { parseRange } from '../../src/engine/apps/static/conditional';
+import { createStaticApp, createStaticAppWith, type StaticApp, type StaticAppOptions } from '../../src/engine/kinds/static/app';
+import { parseRange } from '../../src/engine/kinds/static/conditional';
 import { silentLogger } from '../../src/engine/logger';
 import { parseConfig } from '../../src/engine/config';
 import { buildRoutingTable, Dispatcher } from '../../src/engine/dispatch';
@@ -726,12 +726,12 @@ describe('static app', () => {
     // The engine puts the mount and its place in mounts.json in front (cli.test.ts checks the whole line).
     it('a missing or non-folder root rejects the factory, naming the folder', async () => {
       const missing = path.join(dir, 'nope');
-      await assert.rejects(createStaticApp(staticSpec(missing, { name: 'docs' }), { config: undefined!, logger: silentLogger }), (error: Error) => {
+      await assert.rejects(createStaticApp(staticSpec(missing, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger }), (error: Error) => {
         assert.equal(error.message, `folder ${missing} does not exist`);
         return true;
       });
       const file = path.join(dir, 'secret.txt');
-      await assert.rejects(createStaticApp(staticSpec(file, { name: 'docs' }), { config: undefined!, logger: silentLogger }), (error: Error) => {
+      await assert.rejects(createStaticApp(staticSpec(file, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger }), (error: Error) => {
         assert.equal(error.message, `${file} is not a folder`);
         return true;
       });

@@ -16,7 +16,7 @@ import { inspect } from 'node:util';
 import { NODE, REPO } from './fixtures/command/helpers';
 import { PYTHON } from './fixtures/python/helpers';
 import { describeCase, generateCases, TrafficClient } from './fixtures/traffic';
-import { createNodeClient } from '../../src/engine/apps/proxy/nodeClient';
+import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { makeWorkspace, recordingLogger, startEngine } from './helpers';
 import { serveForwarder } from './proxy-harness';
 

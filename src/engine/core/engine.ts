@@ -16,7 +16,7 @@
  * failure is reported. When `stop()` resolves, the port is free and every app (and child process)
  * is gone.
  */
-import type { App, PythonChoice } from '../apps/app';
+import type { App, PythonChoice } from '../kinds/app';
 import { Dispatcher, type MountEntry } from '../dispatch';
 import { EngineStartError } from '../errors';
 import { Emitter, type Disposable } from '../events';

@@ -4,9 +4,8 @@
  */
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { App, AppStatus, ModuleTimeouts, PythonChoice } from '../apps/app';
-import { appFactories } from '../apps/kinds';
-import { createRefusedApp, refusedStatus } from '../apps/refused';
+import type { AppStatus, ModuleTimeouts, PythonChoice } from '../kinds/app';
+import { createRefusedApp, refusedStatus } from '../kinds/refused';
 import { formatProblem } from '../config';
 import { buildRoutingTable, type Dispatcher, type MountEntry, type RoutingTable } from '../dispatch';
 import type { Disposable } from '../events';
@@ -59,6 +58,7 @@ export class MountTable {
   /** The interpreter of Python mounts without their own. */
   python: PythonChoice | undefined;
   private readonly statusSubscriptions = new Map<MountEntry, Disposable>();
+  private readonly liveFilesFolders = new WeakMap<MountsConfig, readonly string[]>();
 
   constructor(private readonly options: MountTableOptions) {
     this.restricted = options.restricted;
@@ -181,11 +181,22 @@ export class MountTable {
     return affected.length > 0;
   }
 
+  /** The folders the mounts of `config` serve as files, each ending in a separator; once per config, not once per mount. */
+  private liveFilesFoldersOf(config: MountsConfig): readonly string[] {
+    let folders = this.liveFilesFolders.get(config);
+    if (!folders) {
+      folders = config.mounts.flatMap((mount) => kindOf(mount).liveFilesFolder(mount) ?? []).map((root) => root + path.sep);
+      this.liveFilesFolders.set(config, folders);
+    }
+    return folders;
+  }
+
   private async createEntry(config: MountsConfig, spec: MountSpec): Promise<MountEntry> {
     const app = this.refuses(spec)
       ? createRefusedApp(spec)
-      : await (appFactories[spec.kind] as (s: MountSpec, c: unknown) => Promise<App>)(spec, {
+      : await kindOf(spec).createApp(spec, {
           config,
+          liveFilesFolders: this.liveFilesFoldersOf(config),
           logger: this.options.logger,
           python: () => this.python,
           trust: this.options.trust,

@@ -1,5 +1,5 @@
 /** What an engine is made with, and what a reload reports. */
-import type { ModuleTimeouts, PythonChoice } from '../apps/app';
+import type { ModuleTimeouts, PythonChoice } from '../kinds/app';
 import type { Logger } from '../logger';
 import type { ConfigProblem } from '../spec';
 

@@ -3,14 +3,14 @@
  * ask a kind what it can do (its capabilities) and never test its name, so a new kind is one folder
  * here and one line in `registry.ts`.
  *
- * Descriptors are plain data and pure functions over a spec: they import only types and
- * `node:path`. The editor imports them to draw and key its menus on mounts that no engine serves yet
- * (a stopped folder shows its mounts, read from mounts.json), which an engine snapshot could not
- * give it; the apps, which run code, stay out of the editor's bundle (`apps/kinds.ts` maps names to
- * them, and the compiler asks for a kind's line there).
+ * Apart from `createApp`, a descriptor is plain data and pure functions over a spec. The editor
+ * asks them to draw and key its menus on mounts that no engine serves yet (a stopped folder shows
+ * its mounts, read from mounts.json), which an engine snapshot could not give it; only the engine
+ * calls `createApp`.
  */
 import type { Node } from 'jsonc-parser';
 import type { MountSpec } from '../spec';
+import type { App, AppContext } from './app';
 
 /** What the editor's "Reveal" opens for a mount. */
 export interface Reveal {
@@ -113,4 +113,6 @@ export interface MountKind<S extends MountSpec = MountSpec> {
   /** Runs on the editor's default Python interpreter, so a new default restarts it. */
   usesDefaultInterpreter(spec: S): boolean;
   exportRoute(spec: S): ExportRoute;
+  /** Its app, which the engine routes the mount's requests to (runs code: the engine only). */
+  createApp(spec: S, context: AppContext): Promise<App>;
 }

@@ -1,6 +1,7 @@
 /** A command that listens on $PORT, supervised, proxied to. */
 import { DEFAULTS, RESTART_POLICIES, START_MODES } from '../../config/defaults';
 import type { CommandMountSpec } from '../../spec';
+import { createCommandApp } from './app';
 import type { MountKind } from '../kind';
 
 export const commandKind: MountKind<CommandMountSpec> = {
@@ -35,4 +36,5 @@ export const commandKind: MountKind<CommandMountSpec> = {
   heldPort: (spec) => (spec.port === 0 ? undefined : spec.port),
   usesDefaultInterpreter: () => false,
   exportRoute: () => ({ serve: 'appServer' }),
+  createApp: createCommandApp,
 };

@@ -1,5 +1,6 @@
 /** A Node module that exports a request handler, loaded into the engine and hot-reloaded. */
 import type { ModuleMountSpec } from '../../spec';
+import { createModuleApp } from './app';
 import type { MountKind } from '../kind';
 
 export const moduleKind: MountKind<ModuleMountSpec> = {
@@ -17,4 +18,5 @@ export const moduleKind: MountKind<ModuleMountSpec> = {
   heldPort: () => undefined,
   usesDefaultInterpreter: () => false,
   exportRoute: () => ({ serve: 'appServer' }),
+  createApp: createModuleApp,
 };

@@ -1,6 +1,7 @@
 /** A reverse proxy to an http: or https: upstream. */
 import { DEFAULTS } from '../../config/defaults';
 import type { ProxyMountSpec } from '../../spec';
+import { createProxyApp } from './app';
 import type { MountKind } from '../kind';
 import { proxyTarget } from './validate';
 
@@ -24,4 +25,5 @@ export const proxyKind: MountKind<ProxyMountSpec> = {
   heldPort: () => undefined,
   usesDefaultInterpreter: () => false,
   exportRoute: (spec) => ({ serve: 'upstream', target: spec.target, strip: spec.stripPrefix, timeout: spec.timeout }),
+  createApp: createProxyApp,
 };

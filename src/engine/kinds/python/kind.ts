@@ -4,6 +4,7 @@
  */
 import type { AsgiMountSpec, PythonMountSpec, WsgiMountSpec } from '../../spec';
 import { DEFAULTS, RESTART_POLICIES, START_MODES } from '../../config/defaults';
+import { createPythonApp } from './app';
 import type { MountKind } from '../kind';
 import { interpreter, pythonApp } from './validate';
 
@@ -40,6 +41,7 @@ function pythonKind<S extends WsgiMountSpec | AsgiMountSpec>(name: S['kind']): M
     heldPort: () => undefined,
     usesDefaultInterpreter: (spec) => spec.python === undefined,
     exportRoute: () => ({ serve: 'appServer' }),
+    createApp: createPythonApp,
   };
 }
 

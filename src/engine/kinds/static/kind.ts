@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { DEFAULTS } from '../../config/defaults';
 import type { StaticMountSpec } from '../../spec';
+import { createStaticApp } from './app';
 import type { MountKind } from '../kind';
 
 export const staticKind: MountKind<StaticMountSpec> = {
@@ -19,4 +20,5 @@ export const staticKind: MountKind<StaticMountSpec> = {
   heldPort: () => undefined,
   usesDefaultInterpreter: () => false,
   exportRoute: (spec) => ({ serve: 'folder', root: spec.root, spa: spec.spa, listing: spec.listing }),
+  createApp: createStaticApp,
 };

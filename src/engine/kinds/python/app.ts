@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CommandMountSpec, PythonMountSpec } from '../../spec';
 import type { App, AppContext, AppStatus, FailRequest, MountedRequest } from '../app';
-import { CommandApp } from '../command';
+import { CommandApp } from '../command/app';
 import { locateSupervisor } from '../command/process';
 import { choosePython, resolvePython } from './interpreter';
 import { locateRunner } from './runnerFiles';

@@ -21,13 +21,13 @@ import { pipeline } from 'node:stream';
 // etag and mime-types are what send and serve-static use.
 import entityTag from 'etag';
 import * as mime from 'mime-types';
-import type { Logger } from '../logger';
-import { acceptsHtml, escapeHtml, PAGE_CSP, sendPage } from '../pages';
-import type { StaticMountSpec } from '../spec';
-import { type App, type AppFactory, type FailRequest, type MountedRequest, readyStatus } from './app';
-import { type CacheEntry, FileCache } from './static/cache';
-import { isFresh, parseRange, preconditionFailed, rangeStillValid } from './static/conditional';
-import { sendListing } from './static/listing';
+import type { Logger } from '../../logger';
+import { acceptsHtml, escapeHtml, PAGE_CSP, sendPage } from '../../pages';
+import type { StaticMountSpec } from '../../spec';
+import { type App, type AppFactory, type FailRequest, type MountedRequest, readyStatus } from '../app';
+import { type CacheEntry, FileCache } from './cache';
+import { isFresh, parseRange, preconditionFailed, rangeStillValid } from './conditional';
+import { sendListing } from './listing';
 
 export interface StaticAppOptions {
   /** Files up to this size are kept in memory. Default 1 MiB. */

@@ -54,16 +54,16 @@ import * as http from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { schemeOf } from '../forwarded';
-import type { Logger } from '../logger';
-import { sendSocketPage } from '../pages';
-import type { ProxyMountSpec } from '../spec';
-import { trustingLocalAuthority } from '../tls/upstreamTrust';
-import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from './app';
-import { createUpstreamClient } from './proxy/client';
-import { invalidAnswer, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './proxy/upstream';
-import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './proxy/hopByHop';
-import { destroyQuietly, Tunnels } from './proxy/tunnel';
+import { schemeOf } from '../../forwarded';
+import type { Logger } from '../../logger';
+import { sendSocketPage } from '../../pages';
+import type { ProxyMountSpec } from '../../spec';
+import { trustingLocalAuthority } from '../../tls/upstreamTrust';
+import { HttpError, readyStatus, type App, type AppFactory, type FailRequest, type MountedRequest } from '../app';
+import { createUpstreamClient } from './client';
+import { invalidAnswer, type BodyFraming, type CallLink, type Endpoint, type UpstreamCall, type UpstreamClient } from './upstream';
+import { connectionTokens, HOP_BY_HOP, relayedHeaders } from './hopByHop';
+import { destroyQuietly, Tunnels } from './tunnel';
 
 export interface ForwarderOptions {
   /** The mount's name, used in error pages and log lines. */

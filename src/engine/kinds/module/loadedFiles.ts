@@ -5,8 +5,6 @@
  * the entry's folder only where neither can tell.
  */
 import * as path from 'node:path';
-import { kindOf } from '../../kinds/registry';
-import type { MountsConfig } from '../../spec';
 import { forgetImports, importsOf } from './freshImport';
 
 export interface LoadedFiles {
@@ -57,28 +55,16 @@ export function importedFiles(generation: number, workspace: string): LoadedFile
  * tree, outside node_modules, dot-folders (.vscode, .git) and the folders a static mount serves
  * (data and assets the app writes or serves, which would reload it in a loop).
  */
-export function besideEntry(entry: string, files: RegExp, config: MountsConfig): (file: string) => boolean {
+export function besideEntry(entry: string, files: RegExp, servedFolders: readonly string[]): (file: string) => boolean {
   const folder = path.dirname(entry) + path.sep;
   // A static root inside the entry's folder, unless the entry itself is in it.
-  const served = servedFolders(config).filter((root) => root.startsWith(folder) && !entry.startsWith(root));
+  const served = servedFolders.filter((root) => root.startsWith(folder) && !entry.startsWith(root));
   return (file) =>
     files.test(file) &&
     file.startsWith(folder) &&
     !isInNodeModules(file) &&
     !file.slice(folder.length).split(path.sep).some((segment) => segment.startsWith('.')) &&
     !served.some((root) => file.startsWith(root));
-}
-
-const SERVED_FOLDERS = new WeakMap<MountsConfig, readonly string[]>();
-
-/** The folders mounts of `config` serve as files, each ending in a separator; once per config (each module mount asks). */
-function servedFolders(config: MountsConfig): readonly string[] {
-  let folders = SERVED_FOLDERS.get(config);
-  if (!folders) {
-    folders = config.mounts.flatMap((mount) => kindOf(mount).liveFilesFolder(mount) ?? []).map((root) => root + path.sep);
-    SERVED_FOLDERS.set(config, folders);
-  }
-  return folders;
 }
 
 /**

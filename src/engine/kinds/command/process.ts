@@ -38,13 +38,13 @@ const AFTER_KILL_MS = 5000;
 let supervisorFile: string | undefined;
 
 /**
- * The supervisor script. Bundled, the engine lives in dist/cli.js or dist/extension.js next to
- * dist/supervisor.js; compiled by tsc, this file is out/src/engine/apps/command/process.js and the
- * supervisor out/src/engine/apps/supervisor.js.
+ * The supervisor script, next to this file either way: bundled, the engine is dist/cli.js or
+ * dist/extension.js beside dist/supervisor.js; compiled by tsc, this file is
+ * out/src/engine/kinds/command/process.js beside out/src/engine/kinds/command/supervisor.js.
  */
 export function locateSupervisor(): string {
   if (supervisorFile) return supervisorFile;
-  const candidates = [path.join(__dirname, 'supervisor.js'), path.join(__dirname, '..', 'supervisor.js')];
+  const candidates = [path.join(__dirname, 'supervisor.js')];
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) throw new Error(`the command supervisor is missing (looked for ${candidates.join(' and ')}); rebuild Mounts`);
   supervisorFile = found;

@@ -28,9 +28,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupAlive, signalGroup } from './command/group';
-import type { HostMessage, SupervisorMessage } from './command/protocol';
-import { spawnTracked, type ProcessTree } from './command/tree';
+import { groupAlive, signalGroup } from './group';
+import type { HostMessage, SupervisorMessage } from './protocol';
+import { spawnTracked, type ProcessTree } from './tree';
 
 /** Grace period when the engine vanished: children must not outlive it by more than a moment. */
 const ORPHAN_GRACE_MS = 1000;

@@ -1,6 +1,6 @@
 /**
- * The app-kind interface: each kind of mount (module, static, proxy, command) is one file in this
- * folder exporting an `AppFactory`. The engine routes a request to an `App`; the app never sees
+ * The app interface: each kind's folder has an `app.ts` exporting an `AppFactory`, which its
+ * descriptor's `createApp` calls. The engine routes a request to an `App`; the app never sees
  * another mount's requests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -85,6 +85,11 @@ export interface ModuleTimeouts {
 
 export interface AppContext {
   readonly config: MountsConfig;
+  /**
+   * The folders the config's mounts serve as files, each ending in a separator, computed once per
+   * config: a module mount's reload leaves files there to the live loop.
+   */
+  readonly liveFilesFolders: readonly string[];
   readonly logger: Logger;
   /** The interpreter for Python mounts without their own `python`, asked at each start; undefined: python3 on the PATH. */
   readonly python?: () => PythonChoice | undefined;

@@ -9,13 +9,13 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Emitter } from '../events';
-import { describeError, errorMessage, type Logger } from '../logger';
-import type { ModuleMountSpec } from '../spec';
-import { forgetImports, importFresh } from './module/freshImport';
-import { besideEntry, importedFiles, requiredFiles, type LoadedFiles } from './module/loadedFiles';
-import { packageType } from './module/packageType';
-import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type ModuleTimeouts, type MountedRequest } from './app';
+import { Emitter } from '../../events';
+import { describeError, errorMessage, type Logger } from '../../logger';
+import type { ModuleMountSpec } from '../../spec';
+import { forgetImports, importFresh } from './freshImport';
+import { besideEntry, importedFiles, requiredFiles, type LoadedFiles } from './loadedFiles';
+import { packageType } from './packageType';
+import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type ModuleTimeouts, type MountedRequest } from '../app';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
 type UpgradeHandler = (req: MountedRequest, socket: Duplex, head: Buffer) => unknown;
@@ -61,8 +61,8 @@ const ESM_IMPORT_FILE = /\.(?:m?js|cjs)$/;
 export const createModuleApp: AppFactory<ModuleMountSpec> = async (spec, context) => {
   const workspace = context.config.dir;
   const timeouts: ModuleTimeouts = { ...MODULE_TIMEOUTS, ...context.moduleTimeouts };
-  const mayHaveRequired = besideEntry(spec.module, MODULE_FILE, context.config);
-  const mayHaveImported = besideEntry(spec.module, ESM_IMPORT_FILE, context.config);
+  const mayHaveRequired = besideEntry(spec.module, MODULE_FILE, context.liveFilesFolders);
+  const mayHaveImported = besideEntry(spec.module, ESM_IMPORT_FILE, context.liveFilesFolders);
   const firstGeneration = ++importGeneration;
   let current = await load(spec, firstGeneration, workspace, timeouts.loadMs).catch((error: unknown) => {
     forgetImports(firstGeneration);

@@ -25,23 +25,23 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Emitter } from '../events';
-import { errorMessage, type Logger } from '../logger';
-import { sendSocketPage } from '../pages';
-import { freePort, isPortInUse } from '../ports';
-import type { CommandMountSpec } from '../spec';
-import type { ChildTrust } from '../tls/childTrust';
-import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from './app';
-import { holdSocket } from './command/heldSocket';
-import { LineSplitter, Tail } from './command/output';
-import { commandEnvironment, LOOPBACK } from './command/environment';
-import { Gate } from './command/gate';
-import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './command/process';
-import { recogniseFramework } from './command/frameworks';
-import { groupListeningPorts } from './command/listeners';
-import { waitUntilReady } from './command/readiness';
-import { Backoff, describeExit, shouldRestart } from './command/restart';
-import { createForwarder, type Forwarder } from './proxy';
+import { Emitter } from '../../events';
+import { errorMessage, type Logger } from '../../logger';
+import { sendSocketPage } from '../../pages';
+import { freePort, isPortInUse } from '../../ports';
+import type { CommandMountSpec } from '../../spec';
+import type { ChildTrust } from '../../tls/childTrust';
+import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from '../app';
+import { holdSocket } from './heldSocket';
+import { LineSplitter, Tail } from './output';
+import { commandEnvironment, LOOPBACK } from './environment';
+import { Gate } from './gate';
+import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './process';
+import { recogniseFramework } from './frameworks';
+import { groupListeningPorts } from './listeners';
+import { waitUntilReady } from './readiness';
+import { Backoff, describeExit, shouldRestart } from './restart';
+import { createForwarder, type Forwarder } from '../proxy/app';
 
 /** Milliseconds between SIGTERM and SIGKILL when stopping. */
 const KILL_GRACE_MS = 2000;
