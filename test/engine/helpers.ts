@@ -1,4 +1,5 @@
 /** Shared test plumbing: a real engine on a real port, real HTTP over loopback. */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -200,6 +201,27 @@ export function taggedProcesses(tag: string): number[] {
     if (`\0${environ}`.includes(wanted)) found.push(Number(name));
   }
   return found;
+}
+
+/** What `taggedRuns` keeps for the test that runs: its tag, and the engine it started (if any). */
+export interface TaggedRun {
+  tag: string;
+  running: RunningEngine | undefined;
+}
+
+/**
+ * Mocha hooks for tests whose commands carry `MOUNTS_TEST_TAG`: a fresh tag before each test and,
+ * after it whatever failed, the engine left in `running` stopped and every process with the tag killed.
+ */
+export function taggedRuns(): TaggedRun {
+  const run: TaggedRun = { tag: '', running: undefined };
+  beforeEach(() => (run.tag = randomUUID()));
+  afterEach(async () => {
+    await run.running?.stop();
+    run.running = undefined;
+    for (const pid of taggedProcesses(run.tag)) process.kill(pid, 'SIGKILL');
+  });
+  return run;
 }
 
 /**

@@ -5,30 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { signalGroup } from '../../src/engine/kinds/command/group';
-import { descendantTree } from '../../src/engine/kinds/command/tree';
+import { descendantTree, statOf } from '../../src/engine/kinds/command/tree';
 import { alive, commandApp, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
 import { PYTHON } from './fixtures/python/helpers';
-import { get, startEngine, taggedProcesses, type RunningEngine } from './helpers';
-
-/** Session id and command name of a live process. */
-function processInfo(pid: number): { session: number; name: string } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { session: Number(fields[3]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
-  } catch {
-    return undefined;
-  }
-}
+import { get, startEngine, taggedProcesses, taggedRuns } from './helpers';
 
 /** The tagged `sleep` in a session other than `of`'s: the process that setsid took out of the group. */
 async function escapedSleep(tag: string, of: number): Promise<number> {
   return waitFor(
     'the setsid child',
-    () => taggedProcesses(tag).find((pid) => processInfo(pid)?.name === 'sleep' && processInfo(pid)?.session !== processInfo(of)?.session),
+    () => taggedProcesses(tag).find((pid) => statOf(pid)?.name === 'sleep' && statOf(pid)?.session !== statOf(of)?.session),
     10_000,
   );
 }
@@ -46,40 +34,32 @@ function ownCgroup(pid: number): string | undefined {
 
 describe('issue: a process started in its own session (setsid) outlived its mount', function () {
   this.timeout(60_000);
-  let running: RunningEngine | undefined;
-  let tag: string;
-
-  beforeEach(() => (tag = randomUUID()));
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-    for (const pid of taggedProcesses(tag)) process.kill(pid, 'SIGKILL');
-  });
+  const run = taggedRuns();
 
   async function startCommand(command: string): Promise<{ shell: number; sleeper: number }> {
-    running = await startEngine({ mounts: [{ prefix: '/c', command, env: { MOUNTS_TEST_TAG: tag } }] });
-    assert.equal((await get(`${running.origin}/c/pids`)).status, 200);
-    const shell = statusOf(running, '/c').pid!;
-    return { shell, sleeper: await escapedSleep(tag, shell) };
+    run.running = await startEngine({ mounts: [{ prefix: '/c', command, env: { MOUNTS_TEST_TAG: run.tag } }] });
+    assert.equal((await get(`${run.running.origin}/c/pids`)).status, 200);
+    const shell = statusOf(run.running, '/c').pid!;
+    return { shell, sleeper: await escapedSleep(run.tag, shell) };
   }
 
   it('engine stop ends a setsid child of a command', async () => {
     await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
-    await running!.engine.stop();
-    assert.deepEqual(taggedProcesses(tag), []);
+    await run.running!.engine.stop();
+    assert.deepEqual(taggedProcesses(run.tag), []);
   });
 
   it('removing the mount ends a setsid child of its command', async () => {
     await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
-    running!.writeConfig({ mounts: [] });
-    const result = await running!.engine.reload();
+    run.running!.writeConfig({ mounts: [] });
+    const result = await run.running!.engine.reload();
     assert.equal(result.outcome, 'applied');
-    assert.deepEqual(taggedProcesses(tag), []);
+    assert.deepEqual(taggedProcesses(run.tag), []);
   });
 
   it('a restart (reload of the app) ends the setsid child of the run it replaces', async () => {
     const { sleeper } = await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
-    await running!.engine.reloadApp(running!.engine.mounts()[0].id);
+    await run.running!.engine.reloadApp(run.running!.engine.mounts()[0].id);
     assert.ok(!alive(sleeper), 'the first run\'s setsid sleep is still running');
   });
 
@@ -87,9 +67,9 @@ describe('issue: a process started in its own session (setsid) outlived its moun
     const { shell, sleeper } = await startCommand(`(setsid sleep 1000 &); exec ${SERVER}`);
     const cgroup = ownCgroup(shell);
     if (cgroup === undefined) this.skip(); // Only a cgroup finds it: see tree.ts.
-    assert.notEqual(fs.readFileSync(`/proc/${sleeper}/stat`, 'latin1').split(') ')[1].split(' ')[1], String(shell), 'the sleep was adopted, not a child of the command');
-    await running!.engine.stop();
-    assert.deepEqual(taggedProcesses(tag), []);
+    assert.notEqual(statOf(sleeper)!.ppid, shell, 'the sleep was adopted, not a child of the command');
+    await run.running!.engine.stop();
+    assert.deepEqual(taggedProcesses(run.tag), []);
     assert.equal(fs.existsSync(cgroup), false, `${cgroup} is left behind`);
   });
 
@@ -97,9 +77,9 @@ describe('issue: a process started in its own session (setsid) outlived its moun
     const { shell } = await startCommand(`setsid sleep 1000 & exec ${SERVER}`);
     const cgroup = ownCgroup(shell);
     if (cgroup === undefined) this.skip();
-    process.kill(commandApp(running!, '/c').process!.supervisorPid!, 'SIGKILL');
-    await running!.engine.stop();
-    assert.deepEqual(taggedProcesses(tag), []);
+    process.kill(commandApp(run.running!, '/c').process!.supervisorPid!, 'SIGKILL');
+    await run.running!.engine.stop();
+    assert.deepEqual(taggedProcesses(run.tag), []);
     assert.equal(fs.existsSync(cgroup), false, `${cgroup} is left behind`);
   });
 
@@ -111,21 +91,21 @@ describe('issue: a process started in its own session (setsid) outlived its moun
       "    start_response('200 OK', [('Content-Type', 'text/plain')])",
       "    return [b'up']",
     ].join('\n');
-    running = await startEngine({ mounts: [{ prefix: '/py', wsgi: 'app:app', python: PYTHON, env: { MOUNTS_TEST_TAG: tag } }] }, { 'app.py': app });
-    assert.equal((await get(`${running.origin}/py/`)).body, 'up');
-    await escapedSleep(tag, statusOf(running, '/py').pid!);
-    await running.engine.stop();
-    assert.deepEqual(taggedProcesses(tag), []);
+    run.running = await startEngine({ mounts: [{ prefix: '/py', wsgi: 'app:app', python: PYTHON, env: { MOUNTS_TEST_TAG: run.tag } }] }, { 'app.py': app });
+    assert.equal((await get(`${run.running.origin}/py/`)).body, 'up');
+    await escapedSleep(run.tag, statusOf(run.running, '/py').pid!);
+    await run.running.engine.stop();
+    assert.deepEqual(taggedProcesses(run.tag), []);
   });
 
   it('without a cgroup, the descendants found by parent pid include a setsid child', async () => {
-    const child = spawn('sh', ['-c', 'setsid sleep 1000 & exec sleep 1001'], { detached: true, stdio: 'ignore', env: { ...process.env, MOUNTS_TEST_TAG: tag } });
-    await escapedSleep(tag, child.pid!);
+    const child = spawn('sh', ['-c', 'setsid sleep 1000 & exec sleep 1001'], { detached: true, stdio: 'ignore', env: { ...process.env, MOUNTS_TEST_TAG: run.tag } });
+    await escapedSleep(run.tag, child.pid!);
     const tree = descendantTree(child.pid!);
     try {
       signalGroup(child.pid!, 'SIGTERM');
       tree.signal('SIGTERM');
-      await waitFor('the tree to be gone', () => !tree.alive() && taggedProcesses(tag).length === 0, 10_000);
+      await waitFor('the tree to be gone', () => !tree.alive() && taggedProcesses(run.tag).length === 0, 10_000);
     } finally {
       tree.dispose();
     }

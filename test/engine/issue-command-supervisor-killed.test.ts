@@ -5,55 +5,45 @@
  * itself and count the run as gone only once the group is.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { alive, commandApp, groupMembers, SERVER, statusOf, waitFor } from './fixtures/command/helpers';
-import { get, startEngine, taggedProcesses, type RunningEngine } from './helpers';
+import { get, startEngine, taggedProcesses, taggedRuns } from './helpers';
 
 describe('issue: a SIGKILLed supervisor orphaned its command', function () {
   this.timeout(30_000);
-  let running: RunningEngine | undefined;
-  let tag: string;
-
-  beforeEach(() => (tag = randomUUID()));
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-    // Whatever happened, leave nothing behind for the next test.
-    for (const pid of taggedProcesses(tag)) process.kill(pid, 'SIGKILL');
-  });
+  const run = taggedRuns();
 
   /** A command with a grandchild, ready; its pids and its supervisor's. */
   async function startTagged() {
-    running = await startEngine({ mounts: [{ prefix: '/g', command: `GRANDCHILD=1 ${SERVER}`, env: { MOUNTS_TEST_TAG: tag } }] });
-    const pids: number[] = JSON.parse((await get(`${running.origin}/g/pids`)).body);
-    const shell = statusOf(running, '/g').pid!;
-    const supervisor = commandApp(running, '/g').process!.supervisorPid!;
-    assert.deepEqual(taggedProcesses(tag).sort(), [shell, ...pids].sort());
+    run.running = await startEngine({ mounts: [{ prefix: '/g', command: `GRANDCHILD=1 ${SERVER}`, env: { MOUNTS_TEST_TAG: run.tag } }] });
+    const pids: number[] = JSON.parse((await get(`${run.running.origin}/g/pids`)).body);
+    const shell = statusOf(run.running, '/g').pid!;
+    const supervisor = commandApp(run.running, '/g').process!.supervisorPid!;
+    assert.deepEqual(taggedProcesses(run.tag).sort(), [shell, ...pids].sort());
     return { shell, pids, supervisor };
   }
 
   it('engine.stop() right after the SIGKILL resolves only once every process of the command is gone', async () => {
     const { supervisor } = await startTagged();
     process.kill(supervisor, 'SIGKILL');
-    await running!.stop();
-    running = undefined;
+    await run.running!.stop();
+    run.running = undefined;
     assert.ok(!alive(supervisor));
-    assert.deepEqual(taggedProcesses(tag), []);
+    assert.deepEqual(taggedProcesses(run.tag), []);
   });
 
   it('the orphaned group is killed at once, and the restart starts after it is gone', async () => {
     const { shell, supervisor } = await startTagged();
     const reasons: string[] = [];
-    commandApp(running!, '/g').onDidChangeStatus((status) => reasons.push(status.reason ?? ''));
+    commandApp(run.running!, '/g').onDidChangeStatus((status) => reasons.push(status.reason ?? ''));
     process.kill(supervisor, 'SIGKILL');
     await waitFor('the orphaned group to be gone', () => groupMembers(shell).length === 0, 2000);
     // The supervisor's death is a failure of the run: restarted like a crash.
     await waitFor(`the back-off (${reasons})`, () => reasons.includes('exited (the supervisor exited unexpectedly); restarting in 0.25 s'), 2000);
-    const restarted = await waitFor('ready again', () => statusOf(running!, '/g').state === 'ready' && statusOf(running!, '/g'), 5000);
+    const restarted = await waitFor('ready again', () => statusOf(run.running!, '/g').state === 'ready' && statusOf(run.running!, '/g'), 5000);
     assert.notEqual(restarted.pid, shell);
-    assert.equal((await get(`${running!.origin}/g/`)).status, 200);
-    await running!.stop();
-    running = undefined;
-    assert.deepEqual(taggedProcesses(tag), []);
+    assert.equal((await get(`${run.running!.origin}/g/`)).status, 200);
+    await run.running!.stop();
+    run.running = undefined;
+    assert.deepEqual(taggedProcesses(run.tag), []);
   });
 });

@@ -155,13 +155,19 @@ class DescendantTree implements ProcessTree {
   }
 }
 
-interface Stat {
+/** The fields of /proc/<pid>/stat that tell what a process is, where it belongs, and when it started. */
+export interface Stat {
+  /** The command name (comm). */
+  readonly name: string;
   readonly state: string;
   readonly ppid: number;
+  readonly pgrp: number;
+  readonly session: number;
   readonly started: string;
 }
 
-function statOf(pid: number): Stat | undefined {
+/** Reads /proc/<pid>/stat: undefined when there is no such process. */
+export function statOf(pid: number): Stat | undefined {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -169,8 +175,16 @@ function statOf(pid: number): Stat | undefined {
     return undefined;
   }
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], ppid: Number(fields[1]), started: fields[19] };
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  return {
+    name: text.slice(text.indexOf('(') + 1, close),
+    state: fields[0],
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    session: Number(fields[3]),
+    started: fields[19],
+  };
 }
 
 function readdirOrEmpty(dir: string): string[] {
