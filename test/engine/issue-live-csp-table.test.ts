@@ -8,11 +8,9 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './fixtures/chromium';
-import { waitForLivePages } from './fixtures/live/browser';
-import { request, startEngine, type RunningEngine } from './helpers';
+import type { Page } from 'playwright-core';
+import { liveProxyInChromium, waitForLivePages } from './fixtures/live/browser';
+import { request } from './helpers';
 
 const MARK = (what: string) => `(window.ran = window.ran || []).push('${what}');`;
 const INLINE = MARK('inline');
@@ -64,54 +62,39 @@ const POLICIES: readonly (string | readonly string[])[] = [
   "default-src 'self'; require-trusted-types-for 'script'",
 ];
 
+function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.url === '/cached/') {
+    // Helmet's way: the policy goes on every answer, a 304 included.
+    res.setHeader('Content-Security-Policy', "script-src 'none'; connect-src 'none'");
+    res.setHeader('ETag', '"c1"');
+    if (req.headers['if-none-match'] === '"c1"') res.statusCode = 304;
+    else res.setHeader('Content-Type', 'text/html');
+    res.end(res.statusCode === 304 ? undefined : PAGE);
+    return;
+  }
+  if (req.url === '/xhtml') {
+    res.setHeader('Content-Type', 'application/xhtml+xml');
+    res.setHeader('Content-Security-Policy', "script-src 'none'");
+    res.end(XHTML);
+    return;
+  }
+  const [, index, file] = /^\/(\d+)\/(.*)$/.exec(req.url!) ?? [];
+  if (file === '') {
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Security-Policy', POLICIES[Number(index)] as string | string[]);
+    res.end(PAGE);
+  } else if (file.endsWith('.js')) {
+    res.setHeader('Content-Type', 'text/javascript');
+    res.end(MARK(file.slice(0, -3)));
+  } else {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('data');
+  }
+}
+
 describe('live reload under 26 Content-Security-Policies in Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let upstream: http.Server;
-  let running: RunningEngine;
-  before(async () => {
-    upstream = http.createServer((req, res) => {
-      if (req.url === '/cached/') {
-        // Helmet's way: the policy goes on every answer, a 304 included.
-        res.setHeader('Content-Security-Policy', "script-src 'none'; connect-src 'none'");
-        res.setHeader('ETag', '"c1"');
-        if (req.headers['if-none-match'] === '"c1"') res.statusCode = 304;
-        else res.setHeader('Content-Type', 'text/html');
-        res.end(res.statusCode === 304 ? undefined : PAGE);
-        return;
-      }
-      if (req.url === '/xhtml') {
-        res.setHeader('Content-Type', 'application/xhtml+xml');
-        res.setHeader('Content-Security-Policy', "script-src 'none'");
-        res.end(XHTML);
-        return;
-      }
-      const [, index, file] = /^\/(\d+)\/(.*)$/.exec(req.url!) ?? [];
-      if (file === '') {
-        res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        res.setHeader('Content-Security-Policy', POLICIES[Number(index)] as string | string[]);
-        res.end(PAGE);
-      } else if (file.endsWith('.js')) {
-        res.setHeader('Content-Type', 'text/javascript');
-        res.end(MARK(file.slice(0, -3)));
-      } else {
-        res.setHeader('Content-Type', 'text/plain');
-        res.end('data');
-      }
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    running = await startEngine({ mounts: [{ prefix: '/on', proxy: target }, { prefix: '/off', proxy: target, liveReload: false }] }, {}, { liveReload: true });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await running?.stop();
-    await new Promise((resolve) => upstream.close(resolve));
-  });
-  afterEach(async () => {
-    for (const context of browser.contexts()) await context.close();
-  });
+  const setup = liveProxyInChromium('/on', serve);
 
   /** What the page's own scripts did, and whether its own fetch() was let through. */
   async function outcome(page: Page): Promise<{ ran: string[]; fetch: string }> {
@@ -124,34 +107,34 @@ describe('live reload under 26 Content-Security-Policies in Chromium', function 
   const seen = new Set<string>();
   POLICIES.forEach((policy, index) => {
     it(`${JSON.stringify(policy)}`, async () => {
-      const without = await browser.newPage();
-      await without.goto(`${running.origin}/off/${index}/`);
+      const without = await setup.browser.newPage();
+      await without.goto(`${setup.running.origin}/off/${index}/`);
       const expected = await outcome(without);
       seen.add(JSON.stringify(expected));
 
-      const live = await browser.newPage();
-      await live.goto(`${running.origin}/on/${index}/`);
-      await waitForLivePages(running, '/on', 1);
+      const live = await setup.browser.newPage();
+      await live.goto(`${setup.running.origin}/on/${index}/`);
+      await waitForLivePages(setup.running, '/on', 1);
       assert.deepEqual(await outcome(live), expected);
       await live.close();
-      await waitForLivePages(running, '/on', 0);
+      await waitForLivePages(setup.running, '/on', 0);
     });
   });
 
   it('an XHTML page that gets the script inline still parses, and the script connects', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${running.origin}/on/xhtml`);
+    const page = await setup.browser.newPage();
+    await page.goto(`${setup.running.origin}/on/xhtml`);
     assert.equal(await page.textContent('h1'), 'xhtml');
-    await waitForLivePages(running, '/on', 1);
+    await waitForLivePages(setup.running, '/on', 1);
     await page.close();
-    await waitForLivePages(running, '/on', 0);
+    await waitForLivePages(setup.running, '/on', 0);
   });
 
   it("a 304 to a navigation carries the policy its page was sent with (the browser keeps the page and takes the 304's policy)", async () => {
     const navigation = { 'Sec-Fetch-Dest': 'document', Accept: 'text/html' };
-    const page = await request({ port: running.port, path: '/on/cached/', headers: navigation });
+    const page = await request({ port: setup.running.port, path: '/on/cached/', headers: navigation });
     assert.ok(page.body.includes('<script data-mount="/on">'), 'the script went in inline');
-    const again = await request({ port: running.port, path: '/on/cached/', headers: { ...navigation, 'If-None-Match': String(page.headers.etag) } });
+    const again = await request({ port: setup.running.port, path: '/on/cached/', headers: { ...navigation, 'If-None-Match': String(page.headers.etag) } });
     assert.equal(again.status, 304);
     assert.equal(again.headers['content-security-policy'], page.headers['content-security-policy']);
     assert.notEqual(page.headers['content-security-policy'], "script-src 'none'; connect-src 'none'");
