@@ -13,6 +13,7 @@ export { watchFolder, type FolderWatch } from './folderWatch';
 export { currentIdentity, identityOf } from './configFile';
 export type { PythonChoice } from './kinds/app';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';
+export { LineSplitter, MAX_LINE_LENGTH } from './lineSplitter';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
 export { Lifecycle, type LifecycleState } from './core/lifecycle';

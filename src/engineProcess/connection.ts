@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Emitter, errorMessage } from '../engine/index';
+import { Emitter, errorMessage, LineSplitter } from '../engine/index';
 import type { NodeRuntime } from './node';
 import type { ClientMessage, EngineMessage, EngineProcessOptions, EngineRequest, EngineResults, WireError } from './protocol';
 
@@ -208,15 +208,11 @@ export class EngineConnection {
     const readable = this.child[stream];
     if (!readable) return;
     const decoder = new StringDecoder('utf8');
-    let rest = '';
-    readable.on('data', (chunk: Buffer) => {
-      const lines = (rest + decoder.write(chunk)).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) this._onOutput.fire({ stream, line: line.replace(/\r$/, '') });
-    });
+    const lines = new LineSplitter((line) => this._onOutput.fire({ stream, line }));
+    readable.on('data', (chunk: Buffer) => lines.push(decoder.write(chunk)));
     readable.once('end', () => {
-      const last = rest + decoder.end();
-      if (last !== '') this._onOutput.fire({ stream, line: last });
+      lines.push(decoder.end());
+      lines.flush();
     });
     readable.on('error', () => undefined);
   }

@@ -5,17 +5,15 @@
  * into the log ring, as a line of app output (the process cannot tell which app printed it).
  */
 import { Writable } from 'node:stream';
-import type { LogRing } from '../engine/index';
+import { LineSplitter, type LogRing } from '../engine/index';
 
 export function takeStdout(ring: LogRing): Writable {
   const stdout = process.stdout;
   const write = stdout.write.bind(stdout) as (chunk: Uint8Array | string, callback: (error?: Error | null) => void) => boolean;
-  let partial = '';
+  const lines = new LineSplitter((line) => ring.record('info', line, 'stdout'));
   const others = (chunk: Uint8Array | string, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) ring.record('info', line, 'stdout');
+    lines.push(text);
     const done = typeof encoding === 'function' ? encoding : callback;
     return process.stderr.write(text, done);
   };
