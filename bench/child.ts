@@ -152,15 +152,7 @@ const modes: Record<string, () => Promise<void>> = {
   /** The engine through its public API. */
   async engine() {
     const { Engine } = loadEngine();
-    const engine = new Engine({ configFile: String(args.configFile), accessLog: false });
-    await engine.start();
-    process.once('SIGTERM', () => {
-      engine.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-    ready(engine.port!);
+    await serveUntilTerm(new Engine({ configFile: String(args.configFile), accessLog: false }));
   },
 
   /**
@@ -169,15 +161,7 @@ const modes: Record<string, () => Promise<void>> = {
    * the log would) and reports `READY <port>` of the engine process's server.
    */
   async client() {
-    const client = newClient(Boolean(args.accessLog));
-    await client.start();
-    process.once('SIGTERM', () => {
-      client.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-    ready(client.port!);
+    await serveUntilTerm(newClient(Boolean(args.accessLog)));
   },
 
   /**
@@ -375,6 +359,18 @@ function serve(server: http.Server): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Starts the engine (or the client of one), says where it listens, and stops it on SIGTERM before exiting. */
+async function serveUntilTerm(server: { start(): Promise<unknown>; stop(): Promise<unknown>; readonly port: number | undefined }): Promise<void> {
+  await server.start();
+  process.once('SIGTERM', () => {
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  ready(server.port!);
 }
 
 function ready(port: number): void {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CADDY, startCaddy } from './caddy';
-import { NGINX, startNginx } from './nginx';
+import { nginxMissing, nginxProxy, nginxStatic, startNginx } from './nginx';
 import { tlsGroups } from './tls';
 import { startServer, type Started } from './processes';
 import { execFileSync } from 'node:child_process';
@@ -87,8 +87,6 @@ async function withUpstream(mode: string, args: object, then: (upstream: Started
     throw error;
   }
 }
-
-const nginxMissing = () => (fs.existsSync(NGINX) ? undefined : `${NGINX} not installed`);
 
 function httpUrl(server: Started, pathname: string): string {
   return `http://127.0.0.1:${server.port}${pathname}`;
@@ -176,7 +174,7 @@ function staticGroup(file: keyof typeof STATIC_FILES): LoadGroup {
         id: 'nginx',
         label: 'nginx',
         missing: nginxMissing,
-        start: async (ctx) => url(await startNginx(ctx.ws.dir, id, `location /s/ { alias ${ctx.ws.files}/; }`)),
+        start: async (ctx) => url(await startNginx(ctx.ws.dir, id, nginxStatic(ctx.ws.files))),
       },
       { id: 'engine', label: 'engine, static mount', start: async (ctx) => url(await engine(ctx, ctx.ws.config(id, { mounts: [{ prefix: '/s', static: 'files' }] }))) },
       {
@@ -203,17 +201,7 @@ const proxy: LoadGroup = {
       label: 'nginx proxy_pass, keepalive upstream',
       missing: nginxMissing,
       start: (ctx) =>
-        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
-          hello(
-            await startNginx(
-              ctx.ws.dir,
-              'proxy',
-              'location /api/ { proxy_pass http://upstream/; proxy_http_version 1.1; proxy_set_header Connection ""; }',
-              `upstream upstream { server 127.0.0.1:${upstream.port}; keepalive 64; }`,
-            ),
-            '/api/hello',
-          ),
-        ),
+        withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) => hello(await startNginx(ctx.ws.dir, 'proxy', nginxProxy(upstream.port)), '/api/hello')),
     },
     {
       id: 'engine',
@@ -327,42 +315,28 @@ const wsgi: LoadGroup = {
 /** What a browser sends when it navigates to a page: the only requests live reload changes. */
 export const NAVIGATION = { 'Sec-Fetch-Dest': 'document', Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } as const;
 
-const liveStatic: LoadGroup = {
-  id: 'live-static',
-  title: 'Static HTML page of 1 KiB, browser navigation',
-  load: 'http',
-  unit: 'req/s',
-  baseline: 'off',
-  targets: { on: { kind: 'ratio', min: 0.9 } },
-  configs: (['off', 'on'] as const).map((mode) => ({
-    id: mode,
-    label: `engine, static mount, live reload ${mode}`,
-    start: async (ctx: Context): Promise<Running> => {
-      const server = await engine(ctx, ctx.ws.config(`live-static-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
-      return { url: httpUrl(server, '/s/1k.html'), headers: NAVIGATION, connections: 8, processes: [server] };
-    },
-  })),
-};
-
 /** What fetch() sends: the page goes out as the app wrote it, marked as varying by the navigation headers. */
 const FETCH = { 'Sec-Fetch-Dest': 'empty', Accept: '*/*' } as const;
 
-const liveStaticFetch: LoadGroup = {
-  id: 'live-static-fetch',
-  title: 'Static HTML page of 1 KiB, fetch()',
-  load: 'http',
-  unit: 'req/s',
-  baseline: 'off',
-  targets: { on: { kind: 'ratio', min: 0.9 } },
-  configs: (['off', 'on'] as const).map((mode) => ({
-    id: mode,
-    label: `engine, static mount, live reload ${mode}`,
-    start: async (ctx: Context): Promise<Running> => {
-      const server = await engine(ctx, ctx.ws.config(`live-static-fetch-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
-      return { url: httpUrl(server, '/s/1k.html'), headers: FETCH, connections: 8, processes: [server] };
-    },
-  })),
-};
+/** A static HTML page of 1 KiB with live reload off and on, asked for with `headers`. */
+function liveStaticGroup(id: string, asked: string, headers: Running['headers']): LoadGroup {
+  return {
+    id,
+    title: `Static HTML page of 1 KiB, ${asked}`,
+    load: 'http',
+    unit: 'req/s',
+    baseline: 'off',
+    targets: { on: { kind: 'ratio', min: 0.9 } },
+    configs: (['off', 'on'] as const).map((mode) => ({
+      id: mode,
+      label: `engine, static mount, live reload ${mode}`,
+      start: async (ctx: Context): Promise<Running> => {
+        const server = await engine(ctx, ctx.ws.config(`${id}-${mode}`, { mounts: [{ prefix: '/s', static: 'files', liveReload: mode === 'on' }] }));
+        return { url: httpUrl(server, '/s/1k.html'), headers, connections: 8, processes: [server] };
+      },
+    })),
+  };
+}
 
 const liveProxy: LoadGroup = {
   id: 'live-proxy',
@@ -390,8 +364,8 @@ export const LOAD_GROUPS: readonly LoadGroup[] = [
   proxyClient,
   websocket,
   wsgi,
-  liveStatic,
-  liveStaticFetch,
+  liveStaticGroup('live-static', 'browser navigation', NAVIGATION),
+  liveStaticGroup('live-static-fetch', 'fetch()', FETCH),
   liveProxy,
   ...tlsGroups({ engine, withUpstream }),
 ];

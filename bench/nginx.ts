@@ -9,19 +9,40 @@ import { freePort, startServer, type Started } from './processes';
 
 export const NGINX = '/usr/sbin/nginx';
 
-/**
- * Starts nginx with `locations` (the body of its `server` block) and optional `http` directives
- * (upstream blocks). Settings follow Debian's default nginx.conf (sendfile, tcp_nopush), with the
- * access log off (the engine runs with --quiet) and unlimited keep-alive requests (node:http has
- * no limit either, so neither side pays for reconnects).
- */
+/** Why nginx cannot run here, if it cannot. */
+export const nginxMissing = (): string | undefined => (fs.existsSync(NGINX) ? undefined : `${NGINX} not installed`);
+
 /** A certificate and key file for `listen … ssl`. */
 export interface NginxTls {
   readonly cert: string;
   readonly key: string;
 }
 
-export async function startNginx(workDir: string, name: string, locations: string, httpExtra = '', tls?: NginxTls): Promise<Started> {
+/** What nginx serves: the body of its `server` block, and `http` directives it needs (upstream blocks). */
+export interface NginxSite {
+  readonly locations: string;
+  readonly httpExtra?: string;
+}
+
+/** The workspace's `files` folder at /s/, as the static groups' engine mount serves it. */
+export function nginxStatic(files: string): NginxSite {
+  return { locations: `location /s/ { alias ${files}/; }` };
+}
+
+/** /api/ proxied to the upstream on `port`, over kept-alive connections as the engine's proxy keeps them. */
+export function nginxProxy(port: number): NginxSite {
+  return {
+    locations: 'location /api/ { proxy_pass http://upstream/; proxy_http_version 1.1; proxy_set_header Connection ""; }',
+    httpExtra: `upstream upstream { server 127.0.0.1:${port}; keepalive 64; }`,
+  };
+}
+
+/**
+ * Starts nginx serving `site`. Settings follow Debian's default nginx.conf (sendfile, tcp_nopush),
+ * with the access log off (the engine runs with --quiet) and unlimited keep-alive requests
+ * (node:http has no limit either, so neither side pays for reconnects).
+ */
+export async function startNginx(workDir: string, name: string, site: NginxSite, tls?: NginxTls): Promise<Started> {
   const prefix = fs.mkdtempSync(path.join(workDir, `nginx-${name}-`));
   fs.chmodSync(prefix, 0o755);
   const port = await freePort();
@@ -47,11 +68,11 @@ http {
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
-  ${httpExtra}
+  ${site.httpExtra ?? ''}
   server {
     listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
     ${tls ? `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ssl_session_cache shared:SSL:1m; ssl_session_timeout 10m;` : ''}
-    ${locations}
+    ${site.locations}
   }
 }
 `;

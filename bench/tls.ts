@@ -12,7 +12,7 @@ import { silentLogger } from '../src/engine/logger';
 import { certificateNames } from '../src/engine/tls/localHttps';
 import { ensureAuthority, ensureLeaf } from '../src/engine/tls/store';
 import type { Context, LoadGroup, Running } from './configs';
-import { NGINX, startNginx, type NginxTls } from './nginx';
+import { nginxMissing, nginxProxy, nginxStatic, startNginx, type NginxTls } from './nginx';
 import type { Started } from './processes';
 import { HELLO_BODY, STATIC_FILES, type Workspace } from './workspace';
 
@@ -46,7 +46,6 @@ function material(ws: Workspace): Promise<NginxTls & { readonly ca: string }> {
   return pending;
 }
 
-const nginxMissing = () => (fs.existsSync(NGINX) ? undefined : `${NGINX} not installed`);
 const httpsUrl = (server: Started, pathname: string) => `https://127.0.0.1:${server.port}${pathname}`;
 
 export function tlsGroups(helpers: TlsHelpers): LoadGroup[] {
@@ -70,7 +69,7 @@ export function tlsGroups(helpers: TlsHelpers): LoadGroup[] {
         id: 'nginx',
         label: 'nginx, ssl',
         missing: nginxMissing,
-        start: async (ctx) => file(ctx, await startNginx(ctx.ws.dir, 'static-tls', `location /s/ { alias ${ctx.ws.files}/; }`, '', await material(ctx.ws))),
+        start: async (ctx) => file(ctx, await startNginx(ctx.ws.dir, 'static-tls', nginxStatic(ctx.ws.files), await material(ctx.ws))),
       },
       {
         id: 'engine',
@@ -96,16 +95,7 @@ export function tlsGroups(helpers: TlsHelpers): LoadGroup[] {
         missing: nginxMissing,
         start: (ctx) =>
           helpers.withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
-            hello(
-              ctx,
-              await startNginx(
-                ctx.ws.dir,
-                'proxy-tls',
-                'location /api/ { proxy_pass http://upstream/; proxy_http_version 1.1; proxy_set_header Connection ""; }',
-                `upstream upstream { server 127.0.0.1:${upstream.port}; keepalive 64; }`,
-                await material(ctx.ws),
-              ),
-            ),
+            hello(ctx, await startNginx(ctx.ws.dir, 'proxy-tls', nginxProxy(upstream.port), await material(ctx.ws))),
           ),
       },
       {
