@@ -83,7 +83,7 @@ describe('command mounts: framework presets', () => {
     assert.deepEqual((await recognise(configured)).advice, []);
   });
 
-  it('gives Astro its base as a flag (and advice to use a host instead) and Nuxt its base in NUXT_APP_BASE_URL', async () => {
+  it('gives Astro its base as a flag (and advice to use a host instead) and Nuxt its base in NUXT_APP_BASE_URL (and names an app.baseURL that overrides it)', async () => {
     const astro = await recognise(made(app('astro dev', ['astro'])));
     assert.equal(astro.command(6), 'npm run dev -- --port 6 --host 127.0.0.1 --base /shop');
     assert.match(astro.advice.join('\n'), /^Astro's dev server loads its modules from the root .* under \/shop: give this mount a host of its own/);
@@ -92,6 +92,13 @@ describe('command mounts: framework presets', () => {
     assert.equal(nuxt.command(7), 'npm run dev -- --port 7 --host 127.0.0.1');
     assert.deepEqual(nuxt.spec.env, { NUXT_APP_BASE_URL: '/shop/', OWN: '1' });
     assert.equal(nuxt.spec.stripPrefix, false);
+    assert.deepEqual(nuxt.advice, []);
+    // An app.baseURL written in nuxt.config wins over the variable: the log names it.
+    const fixed = made(app('nuxt dev', ['nuxt'], { 'nuxt.config.ts': "export default defineNuxtConfig({ app: { baseURL: '/' } })\n" }));
+    assert.deepEqual((await recognise(fixed)).advice, ["nuxt.config.ts sets app.baseURL, which Nuxt takes over NUXT_APP_BASE_URL (/shop/): remove it, or write `baseURL: process.env.NUXT_APP_BASE_URL ?? '/',`"]);
+    assert.deepEqual((await recognise(fixed, { prefix: '/', host: 'shop.localhost' })).advice, []);
+    const reads = made(app('nuxt dev', ['nuxt'], { 'nuxt.config.ts': "export default defineNuxtConfig({ app: { baseURL: process.env.NUXT_APP_BASE_URL ?? '/' } })\n" }));
+    assert.deepEqual((await recognise(reads)).advice, []);
   });
 
   it('runs as written: commands with arguments, other scripts, chained scripts, no package.json', async () => {

@@ -1,8 +1,8 @@
 /**
  * The matrix's apps, each as its framework's own template makes it (create-vite's React template is
- * copied from the create-vite package; Next.js, SvelteKit and Astro get the few files their starters
- * write), plus the one line the README tells users to add where a framework reads its base path only
- * from its config. Each names the file an HMR check edits and what the edit changes.
+ * copied from the create-vite package; Next.js, SvelteKit, Astro and Nuxt get the few files their
+ * starters write), plus the one line the README tells users to add where a framework reads its base
+ * path only from its config. Each names the file an HMR check edits and what the edit changes.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -143,6 +143,27 @@ const astro: MatrixApp = {
   hmr: { file: 'src/styles/global.css', from: 'rgb(1, 2, 3)', to: 'rgb(200, 0, 0)' },
 };
 
+const nuxt: MatrixApp = {
+  name: 'nuxt',
+  write(dir) {
+    writeFiles(dir, {
+      // Nuxt's minimal starter, with a page (app/pages/ turns on its router) in place of NuxtWelcome.
+      'package.json': JSON.stringify({ name: 'nuxt-app', type: 'module', private: true, scripts: { build: 'nuxt build', dev: 'nuxt dev', generate: 'nuxt generate', preview: 'nuxt preview', postinstall: 'nuxt prepare' }, dependencies: { nuxt: '*', vue: '*', 'vue-router': '*' } }, null, 2),
+      'nuxt.config.ts': "// https://nuxt.com/docs/api/configuration/nuxt-config\nexport default defineNuxtConfig({\n  compatibilityDate: '2025-07-15',\n  devtools: { enabled: true }\n})\n",
+      'app/app.vue': '<template>\n  <div>\n    <NuxtRouteAnnouncer />\n    <NuxtPage />\n  </div>\n</template>\n',
+      // "Count is" shows once hydrated; a template edit re-renders the component and keeps its state.
+      'app/pages/index.vue':
+        "<script setup>\nconst count = ref(0)\nconst hydrated = ref(false)\nonMounted(() => (hydrated.value = true))\n</script>\n\n<template>\n  <h1>Get started</h1>\n  <button type=\"button\" @click=\"count++\">{{ hydrated ? `Count is ${count}` : 'Loading' }}</button>\n</template>\n",
+    });
+  },
+  mount: { command: 'npm run dev', cwd: 'nuxt' },
+  modes: ['prefix', 'host'],
+  crash: true,
+  page: '',
+  ready: COUNTER_TEXT,
+  hmr: { file: 'app/pages/index.vue', from: 'Get started', to: 'Edited through Mounts' },
+};
+
 const PYTHON = '/usr/bin/python3';
 
 const django: MatrixApp = {
@@ -191,4 +212,4 @@ const fastapi: MatrixApp = {
   extraPath: 'items/2',
 };
 
-export const MATRIX: readonly MatrixApp[] = [viteReact, next, sveltekit, astro, django, flask, fastapi];
+export const MATRIX: readonly MatrixApp[] = [viteReact, next, sveltekit, astro, nuxt, django, flask, fastapi];

@@ -1,10 +1,10 @@
 /**
- * The framework matrix: real dev servers (Next.js, Vite + React, SvelteKit, Astro) and Python apps
- * (Django's startproject admin, Flask, FastAPI), each set up as the README's "Real frameworks"
- * section says, loaded in Chromium through Mounts at a prefix and at a `*.localhost` host. Every page
- * load reaches `load` with no failed request, the framework's HMR updates the page in place (its
- * state kept, no reload, Mounts' live reload adding none), and a crash of the app reloads the page
- * once, when it is back.
+ * The framework matrix: real dev servers (Next.js, Vite + React, SvelteKit, Astro, Nuxt) and
+ * Python apps (Django's startproject admin, Flask, FastAPI), each set up as the README's "Real
+ * frameworks" section says, loaded in Chromium through Mounts at a prefix and at a `*.localhost`
+ * host. Every page load reaches `load` with no failed request, the framework's HMR updates the page
+ * in place (its state kept, no reload, Mounts' live reload adding none), and a crash of the app
+ * reloads the page once, when it is back.
  *
  * Each dev server starts once: the host mount is a proxy to the same server, at the same base path.
  * The packages come from the cache `npm run test:setup` fills (test/host/frameworks.ts).

@@ -9,7 +9,8 @@ import { buildCache, npmUnder, readMarker, run } from './shell';
 
 /**
  * Exact versions: Next.js (app router), Vite with React (and create-vite for its React template),
- * SvelteKit, Astro (5: Astro 6 needs Node 22, the matrix runs on Node 20).
+ * SvelteKit, Astro (5: Astro 6 needs Node 22, the matrix runs on Node 20), Nuxt (4.4.5, the last
+ * release for Node 20) with the Vue and Vue Router its starter lists.
  */
 export const FRAMEWORK_PACKAGES: Readonly<Record<string, string>> = {
   next: '16.5.0',
@@ -22,6 +23,9 @@ export const FRAMEWORK_PACKAGES: Readonly<Record<string, string>> = {
   '@sveltejs/vite-plugin-svelte': '7.3.3',
   svelte: '5.60.1',
   astro: '5.18.2',
+  nuxt: '4.4.5',
+  vue: '3.5.47',
+  'vue-router': '5.6.1',
 };
 
 const MARKER = '.mounts-frameworks-installed.json';
