@@ -169,26 +169,41 @@ class Server:
 
 
 def choose_wsgi_server():
-    wanted = os.environ.get('MOUNTS_WSGI_SERVER', '')
-    if wanted in ('', 'cheroot'):
-        try:
-            import cheroot
-            import cheroot.wsgi
-            return Server('cheroot ' + getattr(cheroot, '__version__', ''), run_cheroot)
-        except ImportError:
-            if wanted:
-                no_server('MOUNTS_WSGI_SERVER is "cheroot"', 'cheroot')
-    if wanted in ('', 'waitress'):
-        try:
-            import waitress
-            return Server('waitress', run_waitress)
-        except ImportError:
-            if wanted:
-                no_server('MOUNTS_WSGI_SERVER is "waitress"', 'waitress')
-    if wanted not in ('', 'stdlib'):
-        say('MOUNTS_WSGI_SERVER must be cheroot, waitress or stdlib, not "%s"' % wanted)
+    return choose_server('MOUNTS_WSGI_SERVER', [
+        ('cheroot', ('cheroot', 'cheroot.wsgi'), run_cheroot),
+        ('waitress', ('waitress',), run_waitress),
+    ], ('stdlib', Server("the standard library's server (install cheroot or waitress for a faster one)", run_stdlib)))
+
+
+def choose_asgi_server():
+    return choose_server('MOUNTS_ASGI_SERVER', [
+        ('uvicorn', ('uvicorn',), run_uvicorn),
+        ('hypercorn', ('hypercorn',), run_hypercorn),
+    ], None, 'asgi mounts need uvicorn or hypercorn')
+
+
+def choose_server(variable, servers, fallback, none_why=None):
+    """The server `variable` names, else the first of `servers` (name, modules, run) that imports,
+    else `fallback` (name, Server); with no fallback, none importable is the error `none_why`."""
+    wanted = os.environ.get(variable, '')
+    names = [name for name, _, _ in servers] + ([fallback[0]] if fallback else [])
+    if wanted not in [''] + names:
+        say('%s must be %s or %s, not "%s"' % (variable, ', '.join(names[:-1]), names[-1], wanted))
         sys.exit(EXIT_NO_SERVER)
-    return Server("the standard library's server (install cheroot or waitress for a faster one)", run_stdlib)
+    for name, modules, run in servers:
+        if wanted not in ('', name):
+            continue
+        try:
+            imported = [importlib.import_module(module) for module in modules]
+        except ImportError:
+            if wanted:
+                no_server('%s is "%s"' % (variable, name), name)
+            continue
+        version = getattr(imported[0], '__version__', '')
+        return Server(name + ' ' + version if version else name, run)
+    if fallback:
+        return fallback[1]
+    no_server(none_why, servers[0][0])
 
 
 def stop_on_sigterm(stop):
@@ -282,28 +297,6 @@ def mount_asgi(app, prefix, strip_path):
             scope['path'] = path[len(prefix):]
         return await app(scope, receive, send)
     return mounted
-
-
-def choose_asgi_server():
-    wanted = os.environ.get('MOUNTS_ASGI_SERVER', '')
-    if wanted in ('', 'uvicorn'):
-        try:
-            import uvicorn
-            return Server('uvicorn ' + getattr(uvicorn, '__version__', ''), run_uvicorn)
-        except ImportError:
-            if wanted:
-                no_server('MOUNTS_ASGI_SERVER is "uvicorn"', 'uvicorn')
-    if wanted in ('', 'hypercorn'):
-        try:
-            import hypercorn
-            return Server('hypercorn', run_hypercorn)
-        except ImportError:
-            if wanted:
-                no_server('MOUNTS_ASGI_SERVER is "hypercorn"', 'hypercorn')
-    if wanted not in ('', 'uvicorn', 'hypercorn'):
-        say('MOUNTS_ASGI_SERVER must be uvicorn or hypercorn, not "%s"' % wanted)
-        sys.exit(EXIT_NO_SERVER)
-    no_server('asgi mounts need uvicorn or hypercorn', 'uvicorn')
 
 
 def no_server(why, package):
