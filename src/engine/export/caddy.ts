@@ -8,7 +8,7 @@
  */
 import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
 import { regexEscape } from './nginx';
-import { isStrippedUpstream, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
+import { isStrippedUpstream, serverNames, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
 import { duration } from './text';
 
 export function writeCaddy(plan: ExportPlan): { text: string; warnings: string[] } {
@@ -42,7 +42,7 @@ function bind(plan: ExportPlan): string[] {
 }
 
 function siteBlock(plan: ExportPlan, site: Site): string {
-  const names = site.host === undefined ? [...site.names, '*.localhost'] : site.names;
+  const names = serverNames(site);
   const lines = [
     ...siteComment(site),
     `${names.map((name) => `http://${name}:${plan.listenPort}`).join(', ')} {`,

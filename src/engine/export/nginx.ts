@@ -6,7 +6,7 @@
  * out of routing. The catch-all `/` is `location /`.
  */
 import { commonWarnings, hashComments, headerLines, routeComment, siteComment } from './header';
-import { isStrippedUpstream, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
+import { isStrippedUpstream, serverNames, type ExportPlan, type FolderRoute, type ProxyRoute, type Site } from './plan';
 import { duration } from './text';
 
 const CONNECTION_MAP = '$mounts_connection_upgrade';
@@ -54,7 +54,7 @@ function listenAddress(plan: ExportPlan): string {
 }
 
 function serverBlock(plan: ExportPlan, site: Site): string {
-  const names = site.host === undefined ? [...site.names, '*.localhost'] : site.names;
+  const names = serverNames(site);
   const lines = [
     ...siteComment(site),
     'server {',

@@ -70,6 +70,11 @@ export interface Site {
   readonly hidden: readonly MountSpec[];
 }
 
+/** The names a front's server block for `site` answers: the default site takes `*.localhost` too, as `HostPolicy` does. */
+export function serverNames(site: Site): readonly string[] {
+  return site.host === undefined ? [...site.names, '*.localhost'] : site.names;
+}
+
 export interface ExportPlan {
   readonly config: MountsConfig;
   /** The address the front listens on: mounts.json's `host` and `port` (8080 for port 0). */
