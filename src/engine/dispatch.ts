@@ -12,6 +12,7 @@ import type { LiveLoop } from './live/liveLoop';
 import { isReservedPath } from './live/namespace';
 import { describeError, errorMessage, type Logger } from './logger';
 import { sendPage, sendSocketPage } from './pages';
+import { rootRoutes } from './rootRoutes';
 import { PrefixTable } from './router';
 import type { MountSpec, MountsConfig } from './spec';
 import { checkTarget, type ParsedTarget } from './target';
@@ -36,16 +37,19 @@ export interface RoutingTable {
   readonly entries: readonly MountEntry[];
   readonly routes: PrefixTable<MountEntry>;
   readonly hosts: HostPolicy;
+  /** Root paths of the apps that no request will reach (claimed twice, or a mount's), one line each. */
+  readonly warnings: readonly string[];
 }
 
 /** `bindHost` is the address actually bound (the CLI's --host may override mounts.json's). */
 export function buildRoutingTable(config: MountsConfig, entries: readonly MountEntry[], bindHost = config.host): RoutingTable {
-  return {
-    config,
-    entries,
-    routes: new PrefixTable(entries.map((entry) => ({ host: entry.spec.host, prefix: entry.spec.prefix, value: entry }))),
-    hosts: new HostPolicy({ ...config, host: bindHost }),
-  };
+  const mounts = entries.map((entry) => ({ host: entry.spec.host, prefix: entry.spec.prefix, value: entry }));
+  const claimants = entries.flatMap((entry) => {
+    const rootPaths = entry.app.rootPaths;
+    return rootPaths ? [{ value: entry, name: entry.spec.name, host: entry.spec.host, rootPaths }] : [];
+  });
+  const { roots, warnings } = rootRoutes(claimants, new PrefixTable(mounts), (entry) => entry.spec.name);
+  return { config, entries, routes: new PrefixTable(mounts, roots), hosts: new HostPolicy({ ...config, host: bindHost }), warnings };
 }
 
 export interface DispatchOptions {
@@ -118,7 +122,7 @@ export class Dispatcher {
       return;
     }
     const entry = route.value;
-    const mounted = mount(req, entry, target);
+    const mounted = mount(req, route.root ? '' : entry.baseUrl, target);
     if (this.options.trustLoopbackFront) mounted.front = frontView(req);
     entry.requests++;
     entry.inflight++;
@@ -152,7 +156,7 @@ export class Dispatcher {
       else this.refuse(req, undefined, socket, 404, 'Nothing to connect to here: /__mounts/ is reserved for live reload.');
       return;
     }
-    const route = table.routes.match(this.hostname, this.target.pathname);
+    const route = table.routes.matchUpgrade(this.hostname, this.target.pathname);
     const app = route?.value.app;
     if (!route || !app?.upgrade) {
       this.refuse(req, undefined, socket, 404, route ? `${route.value.spec.name} does not accept upgrades.` : 'No mount matches this path.');
@@ -161,7 +165,7 @@ export class Dispatcher {
     route.value.requests++;
     this.logUnrouted(req, `${route.value.spec.name} upgrade`);
     try {
-      const mounted = mount(req, route.value, this.target);
+      const mounted = mount(req, route.root ? '' : route.value.baseUrl, this.target);
       if (front) mounted.front = front;
       app.upgrade(mounted, socket, head);
     } catch (error) {
@@ -292,13 +296,16 @@ export class Dispatcher {
   }
 }
 
-/** Rewrites the request as a mounted app expects it (pillarjs/router `trimPrefix`). */
-function mount(req: IncomingMessage, entry: MountEntry, target: ParsedTarget): MountedRequest {
+/**
+ * Rewrites the request as a mounted app expects it (pillarjs/router `trimPrefix`) below `baseUrl`:
+ * the mount's, or '' for a root path of its app, which reaches it as sent.
+ */
+function mount(req: IncomingMessage, baseUrl: string, target: ParsedTarget): MountedRequest {
   const mounted = req as MountedRequest;
   const original = target.pathname + target.search;
   mounted.originalUrl = original;
-  mounted.baseUrl = entry.baseUrl;
-  const rest = target.pathname.slice(entry.baseUrl.length);
+  mounted.baseUrl = baseUrl;
+  const rest = target.pathname.slice(baseUrl.length);
   mounted.url = (rest === '' ? '/' : rest) + target.search;
   return mounted;
 }

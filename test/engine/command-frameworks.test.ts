@@ -40,6 +40,7 @@ describe('command mounts: framework presets', () => {
   it('gives Vite its port, bind address and base on the command line and forwards the prefix', async () => {
     const vite = await recognise(made(app('vite', ['vite', 'react'])));
     assert.equal(vite.preset.name, 'Vite');
+    assert.equal(vite.rootPaths, undefined);
     assert.equal(vite.command(4000), 'npm run dev -- --port 4000 --strictPort --host 127.0.0.1 --base /shop/');
     assert.equal(vite.spec.stripPrefix, false);
     assert.deepEqual(vite.advice, []);
@@ -81,13 +82,17 @@ describe('command mounts: framework presets', () => {
     assert.deepEqual((await recognise(dir, { prefix: '/', host: 'shop.localhost' })).advice, []);
     const configured = made(app('next dev', ['next'], { 'next.config.mjs': 'export default { basePath: process.env.MOUNT_PREFIX };\n' }));
     assert.deepEqual((await recognise(configured)).advice, []);
+    assert.ok((await recognise(configured)).rootPaths?.prefixes.includes('/__nextjs_font'));
+    assert.equal((await recognise(configured, { prefix: '/' })).rootPaths, undefined);
   });
 
-  it('gives Astro its base as a flag (and advice to use a host instead) and Nuxt its base in NUXT_APP_BASE_URL (and names an app.baseURL that overrides it)', async () => {
+  it('gives Astro its base as a flag and claims its root paths under a prefix, and Nuxt its base in NUXT_APP_BASE_URL (and names an app.baseURL that overrides it)', async () => {
     const astro = await recognise(made(app('astro dev', ['astro'])));
     assert.equal(astro.command(6), 'npm run dev -- --port 6 --host 127.0.0.1 --base /shop');
-    assert.match(astro.advice.join('\n'), /^Astro's dev server loads its modules from the root .* under \/shop: give this mount a host of its own/);
-    assert.deepEqual((await recognise(made(app('astro dev', ['astro'])), { prefix: '/', host: 'astro.localhost' })).advice, []);
+    assert.deepEqual(astro.advice, []);
+    assert.deepEqual(astro.rootPaths, { prefixes: ['/@vite', '/@id', '/@fs', '/src', '/node_modules'], sockets: ['/'] });
+    const atRoot = await recognise(made(app('astro dev', ['astro'])), { prefix: '/', host: 'astro.localhost' });
+    assert.deepEqual([atRoot.advice, atRoot.rootPaths], [[], undefined]);
     const nuxt = await recognise(made(app('nuxt dev', ['nuxt'])), { env: { OWN: '1' } });
     assert.equal(nuxt.command(7), 'npm run dev -- --port 7 --host 127.0.0.1');
     assert.deepEqual(nuxt.spec.env, { NUXT_APP_BASE_URL: '/shop/', OWN: '1' });

@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Page } from 'playwright-core';
 
 export interface MatrixApp {
   /** Also the mount's prefix (`/vite`) and host (`vite.localhost`). */
@@ -23,22 +24,16 @@ export interface MatrixApp {
    * then shows (as text, or as its h1's colour); none for the Python apps.
    */
   readonly hmr?: { readonly file: string; readonly from: string; readonly to: string };
-  /**
-   * Where the app is checked: at a prefix and at a `*.localhost` host, or at a host only (mounted at
-   * `/`) where its dev server cannot serve under a prefix.
-   */
+  /** Where the app is checked: at a prefix and at a `*.localhost` host, or at a host only (mounted at `/`). */
   readonly modes: readonly ('prefix' | 'host')[];
   /** Whether its pages are checked to reload once after a crash (see where it is false for why not). */
   readonly crash: boolean;
   /** The page the browser checks load, below the prefix ('' for the app's root). */
   readonly page: string;
-  /**
-   * Paths outside the prefix that the framework's dev server asks for from the root whatever its
-   * base path, which Mounts cannot know to forward: a request for one may fail, no other may.
-   */
-  readonly outsidePrefix?: readonly string[];
   /** Another path below the prefix to load as a page (an API route). */
   readonly extraPath?: string;
+  /** What else the loaded page does that asks Mounts for something; those requests count too. */
+  readonly exercise?: (page: Page) => Promise<void>;
 }
 
 function writeFiles(dir: string, files: Record<string, string>): void {
@@ -92,9 +87,13 @@ const next: MatrixApp = {
   page: '',
   ready: COUNTER_TEXT,
   hmr: { file: 'app/counter.js', from: 'Get started', to: 'Edited through Mounts' },
-  // The dev overlay's stylesheet names its font by a root path, without basePath.
-  outsidePrefix: ['/__nextjs_font/geist-latin.woff2', '/__nextjs_font/geist-mono-latin.woff2'],
   extraPath: 'api/hello',
+  // An error opens the dev overlay, which asks the root for the error's stack frames whatever basePath.
+  async exercise(page) {
+    const frames = page.waitForResponse((response) => new URL(response.url()).pathname === '/__nextjs_original-stack-frames');
+    await page.addScriptTag({ content: 'setTimeout(() => { throw new Error("thrown to open the dev overlay"); });' });
+    assert.equal((await frames).status(), 200);
+  },
 };
 
 const sveltekit: MatrixApp = {
@@ -127,20 +126,21 @@ const astro: MatrixApp = {
     writeFiles(dir, {
       'package.json': JSON.stringify({ name: 'astro-app', private: true, type: 'module', scripts: { dev: 'astro dev', build: 'astro build' }, dependencies: { astro: '*' } }, null, 2),
       'astro.config.mjs': "// @ts-check\nimport { defineConfig } from 'astro/config';\n\nexport default defineConfig({});\n",
-      // An .astro edit reloads the page (it is rendered on the server); a stylesheet is swapped in place.
+      // An .astro edit reloads the page (it is rendered on the server), and so does one of a stylesheet
+      // the page imports (Astro reloads for a module its server rendering loaded, and that one it did,
+      // for its styles): the HMR check edits a module only the page's script imports, which accepts it.
       'src/styles/global.css': 'h1 {\n  color: rgb(1, 2, 3);\n}\n',
+      'src/scripts/label.js': "export const label = 'Get started';\n",
       'src/pages/index.astro':
-        "---\nimport '../styles/global.css';\n---\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\" />\n    <title>Astro</title>\n  </head>\n  <body>\n    <h1>Astro</h1>\n    <button type=\"button\" id=\"counter\">Loading</button>\n    <script>\n      let count = 0;\n      const button = document.getElementById('counter');\n      button.addEventListener('click', () => (button.textContent = `Count is ${++count}`));\n      button.textContent = 'Count is 0';\n    </script>\n  </body>\n</html>\n",
+        "---\nimport '../styles/global.css';\n---\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\" />\n    <title>Astro</title>\n  </head>\n  <body>\n    <h1>Astro</h1>\n    <button type=\"button\" id=\"counter\">Loading</button>\n    <p id=\"label\"></p>\n    <script>\n      import { label } from '../scripts/label.js';\n      const shown = document.getElementById('label');\n      shown.textContent = label;\n      // The label is swapped in place: the module accepts its new version, the counter keeps its count.\n      import.meta.hot?.accept('../scripts/label.js', (next) => (shown.textContent = next.label));\n      let count = 0;\n      const button = document.getElementById('counter');\n      button.addEventListener('click', () => (button.textContent = `Count is ${++count}`));\n      button.textContent = 'Count is 0';\n    </script>\n  </body>\n</html>\n",
     });
   },
   mount: { command: 'npm run dev', cwd: 'astro', env: { ASTRO_TELEMETRY_DISABLED: '1' } },
-  // Astro's dev server serves its modules from the root (/@vite/client, /src/…) whatever its base:
-  // it runs at a host of its own (README: Real frameworks).
-  modes: ['host'],
+  modes: ['prefix', 'host'],
   crash: true,
   page: '',
   ready: COUNTER_TEXT,
-  hmr: { file: 'src/styles/global.css', from: 'rgb(1, 2, 3)', to: 'rgb(200, 0, 0)' },
+  hmr: { file: 'src/scripts/label.js', from: 'Get started', to: 'Edited through Mounts' },
 };
 
 const nuxt: MatrixApp = {

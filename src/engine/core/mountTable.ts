@@ -77,7 +77,9 @@ export class MountTable {
 
   /** Routes requests to `entries` from now on; `bindHost` is the address bound. */
   route(config: MountsConfig, entries: readonly MountEntry[], bindHost: string): void {
-    this.options.dispatcher.swap(buildRoutingTable(config, entries, bindHost));
+    const table = buildRoutingTable(config, entries, bindHost);
+    for (const warning of table.warnings) this.options.logger.warn(warning);
+    this.options.dispatcher.swap(table);
   }
 
   /** Routes nothing (stopped). */

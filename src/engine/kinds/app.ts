@@ -63,10 +63,24 @@ export interface App {
    * server's own client does): Mounts' live reload then leaves them alone, or they would load twice.
    */
   readonly reloadsOwnPages?: boolean;
+  /**
+   * Paths at the root of the origin that the app serves whatever its prefix, because its pages ask
+   * for them there (a dev server's own modules, its overlay's fonts). They fill gaps only: a request
+   * goes to them when no mount's prefix matches it (see `rootRoutes.ts`).
+   */
+  readonly rootPaths?: RootPaths;
   /** True when a change to `file` should reload this app (module apps track what they loaded). */
   dependsOn?(file: string): boolean;
   /** Releases everything the app holds; resolves when it is truly gone. */
   close(): Promise<void>;
+}
+
+/** What an app serves at the root of the origin beside its prefix (`App.rootPaths`). */
+export interface RootPaths {
+  /** Each a path on a segment boundary (`/@vite`): that path and everything below it. */
+  readonly prefixes: readonly string[];
+  /** Exact paths where it accepts WebSocket upgrades (`/` for Vite's HMR client at base `/`). */
+  readonly sockets: readonly string[];
 }
 
 /** An interpreter for Python mounts and where the choice came from, so errors can say so. */

@@ -32,7 +32,7 @@ import { sendSocketPage } from '../../pages';
 import { freePort, isPortInUse } from '../../ports';
 import type { CommandMountSpec } from '../../spec';
 import type { ChildTrust } from '../../tls/childTrust';
-import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest } from '../app';
+import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest, type RootPaths } from '../app';
 import { holdSocket } from './heldSocket';
 import { Tail } from './output';
 import { commandEnvironment, LOOPBACK } from './environment';
@@ -52,17 +52,15 @@ const TAIL_LINES = 20;
 export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, context) => {
   const framework = await recogniseFramework(spec);
   if (!framework) return new CommandApp(spec, context.logger, undefined, context.trust);
-  const { preset, advice } = framework;
-  context.logger.info(`a ${preset.name} dev server: Mounts passes it its port${framework.spec.stripPrefix ? '' : ' and base path'}`, spec.name);
-  for (const line of advice) context.logger.warn(line, spec.name);
-  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port), context.trust, true);
+  context.logger.info(`a ${framework.preset.name} dev server: Mounts passes it its port${framework.spec.stripPrefix ? '' : ' and base path'}`, spec.name);
+  for (const line of framework.advice) context.logger.warn(line, spec.name);
+  return new CommandApp(framework.spec, context.logger, async (port) => framework.command(port), context.trust, true, framework.rootPaths);
 };
 
 /**
- * Decides a run's command line just before it starts on `port`, for kinds built on this one (a
- * Python mount resolves its interpreter then, so a new choice takes effect on the next start) and
- * for framework presets (which pass the port as the framework takes it). A rejection is the run's
- * failure: its message is the mount's reason.
+ * Decides a run's command line just before it starts on `port`: for kinds built on this one (Python
+ * resolves its interpreter then, so a new choice applies at the next start) and framework presets
+ * (which pass the port as the framework takes it). A rejection is the run's failure and reason.
  */
 export type CommandLauncher = (port: number) => Promise<string>;
 
@@ -110,8 +108,9 @@ export class CommandApp implements App {
     private readonly launcher: CommandLauncher = async () => spec.command,
     /** The local CA's files while the engine serves HTTPS, named in each new process's environment. */
     private readonly trust?: () => ChildTrust | undefined,
-    /** A framework dev server: its own client reloads its pages when it is back (see `App.reloadsOwnPages`). */
+    /** A framework dev server's: its own client reloads its pages, and what it serves at the root (see `App`). */
     readonly reloadsOwnPages = false,
+    readonly rootPaths?: RootPaths,
   ) {
     locateSupervisor(); // A broken installation is a load error, not a failure on the first request.
     this.forwarder = createForwarder({

@@ -1,7 +1,9 @@
 /**
  * Astro: port, bind address and base path are all CLI flags of `astro dev`. Its pages follow the
- * base, but its dev server loads the pages' modules from the root (`/@vite/client`, `/src/…`)
- * whatever the base, which a prefix cannot carry: under one, the advice is a host of its own.
+ * base, but its dev server (Vite's, at base `/`) loads the pages' modules from the root whatever the
+ * base: `/@vite/client`, `/@id/…`, `/@fs/…`, `/src/…`, `/node_modules/.vite/deps/…`, and its HMR
+ * socket at `/`. Giving Vite the base as well does not help: Astro's base middleware and Vite's
+ * then redirect the page to itself. Under a prefix Mounts routes those root paths to it instead.
  */
 import { runsDevCommand, type FrameworkPreset } from './types';
 
@@ -9,8 +11,6 @@ export const astro: FrameworkPreset = {
   name: 'Astro',
   matches: (script) => script.dependencies.has('astro') && runsDevCommand(script.words, 'astro', ['dev']),
   args: (port, { base }) => ['--port', String(port), '--host', '127.0.0.1', ...(base ? ['--base', base] : [])],
-  advice: async (_script, { base }) =>
-    base
-      ? [`Astro's dev server loads its modules from the root (/@vite/client, /src/…) whatever its base, so its pages break under ${base}: give this mount a host of its own instead ("host": "astro.localhost", "prefix": "/")`]
-      : [],
+  // Vite's own paths, and the folders of the project Astro's pages import from (its `src`, and the deps Vite pre-bundles).
+  rootPaths: { prefixes: ['/@vite', '/@id', '/@fs', '/src', '/node_modules'], sockets: ['/'] },
 };

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CommandMountSpec } from '../../../spec';
+import type { RootPaths } from '../../app';
 import { astro } from './astro';
 import { next } from './next';
 import { nuxt } from './nuxt';
@@ -33,6 +34,8 @@ export interface RecognisedFramework {
   command(port: number): string;
   /** Lines the user must add to a config file (see `FrameworkPreset.advice`). */
   readonly advice: readonly string[];
+  /** What it serves at the root beside its base path, when it serves under one (see `FrameworkPreset.rootPaths`). */
+  readonly rootPaths: RootPaths | undefined;
 }
 
 /**
@@ -57,6 +60,7 @@ export async function recogniseFramework(spec: CommandMountSpec): Promise<Recogn
     spec: { ...spec, stripPrefix: strip, env: { ...preset.env?.(placement), ...spec.env } },
     command: (port) => `${spec.command.trim()}${separator} ${preset.args(port, placement).map(shellQuote).join(' ')}`,
     advice: (await preset.advice?.(script, placement)) ?? [],
+    rootPaths: placement.base ? preset.rootPaths : undefined,
   };
 }
 

@@ -2,7 +2,8 @@
  * Next.js: `next dev -p PORT -H 127.0.0.1`. Binding 127.0.0.1 by name also puts it on the list of
  * origins Next's dev server accepts (beside `localhost` and `*.localhost`). Its base path and any
  * other origin can be set only in next.config: under a prefix, or at a mount host that is not
- * `*.localhost`, the user adds that one line.
+ * `*.localhost`, the user adds that one line. Its dev overlay asks the root for its fonts and for
+ * what it shows of an error whatever the base path, and the server answers them there.
  */
 import { findConfig, mentions } from './configFiles';
 import { runsDevCommand, type FrameworkPreset } from './types';
@@ -13,6 +14,18 @@ export const next: FrameworkPreset = {
   name: 'Next.js',
   matches: (script) => script.dependencies.has('next') && runsDevCommand(script.words, 'next', ['dev']),
   args: (port) => ['--port', String(port), '--hostname', '127.0.0.1'],
+  rootPaths: {
+    prefixes: [
+      '/__nextjs_font',
+      '/__nextjs_original-stack-frames',
+      '/__nextjs_server_status',
+      '/__nextjs_restart_dev',
+      '/__nextjs_devtools_config',
+      '/__nextjs_disable_dev_indicator',
+      '/__nextjs_attach-nodejs-inspector',
+    ],
+    sockets: [],
+  },
   advice: async (script, { base, host }) => {
     const config = await findConfig(script.dir, 'next.config', CONFIG_EXTENSIONS);
     const file = config?.name ?? 'next.config.ts';

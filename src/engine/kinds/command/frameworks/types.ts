@@ -1,3 +1,5 @@
+import type { RootPaths } from '../../app';
+
 /**
  * What a framework preset knows: how to recognise the framework's dev server from a package's dev
  * script, and how that server takes its port, bind address and base path from outside.
@@ -31,6 +33,11 @@ export interface FrameworkPreset {
   args(port: number, placement: Placement): string[];
   /** Environment variables the framework reads its base path (or the like) from. */
   env?(placement: Placement): Record<string, string>;
+  /**
+   * Paths its dev server serves at the root of the origin whatever its base path, which its pages
+   * ask for there: under a prefix, Mounts routes them to it where no mount's prefix matches them.
+   */
+  readonly rootPaths?: RootPaths;
   /**
    * What the user must write where the framework takes a setting only from its own config file:
    * one message per line to add, naming the file; none when the config already has it.
