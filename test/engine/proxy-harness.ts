@@ -34,6 +34,7 @@ export async function serveForwarder(
     forwarder.handle(mounted, res, (error) => sendPage(req, res, { status: (error as { status?: number }).status ?? 500, message: (error as Error).message }));
   });
   server.on('upgrade', (req: MountedRequest, socket: net.Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
     req.originalUrl = req.url ?? '/';
     req.baseUrl = baseUrl;
     req.url = req.originalUrl.slice(baseUrl.length) || '/';

@@ -7,12 +7,9 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { MountedRequest } from '../../src/engine/kinds/app';
-import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/kinds/proxy/app';
-import { silentLogger } from '../../src/engine/logger';
 import { waitFor } from '../waitFor';
 import { rawUpgrade, startEngine } from './helpers';
-import { closeServer, listen } from './proxy-harness';
+import { closeServer, listen, serveForwarder } from './proxy-harness';
 
 interface MountOptions {
   readonly target: string;
@@ -27,29 +24,6 @@ async function mountProxy(prefix: string, options: MountOptions) {
     mounts: [{ prefix, proxy: options.target, name: options.name, stripPrefix: options.stripPrefix, timeout: options.timeoutSeconds }],
   });
   return { port: running.port, url: `ws://127.0.0.1:${running.port}${prefix}`, close: () => running.stop() };
-}
-
-/** A forwarder's upgrade path served at `prefix` the way the engine mounts it. */
-async function serveForwarder(prefix: string, options: Partial<ForwarderOptions> & Pick<ForwarderOptions, 'target'>) {
-  const forwarder: Forwarder = createForwarder({ name: 'ws', stripPrefix: true, timeoutSeconds: 60, logger: silentLogger, ...options });
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const mounted = req as MountedRequest;
-    mounted.originalUrl = req.url ?? '/';
-    mounted.baseUrl = prefix;
-    mounted.url = mounted.originalUrl.slice(prefix.length) || '/';
-    forwarder.upgrade(mounted, socket, head);
-  });
-  const port = await listen(server);
-  return {
-    url: `ws://127.0.0.1:${port}${prefix}`,
-    forwarder,
-    async close() {
-      await forwarder.close();
-      await closeServer(server);
-    },
-  };
 }
 
 /** A `ws` echo server that records the upgrade requests it saw. */
@@ -215,9 +189,9 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
   });
 
   it('answers 503 while a function target has no address', async () => {
-    const proxy = await serveForwarder('/api', { target: () => undefined });
+    const proxy = await serveForwarder('/api', { name: 'ws', target: () => undefined });
     cleanup.push(proxy.close);
-    assert.equal((await upgradeStatus(`${proxy.url}/`)).status, 503);
+    assert.equal((await upgradeStatus(`ws://127.0.0.1:${proxy.port}/api/`)).status, 503);
   });
 
   it('answers 504 when the upstream does not answer the upgrade in time', async () => {
@@ -333,9 +307,9 @@ describe('WebSocket proxying (apps/proxy.ts upgrade)', () => {
   it('close() ends open tunnels on both sides', async () => {
     const echo = await startEcho();
     cleanup.push(echo.close);
-    const proxy = await serveForwarder('/api', { target: echo.url });
+    const proxy = await serveForwarder('/api', { name: 'ws', target: echo.url });
     cleanup.push(proxy.close);
-    const socket = await open(`${proxy.url}/`);
+    const socket = await open(`ws://127.0.0.1:${proxy.port}/api/`);
     const clientClosed = closed(socket);
     await proxy.forwarder.close();
     assert.equal((await clientClosed).code, 1006);
