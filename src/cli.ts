@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, portArgument, readArguments } from './cliArguments';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type FolderWatch, type Logger, type MountInfo, type PythonChoice } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type Logger, type MountInfo, type PythonChoice } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
 import { MCP_USAGE, mcpMain } from './mcp/main';
-import { watch } from './cliWatch';
+import { watch, type FolderWatch } from './cliWatch';
 import { caMain, TRUST_USAGE, trustMain } from './cliTrust';
 
 const USAGE = `Usage: mounts [serve] [PATH] [--port N] [--host H] [--https] [--python PATH] [--watch] [--quiet] [--no-live-reload] [--only KINDS]

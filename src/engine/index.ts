@@ -9,7 +9,7 @@ export { describeTarget } from './describe';
 export { mountsDataDir } from './tls/dataDir';
 export { authorityCertFile, authorityName, ensureAuthority } from './tls/store';
 export { planTrust, runTrust, type TrustOptions, type TrustPlan, type TrustStep } from './tls/trust';
-export { watchFolder, type FolderWatch } from './folderWatch';
+export { WatchService, type FileWatching, type WatchOptions } from './watch/watching';
 export { currentIdentity, identityOf } from './configFile';
 export type { PythonChoice } from './kinds/app';
 export { describeError, errorMessage, silentLogger, type Logger } from './logger';

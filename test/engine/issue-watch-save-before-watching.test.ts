@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { watch } from '../../src/cliWatch';
+import { watch, type FolderWatch } from '../../src/cliWatch';
 import { currentIdentity } from '../../src/engine/configFile';
 import { Engine } from '../../src/engine/index';
-import type { FolderWatch } from '../../src/engine/folderWatch';
 import { waitFor } from './cliProcess';
 import { get, makeWorkspace } from './helpers';
 

@@ -18,6 +18,7 @@ import { parseConfig } from '../../src/engine/config';
 import { buildRoutingTable, Dispatcher } from '../../src/engine/dispatch';
 import { closeServer, listen } from '../../src/engine/listener';
 import type { StaticMountSpec } from '../../src/engine/spec';
+import { WatchService } from '../../src/engine/watch/watching';
 import { makeWorkspace, rawHttp, recordingLogger, startEngine, statusOf, type RunningEngine } from './helpers';
 
 interface Reply {
@@ -726,12 +727,12 @@ describe('static app', () => {
     // The engine puts the mount and its place in mounts.json in front (cli.test.ts checks the whole line).
     it('a missing or non-folder root rejects the factory, naming the folder', async () => {
       const missing = path.join(dir, 'nope');
-      await assert.rejects(createStaticApp(staticSpec(missing, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger }), (error: Error) => {
+      await assert.rejects(createStaticApp(staticSpec(missing, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger, watching: new WatchService() }), (error: Error) => {
         assert.equal(error.message, `folder ${missing} does not exist`);
         return true;
       });
       const file = path.join(dir, 'secret.txt');
-      await assert.rejects(createStaticApp(staticSpec(file, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger }), (error: Error) => {
+      await assert.rejects(createStaticApp(staticSpec(file, { name: 'docs' }), { config: undefined!, liveFilesFolders: [], logger: silentLogger, watching: new WatchService() }), (error: Error) => {
         assert.equal(error.message, `${file} is not a folder`);
         return true;
       });

@@ -24,6 +24,7 @@ import { LiveLoop } from '../live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from '../logger';
 import type { MountsServer } from '../listener';
 import type { ConfigProblem, MountSpec, MountsConfig } from '../spec';
+import { WatchService, type FileWatching } from '../watch/watching';
 import { Binding } from './binding';
 import { Lifecycle, oncePerTick, withinDeadline, type LifecycleState } from './lifecycle';
 import { MountTable, type MountInfo } from './mountTable';
@@ -52,6 +53,8 @@ export class Engine implements Disposable {
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
   private readonly live: LiveLoop;
+  /** The engine's file watching: its apps and live loop use it, and so may a front end (the CLI's --watch). Closed on stop. */
+  readonly watching: FileWatching;
   private readonly binding: Binding;
   private readonly mountTable: MountTable;
   private readonly reconciler: Reconciler;
@@ -65,7 +68,8 @@ export class Engine implements Disposable {
     this.gracePeriod = options.stopGracePeriod ?? 3000;
     this.certificateCheckInterval = options.certificateCheckInterval ?? CERTIFICATE_CHECK_MS;
     this.accessLog = options.accessLog ?? true;
-    this.live = new LiveLoop({ logger: this.logger, enabled: options.liveReload ?? true, mounts: () => this.mountTable.entries });
+    this.watching = options.watching ?? new WatchService();
+    this.live = new LiveLoop({ logger: this.logger, watching: this.watching, enabled: options.liveReload ?? true, mounts: () => this.mountTable.entries });
     this.dispatcher = new Dispatcher({
       logger: this.logger,
       accessLog: () => this.accessLog,
@@ -80,7 +84,8 @@ export class Engine implements Disposable {
     const localAuthority = () => this.binding.authorityCert();
     const changed = () => this.mountsChanged();
     const { moduleTimeouts } = options;
-    this.mountTable = new MountTable({ ...shared, live: this.live, restricted: options.restricted ?? false, python, trust, localAuthority, moduleTimeouts, onChange: changed });
+    const restricted = options.restricted ?? false;
+    this.mountTable = new MountTable({ ...shared, live: this.live, watching: this.watching, restricted, python, trust, localAuthority, moduleTimeouts, onChange: changed });
     const parts = { binding: this.binding, mounts: this.mountTable, live: this.live, logger: this.logger, status: this.status, changed };
     // Inside a queued reload: stopping must not queue behind it.
     this.reconciler = new Reconciler({ ...parts, stop: () => this.doStop() });
@@ -307,6 +312,8 @@ export class Engine implements Disposable {
         }
         const results = await Promise.allSettled(this.mountTable.entries.map((entry) => this.mountTable.close(entry)));
         for (const result of results) if (result.status === 'rejected') failures.push(result.reason);
+        // After the apps: what they did not dispose, and what the front ends watched, ends here.
+        await this.watching.close().catch((error) => failures.push(error));
       });
     } finally {
       this.stopped(failures);

@@ -14,6 +14,7 @@ import type { LiveLoop } from '../live/liveLoop';
 import { errorMessage, type Logger } from '../logger';
 import { mountId, type ConfigProblem, type MountSpec, type MountsConfig } from '../spec';
 import type { ChildTrust } from '../tls/childTrust';
+import type { FileWatching } from '../watch/watching';
 
 /** A mount as the editor shows it. */
 export interface MountInfo {
@@ -46,6 +47,7 @@ export interface MountTableOptions {
   readonly trust: () => ChildTrust | undefined;
   readonly localAuthority: () => string | undefined;
   readonly moduleTimeouts?: Partial<ModuleTimeouts>;
+  readonly watching: FileWatching;
   /** A mount's status, counters or the set of mounts changed. */
   readonly onChange: () => void;
 }
@@ -200,6 +202,7 @@ export class MountTable {
           config,
           liveFilesFolders: this.liveFilesFoldersOf(config),
           logger: this.options.logger,
+          watching: this.options.watching,
           python: () => this.python,
           trust: this.options.trust,
           localAuthority: this.options.localAuthority,

@@ -2,6 +2,7 @@
 import type { ModuleTimeouts, PythonChoice } from '../kinds/app';
 import type { Logger } from '../logger';
 import type { ConfigProblem } from '../spec';
+import type { FileWatching } from '../watch/watching';
 
 export interface EngineOptions {
   /** Absolute path of mounts.json. */
@@ -35,6 +36,8 @@ export interface EngineOptions {
   readonly certificateCheckInterval?: number;
   /** How long module apps wait for a load and for close(). Default: `MODULE_TIMEOUTS` (tests shorten them). */
   readonly moduleTimeouts?: Partial<ModuleTimeouts>;
+  /** The file-watching service its apps, its live loop and the CLI's --watch use; default a new one. Closed on stop. */
+  readonly watching?: FileWatching;
 }
 
 export interface ReloadResult {

@@ -10,6 +10,7 @@ import type { FrontView } from '../forwarded';
 import type { Logger } from '../logger';
 import type { MountSpec, MountsConfig } from '../spec';
 import type { ChildTrust } from '../tls/childTrust';
+import type { FileWatching } from '../watch/watching';
 
 /**
  * A request as a mounted app sees it, with Express mount conventions (pillarjs/router):
@@ -105,6 +106,8 @@ export interface AppContext {
    */
   readonly liveFilesFolders: readonly string[];
   readonly logger: Logger;
+  /** The engine's file watching (closed when the engine stops); an app still disposes what it subscribed. */
+  readonly watching: FileWatching;
   /** The interpreter for Python mounts without their own `python`, asked at each start; undefined: python3 on the PATH. */
   readonly python?: () => PythonChoice | undefined;
   /** While the engine serves HTTPS: the local CA's files, asked at each start of a child process. */

@@ -5,13 +5,14 @@
  * per mount, so a build writing 50 files reloads a page once.
  *
  * Static mounts have no other source of change events: their folders are watched while at least
- * one page is open (any mount's: a page may link another mount's stylesheet), and only then.
+ * one page is open (any mount's: a page may link another mount's stylesheet), and only then. A page
+ * counts as live (`pageCount`) once those watches are in place, so a change after that reloads it.
  */
-import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { Disposable } from '../events';
 import type { Logger } from '../logger';
 import { kindOf } from '../kinds/registry';
 import { sendPage } from '../pages';
@@ -20,6 +21,7 @@ import { LIVE_CLIENT_ETAG, LIVE_CLIENT_SOURCE } from './client';
 import { isDocumentNavigation } from './documents';
 import { injectLiveScript } from './inject';
 import { LIVE_SCRIPT_PATH, LIVE_SOCKET_PATH } from './namespace';
+import type { FileWatching } from '../watch/watching';
 import { tagSuffix, translateConditional, varyWithoutInjection } from './validators';
 
 export interface LiveMount {
@@ -30,6 +32,7 @@ export interface LiveMount {
 
 export interface LiveLoopOptions {
   readonly logger: Logger;
+  readonly watching: FileWatching;
   /** The mounts served right now. */
   readonly mounts: () => readonly LiveMount[];
   /** Off: no page gets the script and no message goes out. Default true. */
@@ -49,7 +52,8 @@ interface Pending {
 
 interface FolderWatch {
   readonly root: string;
-  readonly watcher: fs.FSWatcher;
+  /** Undefined while the watch is being put in place. */
+  subscription: Disposable | undefined;
 }
 
 const SCRIPT_BODY = Buffer.from(LIVE_CLIENT_SOURCE);
@@ -67,6 +71,10 @@ export class LiveLoop {
   private readonly pages = new Map<string, Set<WebSocket>>();
   private readonly pending = new Map<string, Pending>();
   private readonly watches = new Map<string, FolderWatch>();
+  /** Changes of the watched folders, one after the other. */
+  private syncing: Promise<void> = Promise.resolve();
+  /** Pages connected whose mounts' folders are not watched yet: not counted by `pageCount`. */
+  private readonly joining = new Set<WebSocket>();
   private readonly quietMs: number;
   private readonly maxWaitMs: number;
 
@@ -141,9 +149,11 @@ export class LiveLoop {
 
   /** How many pages are connected (for a mount, or in all). */
   pageCount(id?: string): number {
-    if (id !== undefined) return this.pages.get(id)?.size ?? 0;
     let count = 0;
-    for (const set of this.pages.values()) count += set.size;
+    for (const [pageId, set] of this.pages) {
+      if (id !== undefined && pageId !== id) continue;
+      for (const page of set) if (!this.joining.has(page)) count++;
+    }
     return count;
   }
 
@@ -158,6 +168,7 @@ export class LiveLoop {
     this.pending.clear();
     for (const set of this.pages.values()) for (const page of set) page.terminate();
     this.pages.clear();
+    this.joining.clear();
     for (const id of [...this.watches.keys()]) this.unwatch(id);
   }
 
@@ -165,15 +176,19 @@ export class LiveLoop {
     let set = this.pages.get(id);
     if (!set) this.pages.set(id, (set = new Set()));
     set.add(page);
+    this.joining.add(page);
     page.on('error', () => page.terminate());
     page.on('close', () => {
       set.delete(page);
+      this.joining.delete(page);
       if (set.size === 0 && this.pages.get(id) === set) {
         this.pages.delete(id);
         if (this.pages.size === 0) this.syncWatches();
       }
     });
     if (this.watches.size === 0) this.syncWatches();
+    // The tail of the queue: once it is done, every watch this page needs is in place.
+    void this.syncing.then(() => this.joining.delete(page));
   }
 
   private changed(id: string, stylesheetOrFile: string | undefined): void {
@@ -207,6 +222,10 @@ export class LiveLoop {
 
   /** Watches the folder of every mount that serves files as they are while a page is open, none otherwise. */
   private syncWatches(): void {
+    this.syncing = this.syncing.then(() => this.applyWatches());
+  }
+
+  private async applyWatches(): Promise<void> {
     const wanted = new Map<string, { mount: LiveMount; root: string }>();
     if (this.pages.size > 0) {
       for (const mount of this.options.mounts()) {
@@ -217,26 +236,28 @@ export class LiveLoop {
     for (const [id, watch] of [...this.watches]) {
       if (wanted.get(id)?.root !== watch.root) this.unwatch(id);
     }
-    for (const [id, { mount, root }] of wanted) if (!this.watches.has(id)) this.watch(id, mount, root);
+    const added = [...wanted].filter(([id]) => !this.watches.has(id));
+    await Promise.all(added.map(([id, { mount, root }]) => this.watch(id, mount, root)));
   }
 
-  private watch(id: string, mount: LiveMount, root: string): void {
-    let watcher: fs.FSWatcher;
-    try {
-      // Recursive: a page's files may be anywhere below the root. (Node emulates this on Linux
-      // with a watch per folder; it is only alive while a page is open.)
-      watcher = fs.watch(root, { recursive: true, persistent: false }, (_event, name) => {
-        if (name) this.staticFileChanged(mount, name.toString());
-      });
-    } catch (error) {
-      this.options.logger.warn(`live reload cannot watch ${root}: ${(error as Error).message}`, mount.spec.name);
-      return;
-    }
-    watcher.on('error', (error) => {
+  private async watch(id: string, mount: LiveMount, root: string): Promise<void> {
+    const watch: FolderWatch = { root, subscription: undefined };
+    this.watches.set(id, watch);
+    const onError = (error: Error) => {
       this.options.logger.warn(`live reload stopped watching ${root}: ${error.message}`, mount.spec.name);
       this.unwatch(id);
-    });
-    this.watches.set(id, { root, watcher });
+    };
+    try {
+      // A page's files may be anywhere below the root.
+      const subscription = await this.options.watching.subscribe(root, { onError }, (files) => {
+        for (const file of files) this.staticFileChanged(mount, path.relative(root, file));
+      });
+      if (this.watches.get(id) === watch) watch.subscription = subscription;
+      else subscription.dispose();
+    } catch (error) {
+      if (this.watches.get(id) === watch) this.watches.delete(id);
+      this.options.logger.warn(`live reload cannot watch ${root}: ${(error as Error).message}`, mount.spec.name);
+    }
   }
 
   private staticFileChanged(mount: LiveMount, relative: string): void {
@@ -250,7 +271,7 @@ export class LiveLoop {
     const watch = this.watches.get(id);
     if (!watch) return;
     this.watches.delete(id);
-    watch.watcher.close();
+    watch.subscription?.dispose();
   }
 }
 

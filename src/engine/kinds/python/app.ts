@@ -9,13 +9,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Disposable } from '../../events';
 import type { CommandMountSpec, PythonMountSpec } from '../../spec';
 import type { App, AppContext, AppStatus, FailRequest, MountedRequest } from '../app';
 import { CommandApp } from '../command/app';
 import { locateSupervisor } from '../command/process';
 import { choosePython, resolvePython } from './interpreter';
 import { locateRunner } from './runnerFiles';
-import { PythonSourceWatcher } from './sources';
+import { watchPythonSources } from './sources';
 
 /** Changes within this many milliseconds are one reload (an editor's save is often several events). */
 const RELOAD_SETTLE_MS = 50;
@@ -23,12 +24,15 @@ const RELOAD_SETTLE_MS = 50;
 export async function createPythonApp(spec: PythonMountSpec, context: AppContext): Promise<App> {
   // A broken installation is a load error, not a failure on the first request.
   locateSupervisor();
-  return new PythonApp(spec, context, locateRunner());
+  const app = new PythonApp(spec, context, locateRunner());
+  if (spec.reload) await app.watchSources();
+  return app;
 }
 
 class PythonApp implements App {
   private readonly command: CommandApp;
-  private readonly watcher: PythonSourceWatcher | undefined;
+  private watcher: Disposable | undefined;
+  private closed = false;
   private reloadTimer: NodeJS.Timeout | undefined;
   private restarts: Promise<void> = Promise.resolve();
 
@@ -62,12 +66,19 @@ class PythonApp implements App {
       timeout: spec.timeout,
     };
     this.command = new CommandApp(asCommand, context.logger, () => this.commandLine(runner), context.trust);
-    if (spec.reload) {
-      this.watcher = new PythonSourceWatcher(
-        spec.cwd,
-        (file) => this.sourceChanged(file),
-        (folders) => context.logger.warn(`watching only the first ${folders} folders under ${spec.cwd} for .py changes`, spec.name),
-      );
+  }
+
+  /** Resolves once a save is seen; a folder that cannot be watched is a warning, not a load error. */
+  async watchSources(): Promise<void> {
+    const { logger, watching } = this.context;
+    const { cwd, name } = this.spec;
+    const stopped = (error: Error) => logger.warn(`.py changes under ${cwd} are no longer seen: ${error.message}`, name);
+    try {
+      const watcher = await watchPythonSources(watching, cwd, (file) => this.sourceChanged(file), stopped);
+      if (this.closed) watcher.dispose();
+      else this.watcher = watcher;
+    } catch (error) {
+      logger.warn(`cannot watch ${cwd} for .py changes: ${(error as Error).message}`, name);
     }
   }
 
@@ -92,6 +103,7 @@ class PythonApp implements App {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.reloadTimer);
     this.watcher?.dispose();
     return this.command.close();

@@ -25,6 +25,7 @@ import type { Logger } from '../../logger';
 import { acceptsHtml, escapeHtml, PAGE_CSP, sendPage } from '../../pages';
 import type { StaticMountSpec } from '../../spec';
 import { type App, type AppFactory, type FailRequest, type MountedRequest, readyStatus } from '../app';
+import { WatchService, type FileWatching } from '../../watch/watching';
 import { type CacheEntry, FileCache } from './cache';
 import { isFresh, parseRange, preconditionFailed, rangeStillValid } from './conditional';
 import { sendListing } from './listing';
@@ -34,6 +35,8 @@ export interface StaticAppOptions {
   readonly maxCachedFileBytes?: number;
   /** Bound of the memory cache of one mount (least recently used files go first). Default 32 MiB. */
   readonly maxCacheBytes?: number;
+  /** The engine's file watching; a test or a benchmark that makes the app alone leaves it out and the app has its own. */
+  readonly watching?: FileWatching;
 }
 
 /**
@@ -56,7 +59,7 @@ const DENIED_CODES = new Set(['EACCES', 'EPERM']);
  * naming the mount and the folder.
  */
 export const createStaticApp: AppFactory<StaticMountSpec> = (spec, context) =>
-  createStaticAppWith(spec, context.logger, {});
+  createStaticAppWith(spec, context.logger, { watching: context.watching });
 
 /** `createStaticApp` with tunable cache sizes (tests and benchmarks). */
 export async function createStaticAppWith(
@@ -94,6 +97,7 @@ export class StaticApp implements App {
   private readonly rootWithSep: string;
   private readonly maxCachedFile: number;
   private readonly reportedOutside = new Set<string>();
+  private readonly ownWatching: WatchService | undefined;
 
   constructor(
     private readonly spec: StaticMountSpec,
@@ -104,8 +108,10 @@ export class StaticApp implements App {
   ) {
     this.rootWithSep = root.endsWith(path.sep) ? root : root + path.sep;
     this.maxCachedFile = options.maxCachedFileBytes ?? DEFAULT_MAX_FILE;
+    this.ownWatching = options.watching === undefined ? new WatchService() : undefined;
     this.cache = new FileCache({
       root,
+      watching: options.watching ?? this.ownWatching!,
       maxBytes: options.maxCacheBytes ?? DEFAULT_MAX_CACHE,
       onWatchFailure: (folder, error) =>
         logger.warn(
@@ -141,6 +147,7 @@ export class StaticApp implements App {
 
   async close(): Promise<void> {
     this.cache.close();
+    await this.ownWatching?.close();
   }
 
   /** For tests: how many files are cached and how many folders are watched. */

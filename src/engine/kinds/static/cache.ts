@@ -5,23 +5,20 @@
  *
  * Invalidation. An entry for `a/b/c.js` depends on the paths `a`, `a/b`, `a/b/c.js` (and, when
  * symlinks are involved, on the same chain of its real path). Every folder of those chains is
- * watched with a plain, non-recursive `fs.watch`: a folder watch reports every create, delete,
- * rename and write of its children by name, whatever inode the name points to now. An event for
- * `<folder>/<name>` drops the entries that depend on that path, and the watches at or below it.
- *
- * Why not `fs.watch(root, { recursive: true })`: on Linux, Node 20 emulates it with one watch per
- * file and per folder (and synchronous readdir/stat in its callbacks); after a file is replaced
- * by a rename (an atomic save) the new file is watched by nobody, and later writes to it are never
- * reported. Folder watches do not have that hole, and only folders holding cached files are
- * watched.
+ * watched by the engine's file watching for its own entries (`watchEntries`: the event of a write
+ * arrives before the next request is answered, where a recursive watch's batches come 50 ms late):
+ * a folder watch reports every create, delete, rename and write of its children by name, whatever
+ * inode the name points to now. An event for `<folder>/<name>` drops the entries that depend on
+ * that path, and the watches at or below it. Only folders holding cached files are watched.
  *
  * A fill is stored only when no watch event at all arrived between the moment its watches were in
  * place and the moment it is stored (the `epoch`), so a change racing with a read is never kept.
  * A folder that cannot be watched (inotify limit, permissions) makes its files uncacheable: they
  * are served from disk on every request, never stale.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Disposable } from '../../events';
+import type { FileWatching } from '../../watch/watching';
 
 /** What the static app needs to answer for one file without touching the disk (small files). */
 export interface CacheEntry {
@@ -44,6 +41,7 @@ export interface CacheEntry {
 export interface FileCacheOptions {
   /** Absolute real path of the served folder. */
   readonly root: string;
+  readonly watching: FileWatching;
   /** Total bytes of bodies (plus a per-entry overhead) kept. */
   readonly maxBytes: number;
   /** Called once when a folder cannot be watched, with the reason. */
@@ -58,7 +56,7 @@ export class FileCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly dependents = new Map<string, Set<CacheEntry>>();
   /** Folder watches by relative folder path, '' for the root. */
-  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private readonly watchers = new Map<string, Disposable>();
   private bytes = 0;
   private epochValue = 0;
   private closed = false;
@@ -100,21 +98,19 @@ export class FileCache {
     for (const folder of folders) {
       if (this.watchers.has(folder)) continue;
       const absolute = folder === '' ? this.options.root : path.join(this.options.root, ...folder.split('/'));
-      let watcher: fs.FSWatcher;
+      let watcher: Disposable;
       try {
-        watcher = fs.watch(absolute, { persistent: false }, (_type, name) => this.onEvent(folder, absolute, name));
+        watcher = this.options.watching.watchEntries(
+          absolute,
+          (name) => this.onEvent(folder, absolute, name),
+          (error) => this.onWatchError(folder, absolute, error),
+        );
       } catch (error) {
         // A folder that vanished since it was resolved is a race, not a watching problem.
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') this.reportWatchFailure(absolute, error);
         return false;
       }
-      watcher.on('error', (error) => {
-        this.reportWatchFailure(absolute, error);
-        this.epochValue++;
-        this.dropWatches(folder);
-        this.invalidateBelow(folder);
-      });
       this.watchers.set(folder, watcher);
     }
     return true;
@@ -163,14 +159,21 @@ export class FileCache {
 
   close(): void {
     this.closed = true;
-    for (const watcher of this.watchers.values()) watcher.close();
+    for (const watcher of this.watchers.values()) watcher.dispose();
     this.watchers.clear();
     this.clear();
   }
 
-  private onEvent(folder: string, absolute: string, name: string | Buffer | null): void {
+  private onWatchError(folder: string, absolute: string, error: Error): void {
+    this.reportWatchFailure(absolute, error);
     this.epochValue++;
-    if (name === null || typeof name !== 'string') {
+    this.dropWatches(folder);
+    this.invalidateBelow(folder);
+  }
+
+  private onEvent(folder: string, absolute: string, name: string | undefined): void {
+    this.epochValue++;
+    if (name === undefined) {
       // Linux reports no name on a queue overflow: anything may have changed.
       this.dropWatches('');
       this.clear();
@@ -191,7 +194,7 @@ export class FileCache {
   private dropWatches(folder: string): void {
     for (const [key, watcher] of this.watchers) {
       if (folder === '' || key === folder || key.startsWith(`${folder}/`)) {
-        watcher.close();
+        watcher.dispose();
         this.watchers.delete(key);
       }
     }
