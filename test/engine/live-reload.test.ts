@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './fixtures/chromium';
-import { openPage, passSentinel, SENTINEL_FILES, SENTINEL_LINK, SENTINEL_MOUNT, waitForLivePages } from './fixtures/live/browser';
+import { assertReloadedOnce, openPage, passSentinel, SENTINEL_FILES, SENTINEL_LINK, SENTINEL_MOUNT, waitForLivePages } from './fixtures/live/browser';
 import { startEngine, type RunningEngine } from './helpers';
 
 const page = (title: string, extraHead = '') =>
@@ -53,11 +53,7 @@ describe('live reload in Chromium', function () {
     const watched = await openPage(browser, `${r.origin}/site/`);
     await waitForLivePages(r, '/site', 1);
     fs.writeFileSync(path.join(r.dir, 'site/index.html'), page('after'));
-    await watched.waitForNavigations(2, 'the reload after the save');
-    assert.equal(await watched.page.textContent('h1'), 'after');
-    await waitForLivePages(r, '/site', 1);
-    await passSentinel(r, [watched.page]);
-    assert.equal(watched.navigations(), 2, 'one load and exactly one reload');
+    await assertReloadedOnce(r, watched, '/site', 'after', 'the reload after the save');
   });
 
   it('a burst of 50 saves in a static folder reloads its page once', async () => {
@@ -98,11 +94,7 @@ describe('live reload in Chromium', function () {
     fs.writeFileSync(path.join(r.dir, 'app.js'), app('v2'));
     // What the editor's file watcher and the CLI's --watch do on a save.
     assert.deepEqual(await r.engine.fileChanged(path.join(r.dir, 'app.js')), ['/app']);
-    await watched.waitForNavigations(2, 'the reload after the hot reload');
-    assert.equal(await watched.page.textContent('h1'), 'v2');
-    await waitForLivePages(r, '/app', 1);
-    await passSentinel(r, [watched.page]);
-    assert.equal(watched.navigations(), 2);
+    await assertReloadedOnce(r, watched, '/app', 'v2', 'the reload after the hot reload');
   });
 
   it('a proxied gzip page gets the script, and reloads exactly once when its mount changes in mounts.json', async () => {
@@ -120,11 +112,7 @@ describe('live reload in Chromium', function () {
     await waitForLivePages(r, '/p', 1);
     r.writeConfig(config(second));
     assert.equal((await r.engine.reload()).ok, true);
-    await watched.waitForNavigations(2, 'the reload after the mounts.json edit');
-    assert.equal(await watched.page.textContent('h1'), 'second upstream');
-    await waitForLivePages(r, '/p', 1);
-    await passSentinel(r, [watched.page]);
-    assert.equal(watched.navigations(), 2);
+    await assertReloadedOnce(r, watched, '/p', 'second upstream', 'the reload after the mounts.json edit');
   });
 
   it("a command app's page reloads exactly once when it is ready again after a restart", async () => {
@@ -143,11 +131,7 @@ require('http').createServer((req, res) => {
     await waitForLivePages(r, '/cmd', 1);
     fs.writeFileSync(path.join(r.dir, 'page.html'), page('run 2'));
     await r.engine.reloadApp('/cmd');
-    await watched.waitForNavigations(2, 'the reload after the restart');
-    assert.equal(await watched.page.textContent('h1'), 'run 2');
-    await waitForLivePages(r, '/cmd', 1);
-    await passSentinel(r, [watched.page]);
-    assert.equal(watched.navigations(), 2);
+    await assertReloadedOnce(r, watched, '/cmd', 'run 2', 'the reload after the restart');
   });
 
   it("a page of mount A does not reload when mount B changes", async () => {
@@ -194,11 +178,7 @@ require('http').createServer((req, res) => {
     await r.engine.stop();
     fs.writeFileSync(path.join(r.dir, 'site/index.html'), page('up again'));
     await r.engine.start();
-    await watched.waitForNavigations(2, 'the reload once the server is back');
-    assert.equal(await watched.page.textContent('h1'), 'up again');
-    await waitForLivePages(r, '/site', 1);
-    await passSentinel(r, [watched.page]);
-    assert.equal(watched.navigations(), 2);
+    await assertReloadedOnce(r, watched, '/site', 'up again', 'the reload once the server is back');
   });
 
   it('a page with CSP default-src \'self\' and one with a nonce policy both reload', async () => {
