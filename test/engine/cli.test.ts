@@ -44,7 +44,7 @@ describe('cli', function () {
   it('adds the live reload script to pages by default, and not with --no-live-reload', async () => {
     const dir = makeWorkspace({ 'mounts.json': JSON.stringify({ mounts: [{ prefix: '/', static: 'site' }] }), 'site/index.html': '<html><head></head></html>' });
     const navigation = { headers: { 'Sec-Fetch-Dest': 'document', Accept: 'text/html' } };
-    for (const [args, expected] of [[[], '<html><head><script src="/__mounts/live.js" data-mount="/"></script></head></html>'], [['--no-live-reload'], '<html><head></head></html>']] as const) {
+    for (const [args, expected] of [[[], '<html><head><script src="/__mounts/live.js" async="" data-mount="/"></script></head></html>'], [['--no-live-reload'], '<html><head></head></html>']] as const) {
       const cli = runCli(['serve', dir, '--port', '0', ...args]);
       await waitFor('the URL', () => servingPort(cli.stdout) > 0);
       assert.equal((await get(`http://127.0.0.1:${servingPort(cli.stdout)}/`, navigation)).body, expected, args.join(' '));

@@ -12,6 +12,7 @@ import * as zlib from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './fixtures/chromium';
 import { assertReloadedOnce, openPage, passSentinel, SENTINEL_FILES, SENTINEL_LINK, SENTINEL_MOUNT, waitForLivePages } from './fixtures/live/browser';
+import { waitFor } from '../waitFor';
 import { startEngine, type RunningEngine } from './helpers';
 
 const page = (title: string, extraHead = '') =>
@@ -211,6 +212,31 @@ module.exports = (req, res) => {
     await waitForLivePages(r, '/nonce', 1);
     await passSentinel(r, pages.map((watched) => watched.page));
     assert.deepEqual(pages.map((watched) => watched.navigations()), [2, 2]);
+  });
+
+  it('a page is parsed to DOMContentLoaded while its live script is held back, then connects (HTML and XHTML)', async () => {
+    const parsed = '<script>window.parsedPastTheTag = true;</script>';
+    const xhtml = `<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">\n<head>\n<title>x</title>\n${parsed}\n</head>\n<body><h1>x</h1></body>\n</html>\n`;
+    const r = await serve({ mounts: [{ prefix: '/site', static: 'site' }, SENTINEL_MOUNT] }, { 'site/index.html': page('held', parsed), 'site/page.xhtml': xhtml });
+    for (const [file, connected] of [['', 1], ['page.xhtml', 2]] as const) {
+      const tab = await browser.newPage();
+      let requested = false;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      await tab.route('**/__mounts/live.js', async (route) => {
+        requested = true;
+        await released;
+        await route.continue();
+      });
+      // A script that stopped the parser would hold DOMContentLoaded back until it is released.
+      await tab.goto(`${r.origin}/site/${file}`, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+      assert.equal(await tab.evaluate('window.parsedPastTheTag === true && document.readyState !== "loading"'), true, `${file || 'index.html'}: parsed past the tag`);
+      assert.equal(await tab.locator('script[src="/__mounts/live.js"]').count(), 1, `${file || 'index.html'} has the tag`);
+      assert.equal(r.engine.livePages('/site'), connected - 1, 'the held script has not run');
+      await waitFor('the live script requested', () => requested, 15_000);
+      release();
+      await waitForLivePages(r, '/site', connected);
+    }
   });
 
   it('a fetch() of an HTML fragment gets its bytes unchanged', async () => {

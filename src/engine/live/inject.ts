@@ -339,8 +339,13 @@ function tagOf(mountId: string, inline: boolean): Buffer {
   return inline ? (tags.inline ??= Buffer.from(scriptTag(mountId, true))) : (tags.external ??= Buffer.from(scriptTag(mountId, false)));
 }
 
-/** The script as `<script src>`, or inline with the same text for a policy that blocks the former (see `csp.ts`). */
+/**
+ * The script as `<script src>`, or inline with the same text for a policy that blocks the former (see `csp.ts`).
+ * `async`: the tag is the first thing in `<head>`, where a plain `<script src>` stops the page's
+ * parser for a round trip before anything the page wrote is parsed; nothing waits for this script,
+ * and it waits for DOMContentLoaded by itself. `async=""`: an XHTML page needs attribute values.
+ */
 export function scriptTag(mountId: string, inline: boolean): string {
   const mount = `data-mount="${escapeHtml(mountId)}"`;
-  return inline ? `<script ${mount}>${LIVE_CLIENT_SOURCE}</script>` : `<script src="${LIVE_SCRIPT_PATH}" ${mount}></script>`;
+  return inline ? `<script ${mount}>${LIVE_CLIENT_SOURCE}</script>` : `<script src="${LIVE_SCRIPT_PATH}" async="" ${mount}></script>`;
 }
