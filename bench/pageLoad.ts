@@ -53,8 +53,10 @@ async function measureApp(name: string, apps: string, cache: string, browser: Br
   fs.writeFileSync(path.join(dir, 'mounts.json'), JSON.stringify({ port: 0, mounts: [{ prefix: `/${name}`, ...app.mount, port: devPort }] }));
   let server: Started | undefined;
   try {
-    // As a user runs it: live reload on (its script is one more request per load through Mounts).
-    server = await startServer(process.execPath, [CLI, 'serve', dir], { readyPattern: /Mounts serving http:\/\/localhost:(\d+)\// });
+    // As a user runs it: live reload on (its script is one more request per load through Mounts),
+    // and not pinned. Pinned to core 0, the dev server (its child) would share that core with Mounts,
+    // so every millisecond Mounts works would be taken from the dev server, while Chromium has both.
+    server = await startServer(process.execPath, [CLI, 'serve', dir], { readyPattern: /Mounts serving http:\/\/localhost:(\d+)\// }, 'SIGTERM', undefined, 'anywhere');
     const urls = { mounts: `http://localhost:${server.port}/${name}/`, direct: `http://127.0.0.1:${devPort}/${name}/` };
     const times = { mounts: [] as number[], direct: [] as number[] };
     const requests = { mounts: [] as number[], direct: [] as number[] };

@@ -8,9 +8,12 @@ import { freePort, isPortInUse } from '../src/engine/ports';
 
 export { freePort };
 
-/** Servers run on core 0 and load generators on core 1, when the machine has two cores or more. */
+/**
+ * Servers run on core 0 and load generators on core 1, when the machine has two cores or more;
+ * `anywhere` is not pinned (a server measured as a user runs it, next to a browser that is not pinned).
+ */
 export const PINNING = os.cpus().length >= 2;
-export type Role = 'server' | 'load';
+export type Role = 'server' | 'load' | 'anywhere';
 
 const live = new Set<ChildProcess>();
 
@@ -21,7 +24,7 @@ export interface Started {
 }
 
 function pinned(role: Role, command: string, args: readonly string[]): [string, string[]] {
-  if (!PINNING) return [command, [...args]];
+  if (!PINNING || role === 'anywhere') return [command, [...args]];
   return ['taskset', ['-c', role === 'server' ? '0' : '1', command, ...args]];
 }
 
@@ -69,8 +72,9 @@ export async function startServer(
   ready: { readonly readyPattern: RegExp } | { readonly port: number },
   stopSignal: NodeJS.Signals = 'SIGTERM',
   env?: NodeJS.ProcessEnv,
+  role: Role = 'server',
 ): Promise<Started> {
-  const proc = start('server', command, args, env);
+  const proc = start(role, command, args, env);
   const deadline = Date.now() + 60_000;
   let port: number | undefined;
   let code: number | null | undefined;

@@ -38,7 +38,7 @@ export function describeMachine(): { summary: string; load: string; pinning: str
     summary: `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; Node ${process.version}; ${version(NGINX, ['-v']).replace('nginx version: ', '')}; ${wrk}; commit ${commit}`,
     load: os.loadavg().map((n) => n.toFixed(2)).join(' '),
     pinning: PINNING
-      ? 'servers (engine, nginx, upstreams) on core 0, load generator (wrk, ws clients) on core 1 (taskset)'
+      ? 'servers (engine, nginx, upstreams) on core 0, load generator (wrk, ws clients) on core 1 (taskset); page loads not pinned'
       : 'none (one core): servers and load share it',
   };
 }
