@@ -128,7 +128,7 @@ const modes: Record<string, () => Promise<void>> = {
    * client saves over node:http's own, everything else equal.
    */
   async forwarder() {
-    const { createForwarder } = require('../src/engine/kinds/proxy/app') as typeof import('../src/engine/kinds/proxy/app');
+    const { createForwarder } = require('../src/engine/kinds/proxy/forwarder') as typeof import('../src/engine/kinds/proxy/forwarder');
     const { createNodeClient } = require('../src/engine/kinds/proxy/nodeClient') as typeof import('../src/engine/kinds/proxy/nodeClient');
     const { silentLogger } = require('../src/engine/logger') as typeof import('../src/engine/logger');
     const prefix = String(args.prefix);

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { MountedRequest } from '../../src/engine/kinds/app';
-import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/kinds/proxy/app';
+import { createForwarder, type Forwarder, type ForwarderOptions } from '../../src/engine/kinds/proxy/forwarder';
 import type { UpstreamClient } from '../../src/engine/kinds/proxy/upstream';
 import { silentLogger } from '../../src/engine/logger';
 import { sendPage } from '../../src/engine/pages';

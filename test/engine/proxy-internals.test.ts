@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { createUpstreamClient } from '../../src/engine/kinds/proxy/client';
-import { keepReadingAfterWriteErrors, readOnAfterWriteError } from '../../src/engine/kinds/proxy/leanClient';
+import { keepReadingAfterWriteErrors, readOnAfterWriteError } from '../../src/engine/kinds/proxy/writeErrors';
 import { bodiesAreCopies, loadHttpParser, type HttpParserBinding, type NativeParser } from '../../src/engine/kinds/proxy/llhttp';
 import { createNodeClient } from '../../src/engine/kinds/proxy/nodeClient';
 import { closeServer, listen, rawExchange, serveForwarder, type ServedForwarder } from './proxy-harness';

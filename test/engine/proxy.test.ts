@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
-import { createForwarder } from '../../src/engine/kinds/proxy/app';
+import { createForwarder } from '../../src/engine/kinds/proxy/forwarder';
 import { silentLogger } from '../../src/engine/logger';
 import { waitFor } from '../waitFor';
 import { startEngine } from './helpers';

@@ -42,7 +42,7 @@ import { recogniseFramework } from './frameworks';
 import { groupListeningPorts } from './listeners';
 import { waitUntilReady } from './readiness';
 import { Backoff, describeExit, shouldRestart } from './restart';
-import { createForwarder, type Forwarder } from '../proxy/app';
+import { createForwarder, type Forwarder } from '../proxy/forwarder';
 
 /** Milliseconds between SIGTERM and SIGKILL when stopping. */
 const KILL_GRACE_MS = 2000;

@@ -90,6 +90,11 @@ export function unrelayableTransferCoding(rawHeaders: readonly string[]): string
   return `Transfer-Encoding "${codings}" is not relayed (only chunked is; a compressed body needs Content-Encoding)`;
 }
 
+/** Failures the clients report by code, like node's own socket errors. */
+export function failure(message: string, code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
 /** The code of answers the client refuses; llhttp's own name for the same fault in requests. */
 export const INVALID_TRANSFER_ENCODING = 'HPE_INVALID_TRANSFER_ENCODING';
 
