@@ -1,7 +1,7 @@
 /**
  * Command mounts: start a local app with a shell command, wait until it listens, forward its prefix
- * to it (HTTP and WebSocket upgrades, through `proxy.ts`'s forwarder), restart it when it dies, stop
- * it with the engine.
+ * to it (HTTP and WebSocket upgrades, through the proxy's forwarder, `proxy/forwarder.ts`), restart
+ * it when it dies, stop it with the engine.
  *
  *                     spawn, then poll port / readyPath
  *   idle ──request──▶ starting ─────────────────────────▶ ready ──exit──▶ backoff ──timer──▶ starting
@@ -28,20 +28,21 @@ import type { Duplex } from 'node:stream';
 import { Emitter } from '../../events';
 import { errorMessage, type Logger } from '../../logger';
 import { LineSplitter } from '../../lineSplitter';
-import { sendSocketPage } from '../../pages';
 import { freePort, isPortInUse } from '../../ports';
 import type { CommandMountSpec } from '../../spec';
 import type { ChildTrust } from '../../tls/childTrust';
-import { HttpError, type App, type AppFactory, type AppState, type AppStatus, type FailRequest, type MountedRequest, type RootPaths } from '../app';
-import { holdSocket } from './heldSocket';
+import { HttpError, type App, type AppFactory, type AppStatus, type FailRequest, type MountedRequest, type RootPaths } from '../app';
 import { Tail } from './output';
 import { commandEnvironment, LOOPBACK } from './environment';
 import { Gate } from './gate';
+import { IdleStop } from './idleStop';
+import { sameStatus, statusOf, type Phase } from './phase';
 import { checkWorkingFolder, locateSupervisor, SupervisedProcess, type ProcessExit } from './process';
 import { recogniseFramework } from './frameworks';
 import { groupListeningPorts } from './listeners';
-import { waitUntilReady } from './readiness';
+import { startOutcome } from './readiness';
 import { Backoff, describeExit, shouldRestart } from './restart';
+import { forwardWhenReady, upgradeWhenReady, type Readiness } from './waiting';
 import { createForwarder, type Forwarder } from '../proxy/forwarder';
 
 /** Milliseconds between SIGTERM and SIGKILL when stopping. */
@@ -63,8 +64,6 @@ export const createCommandApp: AppFactory<CommandMountSpec> = async (spec, conte
  * (which pass the port as the framework takes it). A rejection is the run's failure and reason.
  */
 export type CommandLauncher = (port: number) => Promise<string>;
-
-type Phase = 'idle' | 'starting' | 'ready' | 'backoff' | 'error' | 'stopped' | 'closed';
 
 /** One start of the command. */
 interface Run {
@@ -97,9 +96,7 @@ export class CommandApp implements App {
   private readonly forwarder: Forwarder;
   private readonly backoff = new Backoff();
   private restartTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  /** Requests in flight and open tunnels: an onRequest command is idle only when this is 0. */
-  private active = 0;
+  private readonly idle: IdleStop;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -120,6 +117,7 @@ export class CommandApp implements App {
       timeoutSeconds: spec.timeout,
       logger,
     });
+    this.idle = new IdleStop(spec.idleTimeout * 1000, () => spec.start === 'onRequest' && this.phase === 'ready', () => this.stopIdle());
     if (spec.start === 'eager') this.startRun();
     else this.setPhase('idle', 'starts on the first request');
   }
@@ -134,48 +132,15 @@ export class CommandApp implements App {
   }
 
   handle(req: MountedRequest, res: ServerResponse, fail: FailRequest): void {
-    this.hold();
-    res.once('close', () => this.release());
-    const ready = this.whenReady();
-    if (ready === true) this.forwarder.handle(req, res, fail);
-    else if (ready instanceof HttpError) fail(ready);
-    else {
-      ready.then(() => {
-        if (res.destroyed || res.writableEnded) return;
-        // Called from a promise callback, a synchronous throw would be an unhandled rejection.
-        try {
-          this.forwarder.handle(req, res, fail);
-        } catch (error) {
-          fail(error);
-        }
-      }, fail);
-    }
+    this.idle.hold();
+    res.once('close', () => this.idle.release());
+    forwardWhenReady(this.whenReady(), this.forwarder, req, res, fail);
   }
 
   upgrade(req: MountedRequest, socket: Duplex, head: Buffer): void {
-    this.hold();
-    socket.once('close', () => this.release());
-    const ready = this.whenReady();
-    if (ready === true) this.forwarder.upgrade(req, socket, head);
-    else if (ready instanceof HttpError) sendSocketPage(socket, ready);
-    else {
-      const release = holdSocket(socket, head);
-      ready.then(
-        () => {
-          const held = release();
-          if (held === undefined) return;
-          try {
-            this.forwarder.upgrade(req, socket, held);
-          } catch (error) {
-            this.logger.error('upgrade failed', error, this.spec.name);
-            sendSocketPage(socket, { status: 500, message: 'The app failed to accept the upgrade.' });
-          }
-        },
-        (error: HttpError) => {
-          if (release() !== undefined) sendSocketPage(socket, error);
-        },
-      );
-    }
+    this.idle.hold();
+    socket.once('close', () => this.idle.release());
+    upgradeWhenReady(this.whenReady(), this.forwarder, req, socket, head, this.logger, this.spec.name);
   }
 
   /** Restarts the command; resolves when the new process is ready, rejects when it fails to get there. */
@@ -196,7 +161,7 @@ export class CommandApp implements App {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearTimeout(this.restartTimer);
-      clearTimeout(this.idleTimer);
+      this.idle.cancel();
       const run = this.run;
       if (run) void this.stopRun(run);
       this.releaseWaiting(new HttpError(503, `${this.spec.name} is stopping.`));
@@ -209,8 +174,7 @@ export class CommandApp implements App {
     return this.closing;
   }
 
-  /** true: forward now; a promise: forward once ready; an HttpError: answer it. */
-  private whenReady(): true | Promise<void> | HttpError {
+  private whenReady(): Readiness {
     switch (this.phase) {
       case 'ready':
         return true;
@@ -232,7 +196,7 @@ export class CommandApp implements App {
 
   private startRun(restarted = false): void {
     clearTimeout(this.restartTimer);
-    clearTimeout(this.idleTimer);
+    this.idle.cancel();
     const run: Run = { abort: new AbortController(), restarted, stopping: false };
     this.run = run;
     this.gate ??= new Gate();
@@ -255,6 +219,26 @@ export class CommandApp implements App {
     if (run !== this.run || run.stopping) return;
 
     run.port = port;
+    const child = this.spawn(run, command, port);
+    const listening = async () => (child.pid === undefined ? [] : groupListeningPorts(child.pid));
+    const readyOptions = { headers: { 'X-Forwarded-Prefix': spec.prefix }, listening };
+    const end = await startOutcome(port, this.upstreamReadyPath(), run.abort, readyOptions, child.exited, spec.readyTimeout * 1000);
+    if (run !== this.run || run.stopping) return;
+    if (end.outcome === 'ready') {
+      run.port = end.port;
+      if (run.port !== port) this.logger.warn(`listens on port ${run.port}, not on the port Mounts gave it in $PORT (${port}): forwarding to ${run.port}`, spec.name);
+      run.readyAt = Date.now();
+      this.logger.info(`ready on port ${port}`, spec.name);
+      this.setPhase('ready', undefined);
+      this.releaseWaiting();
+      this.idle.arm();
+    } else if (end.outcome === 'timeout') this.notReadyInTime(run, port, end.elsewhere);
+    // 'exited' is handled by exited().
+  }
+
+  /** Starts the run's process, its output going to the tail and the log, its exit to `exited`. */
+  private spawn(run: Run, command: string, port: number): SupervisedProcess {
+    const spec = this.spec;
     const onLine = (line: string) => {
       this.tail.push(line);
       this.logger.info(line, spec.name);
@@ -279,47 +263,25 @@ export class CommandApp implements App {
       splitters.stderr.flush();
       this.exited(run, exit);
     });
+    return child;
+  }
 
-    let timer: NodeJS.Timeout | undefined;
-    const listening = async () => (child.pid === undefined ? [] : groupListeningPorts(child.pid));
-    const readyOptions = { headers: { 'X-Forwarded-Prefix': spec.prefix }, listening };
-    const adopt = (answered: number) => {
-      run.port = answered;
-      return 'ready' as const;
-    };
-    const outcome = await Promise.race([
-      waitUntilReady(port, this.upstreamReadyPath(), run.abort.signal, readyOptions).then((ready) => (ready === undefined ? 'aborted' : adopt(ready))),
-      child.exited.then(() => 'exited'),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), spec.readyTimeout * 1000))),
-    ]);
-    clearTimeout(timer);
-    run.abort.abort();
-    // Named in the timeout's message: the ports it listens on that did not answer as asked.
-    const elsewhere = outcome === 'timeout' ? (await listening()).filter((other) => other !== port) : [];
-    if (run !== this.run || run.stopping) return;
-    if (outcome === 'ready') {
-      if (run.port !== port) this.logger.warn(`listens on port ${run.port}, not on the port Mounts gave it in $PORT (${port}): forwarding to ${run.port}`, spec.name);
-      run.readyAt = Date.now();
-      this.logger.info(`ready on port ${port}`, spec.name);
-      this.setPhase('ready', undefined);
-      this.releaseWaiting();
-      this.armIdleTimer();
-    } else if (outcome === 'timeout') {
-      const waitedFor =
-        (spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`) +
-        (elsewhere.length > 0 ? `; it listens on port ${elsewhere.join(', ')} instead` : '');
-      const what = `was not ready after ${spec.readyTimeout} s (${waitedFor})`;
-      if (run.restarted && spec.restart !== 'never') {
-        // A restart that hangs is one more failure, as one that exits is: stop it and back off.
-        this.logger.warn(`${what}; stopping it`, spec.name);
-        void this.stopRun(run);
-        this.backOff(what, 'not ready in time', 0, 'failed');
-      } else {
-        this.fail(`${what}; it was stopped`);
-        void this.stopRun(run);
-      }
+  /** The run did not get ready within `readyTimeout`: stopped, and a restart backs off, a first start fails. */
+  private notReadyInTime(run: Run, port: number, elsewhere: readonly number[]): void {
+    const spec = this.spec;
+    const waitedFor =
+      (spec.readyPath ? `GET ${spec.readyPath} did not answer without an error` : `nothing accepted connections on port ${port}`) +
+      (elsewhere.length > 0 ? `; it listens on port ${elsewhere.join(', ')} instead` : '');
+    const what = `was not ready after ${spec.readyTimeout} s (${waitedFor})`;
+    if (run.restarted && spec.restart !== 'never') {
+      // A restart that hangs is one more failure, as one that exits is: stop it and back off.
+      this.logger.warn(`${what}; stopping it`, spec.name);
+      void this.stopRun(run);
+      this.backOff(what, 'not ready in time', 0, 'failed');
+    } else {
+      this.fail(`${what}; it was stopped`);
+      void this.stopRun(run);
     }
-    // 'exited' is handled by exited().
   }
 
   private exited(run: Run, exit: ProcessExit): void {
@@ -395,27 +357,13 @@ export class CommandApp implements App {
     return readyPath === undefined || stripPrefix || prefix === '/' ? readyPath : prefix + readyPath;
   }
 
-  private hold(): void {
-    this.active++;
-    clearTimeout(this.idleTimer);
-  }
-
-  private release(): void {
-    this.active--;
-    this.armIdleTimer();
-  }
-
   /** An onRequest command that served nothing for `idleTimeout` seconds is stopped until the next request. */
-  private armIdleTimer(): void {
-    if (this.spec.start !== 'onRequest' || this.active > 0 || this.phase !== 'ready') return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      const run = this.run;
-      if (this.active > 0 || this.phase !== 'ready' || !run) return;
-      this.logger.info(`no requests for ${this.spec.idleTimeout} s; stopping until the next request`, this.spec.name);
-      void this.stopRun(run);
-      this.setPhase('idle', `stopped after ${this.spec.idleTimeout} s without requests; starts on the next request`);
-    }, this.spec.idleTimeout * 1000);
+  private stopIdle(): void {
+    const run = this.run;
+    if (!run) return;
+    this.logger.info(`no requests for ${this.spec.idleTimeout} s; stopping until the next request`, this.spec.name);
+    void this.stopRun(run);
+    this.setPhase('idle', `stopped after ${this.spec.idleTimeout} s without requests; starts on the next request`);
   }
 
   /** The one status setter: fires when anything the editor shows changed. */
@@ -423,27 +371,8 @@ export class CommandApp implements App {
     this.phase = phase;
     this.reason = reason;
     this.detail = detail;
-    const running = phase === 'starting' || phase === 'ready';
-    const state: AppState = phase === 'backoff' ? 'starting' : phase === 'closed' ? 'stopped' : phase;
-    const pid = running ? this.run?.process?.pid : undefined;
-    const port = running ? this.run?.port : undefined;
-    const next: AppStatus = {
-      state,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(detail !== undefined ? { detail } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      ...(port !== undefined ? { port } : {}),
-    };
-    const previous = this._status;
-    if (
-      previous.state === next.state &&
-      previous.reason === next.reason &&
-      previous.detail === next.detail &&
-      previous.pid === next.pid &&
-      previous.port === next.port
-    ) {
-      return;
-    }
+    const next = statusOf({ phase, reason, detail, pid: this.run?.process?.pid, port: this.run?.port });
+    if (sameStatus(this._status, next)) return;
     this._status = next;
     this._onDidChangeStatus.fire(next);
   }

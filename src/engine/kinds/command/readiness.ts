@@ -51,6 +51,31 @@ export async function waitUntilReady(port: number, readyPath: string | undefined
   return undefined;
 }
 
+/** How a start ends; `elsewhere`: the other ports an app not ready in time listens on. */
+export type StartOutcome =
+  | { readonly outcome: 'ready'; readonly port: number }
+  | { readonly outcome: 'aborted' | 'exited' }
+  | { readonly outcome: 'timeout'; readonly elsewhere: readonly number[] };
+
+/**
+ * Waits until the app is ready (on the port that answered), its process exits, or `timeoutMs`
+ * passes, whichever comes first; then aborts `abort`, which stops the polling. A timeout names the
+ * ports the app listens on instead, for its message.
+ */
+export async function startOutcome(port: number, readyPath: string | undefined, abort: AbortController, options: ReadyOptions, exited: Promise<unknown>, timeoutMs: number): Promise<StartOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race<StartOutcome | 'timeout'>([
+    waitUntilReady(port, readyPath, abort.signal, options).then((ready) => (ready === undefined ? { outcome: 'aborted' } : { outcome: 'ready', port: ready })),
+    exited.then(() => ({ outcome: 'exited' })),
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  abort.abort();
+  if (outcome !== 'timeout') return outcome;
+  const listening = (await options.listening?.()) ?? [];
+  return { outcome: 'timeout', elsewhere: listening.filter((other) => other !== port) };
+}
+
 /** One attempt: true when the app answered. */
 export function probe(port: number, readyPath: string | undefined, headers: Readonly<Record<string, string>> = {}): Promise<boolean> {
   if (readyPath === undefined) return isPortInUse(port, PROBE_TIMEOUT_MS);
