@@ -45,8 +45,17 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
     dispatcher.handleUpgrade(req, socket, head);
   });
   server.on('connect', dispatcher.handleConnect);
+  server.on('clientError', clientErrorHandler());
+  return listenOn(server, host, port, logger);
+}
+
+/**
+ * The answer to a request node:http could not parse, per connection: nothing for a client that is
+ * gone, and never a 400 in the middle of another answer.
+ */
+function clientErrorHandler(): (error: NodeJS.ErrnoException, socket: Duplex) => void {
   const closingAfterAnswer = new WeakSet<Duplex>();
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+  return (error, socket) => {
     // HPE_INVALID_EOF_STATE: the client closed its side mid-request; it is gone, and nobody reads an answer.
     if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
@@ -73,7 +82,11 @@ export function listen(dispatcher: Dispatcher, host: string, port: number, logge
       if (inFlight instanceof MountsResponse) inFlight.engineAnswer = status;
       socket.end(clientErrorAnswer(status));
     }
-  });
+  };
+}
+
+/** Starts listening; rejects with the reason a user can act on (the port in use, privileges). */
+function listenOn(server: MountsServer, host: string, port: number, logger: Logger): Promise<MountsServer> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();

@@ -87,58 +87,15 @@ export class Tunnels {
         forget();
         return;
       }
-      upstreamSocket.setTimeout(0);
-      upstreamSocket.setNoDelay(true);
-      (socket as Partial<Socket>).setTimeout?.(0);
-      (socket as Partial<Socket>).setNoDelay?.(true);
-      // The 101 headers pass as they are: Connection/Upgrade are the point of this response.
-      let head101 = `HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}\r\n`;
-      const raw = response.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) head101 += `${raw[i]}: ${raw[i + 1]}\r\n`;
-      socket.write(`${head101}\r\n`);
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
-      if (head.length > 0) upstreamSocket.write(head);
-      for (const chunk of early) upstreamSocket.write(chunk);
-      // An error on either side cuts both; a clean close of one ends the other once it has flushed.
-      const onError = () => {
-        socket.destroy();
-        upstreamSocket.destroy();
-      };
-      socket.on('error', onError);
-      upstreamSocket.on('error', onError);
-      socket.once('close', () => {
-        forget();
-        endThenDestroy(upstreamSocket);
-      });
-      upstreamSocket.once('close', () => {
-        forget();
-        endThenDestroy(socket);
-      });
-      upstreamSocket.pipe(socket);
-      socket.pipe(upstreamSocket);
+      relayUpgraded(response, socket, upstreamSocket, [upstreamHead], [head, ...early], forget);
     });
 
-    request.on('response', (response: http.IncomingMessage) => {
-      // The upstream refused the upgrade: relay its answer, then close.
-      response.on('error', () => socket.destroy());
-      socket.once('close', () => response.destroy());
-      const headers = relayedHeaders(response.rawHeaders);
-      let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
-      for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      // Without Content-Length the body ends with the connection.
-      socket.write(`${text}Connection: close\r\n\r\n`);
-      response.pipe(socket);
-      response.once('end', forget);
-    });
+    request.on('response', (response: http.IncomingMessage) => relayRefusal(response, socket, forget));
 
     request.on('error', (error: NodeJS.ErrnoException) => {
       forget();
       if (tunnel.upstream !== undefined) return;
-      const invalid = invalidAnswer(error);
-      const message =
-        invalid !== undefined
-          ? `${name}: ${options.upstreamUrl} sent an answer that cannot be relayed: ${invalid}.`
-          : `${name} could not get an answer from ${options.upstreamUrl} (${error.code ?? error.message}).`;
+      const message = upgradeFailure(options, error);
       options.logger.warn(`upgrade ${options.originalUrl}: ${message}`, name);
       sendSocketPage(socket, { status: 502, message });
     });
@@ -165,6 +122,62 @@ export class Tunnels {
     this.open.clear();
     return Promise.all(closing).then(() => undefined);
   }
+}
+
+/**
+ * The upstream agreed: its 101 goes to the client, the bytes each side sent early go to the other,
+ * then bytes flow both ways until either side closes.
+ */
+function relayUpgraded(response: http.IncomingMessage, client: Duplex, upstream: Socket, toClient: Buffer[], toUpstream: Buffer[], forget: () => void): void {
+  upstream.setTimeout(0);
+  upstream.setNoDelay(true);
+  (client as Partial<Socket>).setTimeout?.(0);
+  (client as Partial<Socket>).setNoDelay?.(true);
+  // The 101 headers pass as they are: Connection/Upgrade are the point of this response.
+  let head101 = `HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}\r\n`;
+  const raw = response.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) head101 += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  client.write(`${head101}\r\n`);
+  for (const chunk of toClient) if (chunk.length > 0) client.write(chunk);
+  for (const chunk of toUpstream) if (chunk.length > 0) upstream.write(chunk);
+  // An error on either side cuts both; a clean close of one ends the other once it has flushed.
+  const onError = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', onError);
+  upstream.on('error', onError);
+  client.once('close', () => {
+    forget();
+    endThenDestroy(upstream);
+  });
+  upstream.once('close', () => {
+    forget();
+    endThenDestroy(client);
+  });
+  upstream.pipe(client);
+  client.pipe(upstream);
+}
+
+/** The upstream refused the upgrade: relay its answer, then close. */
+function relayRefusal(response: http.IncomingMessage, client: Duplex, forget: () => void): void {
+  response.on('error', () => client.destroy());
+  client.once('close', () => response.destroy());
+  const headers = relayedHeaders(response.rawHeaders);
+  let text = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  // Without Content-Length the body ends with the connection.
+  client.write(`${text}Connection: close\r\n\r\n`);
+  response.pipe(client);
+  response.once('end', forget);
+}
+
+/** The 502's message for an upgrade that got no answer, or one that cannot be relayed. */
+function upgradeFailure(options: TunnelOptions, error: NodeJS.ErrnoException): string {
+  const invalid = invalidAnswer(error);
+  return invalid !== undefined
+    ? `${options.name}: ${options.upstreamUrl} sent an answer that cannot be relayed: ${invalid}.`
+    : `${options.name} could not get an answer from ${options.upstreamUrl} (${error.code ?? error.message}).`;
 }
 
 /** Destroys `socket`; resolves when it has closed. */
