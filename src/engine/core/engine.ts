@@ -11,13 +11,13 @@
  *
  * This file is the lifecycle: the state (`lifecycle.ts`), what start, stop and reload do, and in
  * which order. Where it listens is `binding.ts`; the mounts served and their apps are
- * `mountTable.ts`; how a new config replaces the running mounts is `reconcile.ts`. The listener
- * starts last and stops first; a failing part does not stop the others from being closed, and every
- * failure is reported. When `stop()` resolves, the port is free and every app (and child process)
- * is gone.
+ * `mountTable.ts`; how a new config replaces the running mounts is `reconcile.ts`; the HTTPS leaf's
+ * renewal while serving is `renewal.ts`. The listener starts last and stops first; a failing part
+ * does not stop the others from being closed, and every failure is reported. When `stop()`
+ * resolves, the port is free and every app (and child process) is gone.
  */
 import type { App, PythonChoice } from '../kinds/app';
-import { Dispatcher, type MountEntry } from '../dispatch';
+import { Dispatcher, type MountEntry, type RoutingTable } from '../dispatch';
 import { EngineStartError } from '../errors';
 import { Emitter, type Disposable } from '../events';
 import { LiveLoop } from '../live/liveLoop';
@@ -30,6 +30,7 @@ import { Lifecycle, oncePerTick, withinDeadline, type LifecycleState } from './l
 import { MountTable, type MountInfo } from './mountTable';
 import type { EngineOptions, ReloadResult } from './options';
 import { Reconciler } from './reconcile';
+import { CERTIFICATE_CHECK_MS, CertificateRenewal } from './renewal';
 import { EngineStatus } from './status';
 
 export type EngineState = LifecycleState;
@@ -37,8 +38,6 @@ export type { MountInfo } from './mountTable';
 export type { EngineOptions, ReloadResult } from './options';
 
 const STOP_DEADLINE_EXTRA = 10_000;
-/** The leaf is renewed 30 days before its end: a check a few times a day cannot miss that. */
-const CERTIFICATE_CHECK_MS = 6 * 60 * 60 * 1000;
 
 export class Engine implements Disposable {
   private readonly lifecycle = new Lifecycle();
@@ -59,36 +58,28 @@ export class Engine implements Disposable {
   private readonly mountTable: MountTable;
   private readonly reconciler: Reconciler;
   private readonly gracePeriod: number;
-  private readonly certificateCheckInterval: number;
-  private certificateCheck: NodeJS.Timeout | undefined;
+  private readonly renewal: CertificateRenewal;
 
   constructor(options: EngineOptions) {
     this.status = new EngineStatus(options.configFile, options.only);
     this.logger = options.logger ?? silentLogger;
     this.gracePeriod = options.stopGracePeriod ?? 3000;
-    this.certificateCheckInterval = options.certificateCheckInterval ?? CERTIFICATE_CHECK_MS;
     this.accessLog = options.accessLog ?? true;
     this.watching = options.watching ?? new WatchService();
     this.live = new LiveLoop({ logger: this.logger, watching: this.watching, enabled: options.liveReload ?? true, mounts: () => this.mountTable.entries });
-    this.dispatcher = new Dispatcher({
-      logger: this.logger,
-      accessLog: () => this.accessLog,
-      onMountActivity: () => this.mountsChanged(),
-      live: this.live,
-      trustLoopbackFront: options.trustLoopbackFront,
-    });
+    const changed = () => this.mountsChanged();
+    this.dispatcher = new Dispatcher({ logger: this.logger, accessLog: () => this.accessLog, onMountActivity: changed, live: this.live, trustLoopbackFront: options.trustLoopbackFront });
     const shared = { logger: this.logger, dispatcher: this.dispatcher, gracePeriod: this.gracePeriod };
-    const { host, port, https, dataDir, python } = options;
+    const { host, port, https, dataDir, python, moduleTimeouts, restricted = false } = options;
     this.binding = new Binding({ ...shared, host, port, https, dataDir, configHost: () => this.status.config?.host });
     const trust = () => this.binding.trust;
     const localAuthority = () => this.binding.authorityCert();
-    const changed = () => this.mountsChanged();
-    const { moduleTimeouts } = options;
-    const restricted = options.restricted ?? false;
     this.mountTable = new MountTable({ ...shared, live: this.live, watching: this.watching, restricted, python, trust, localAuthority, moduleTimeouts, onChange: changed });
     const parts = { binding: this.binding, mounts: this.mountTable, live: this.live, logger: this.logger, status: this.status, changed };
     // Inside a queued reload: stopping must not queue behind it.
-    this.reconciler = new Reconciler({ ...parts, stop: () => this.doStop() });
+    this.reconciler = new Reconciler({ ...parts, stop: () => this.doStop(), serving: () => this.serving() });
+    const renewing = { binding: this.binding, logger: this.logger, enqueue: this.lifecycle.enqueue.bind(this.lifecycle), serving: () => this.serving() };
+    this.renewal = new CertificateRenewal(renewing, options.certificateCheckInterval ?? CERTIFICATE_CHECK_MS);
   }
 
   get state(): EngineState {
@@ -200,7 +191,7 @@ export class Engine implements Disposable {
    * host or port rebinds. An invalid config leaves everything as it was and returns the problems.
    */
   reload(): Promise<ReloadResult> {
-    return this.lifecycle.enqueue(() => this.doReload());
+    return this.lifecycle.enqueue(() => this.reconciler.reloadFile());
   }
 
   /** Hot-reloads one module app, or restarts one command app. `id` is `MountInfo.id`. */
@@ -225,7 +216,7 @@ export class Engine implements Disposable {
 
   /** Restricted mode refuses module and command mounts; leaving it starts them without a restart. */
   setRestricted(restricted: boolean): Promise<void> {
-    return this.lifecycle.enqueue(() => this.doSetRestricted(restricted));
+    return this.lifecycle.enqueue(() => this.reconciler.setRestricted(restricted));
   }
 
   /**
@@ -282,8 +273,7 @@ export class Engine implements Disposable {
       this.mountTable.route(config, entries, this.binding.host(config));
       await this.binding.open(config, secure);
       this.lifecycle.set('started');
-      this.certificateCheck = setInterval(() => this.checkCertificateAge(), this.certificateCheckInterval);
-      this.certificateCheck.unref();
+      this.renewal.start();
       this.logger.info(`serving ${entries.length} mount${entries.length === 1 ? '' : 's'} at ${this.url}`);
       this.binding.warnIfOpenToNetwork();
       this.mountsChanged();
@@ -322,7 +312,7 @@ export class Engine implements Disposable {
 
   /** Lands in 'stopped' whatever stopping managed, reporting what failed. */
   private stopped(failures: readonly unknown[]): void {
-    clearInterval(this.certificateCheck);
+    this.renewal.stop();
     this.binding.forget();
     this.mountTable.clear();
     if (failures.length) {
@@ -335,38 +325,9 @@ export class Engine implements Disposable {
     this.mountsChanged();
   }
 
-  private async doReload(): Promise<ReloadResult> {
-    const { config, problems } = await this.status.read();
-    if (!config) {
-      this.mountsChanged();
-      return { ok: false, outcome: 'not applied', problems, errors: [] };
-    }
-    const table = this.mountTable.routing;
-    if (this.state === 'started' && table) return this.reconciler.reload(table, config, problems);
-    this.status.config = config;
-    // Found at the last start in a file that has changed since: the next start finds them again.
-    this.status.appProblems = [];
-    this.mountsChanged();
-    return { ok: true, outcome: 'applied', problems, errors: [] };
-  }
-
-  private async doSetRestricted(restricted: boolean): Promise<void> {
-    if (this.mountTable.restricted === restricted) return;
-    this.mountTable.restricted = restricted;
-    const table = this.mountTable.routing;
-    if (this.state === 'started' && table) await this.reconciler.restrict(table);
-    else this.mountsChanged();
-  }
-
-  /** While serving HTTPS, a server left running for months renews its leaf before it ends. */
-  private checkCertificateAge(): void {
-    void this.lifecycle
-      .enqueue(async () => {
-        const routing = this.mountTable.routing;
-        if (this.state !== 'started' || !this.binding.servingHttps || !routing) return;
-        if (await this.binding.refreshCertificate(routing.config)) this.logger.info('renewed the HTTPS certificate before its end');
-      })
-      .catch((error) => this.logger.error('renewing the HTTPS certificate failed', error));
+  /** The routing table while started: what a reload or a renewal applies to. */
+  private serving(): RoutingTable | undefined {
+    return this.state === 'started' ? this.mountTable.routing : undefined;
   }
 
   /** Coalesces bursts (a counter per request) into one event per tick. */

@@ -22,6 +22,8 @@ export interface ReconcilerParts {
   readonly status: EngineStatus;
   /** Stops the engine (the reload lost every address). */
   readonly stop: () => Promise<void>;
+  /** The routing table while the engine is started; undefined otherwise. */
+  readonly serving: () => RoutingTable | undefined;
   /** The mounts or the status changed. */
   readonly changed: () => void;
 }
@@ -29,6 +31,33 @@ export interface ReconcilerParts {
 /** Applies a new config, or a new restriction, to a running engine. */
 export class Reconciler {
   constructor(private readonly parts: ReconcilerParts) {}
+
+  /** Reads mounts.json again and serves it while started; stopped, it is only what the next start reads. */
+  async reloadFile(): Promise<ReloadResult> {
+    const { status, changed } = this.parts;
+    const { config, problems } = await status.read();
+    if (!config) {
+      changed();
+      return { ok: false, outcome: 'not applied', problems, errors: [] };
+    }
+    const table = this.parts.serving();
+    if (table) return this.reload(table, config, problems);
+    status.config = config;
+    // Found at the last start in a file that has changed since: the next start finds them again.
+    status.appProblems = [];
+    changed();
+    return { ok: true, outcome: 'applied', problems, errors: [] };
+  }
+
+  /** Restricted mode refuses the mounts that run code; leaving it starts them, while started. */
+  async setRestricted(restricted: boolean): Promise<void> {
+    const { mounts } = this.parts;
+    if (mounts.restricted === restricted) return;
+    mounts.restricted = restricted;
+    const table = this.parts.serving();
+    if (table) await this.restrict(table);
+    else this.parts.changed();
+  }
 
   /**
    * Serves `config` instead of the running mounts. The address first, while nothing has been
