@@ -29,7 +29,7 @@ function request(url: string, method = 'GET', body?: string): Promise<Reply> {
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
-describe('proxy framing (apps/proxy/leanClient.ts)', () => {
+describe('proxy framing (kinds/proxy/leanConnection.ts)', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const close of cleanup.splice(0).reverse()) await close();

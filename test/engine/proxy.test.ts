@@ -107,7 +107,7 @@ function lowerNames(raw: string[]): string[] {
 
 // ---- tests -----------------------------------------------------------------------------------
 
-describe('proxy mounts (apps/proxy.ts)', () => {
+describe('proxy mounts (kinds/proxy/)', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const close of cleanup.splice(0).reverse()) await close();
