@@ -38,10 +38,12 @@ import {
   type MountSpec,
   type MountsConfig,
   type PythonChoice,
+  type ReloadResult,
 } from '../engine/index';
 import { EngineConnection, EngineRequestError, describeExit, type Batch, type ProcessExit } from './connection';
 import type { NodeRuntime } from './node';
-import type { AppError, EngineResults, EngineSnapshot, LogLine } from './protocol';
+import type { RequestParam, RequestType } from 'vscode-jsonrpc/node';
+import { requests, type AppError, type EngineSnapshot, type LogLine, type WireError } from './protocol';
 
 // What the editor may use of the engine without running it: config parsing, the export (a pure
 // function of mounts.json), the kinds' descriptors (plain data) and the words for things. eslint
@@ -82,6 +84,9 @@ export interface EngineClientOptions {
   /** The engine process script (tests); default: found beside the client. */
   readonly script?: string;
 }
+
+/** What reload() answers, whether an engine process serves or not. */
+export type ReloadConfigResult = Pick<ReloadResult, 'ok' | 'problems' | 'errors'>;
 
 /** Why the last run ended by itself: the exit, and the last lines it logged. */
 export interface EngineCrash {
@@ -251,15 +256,15 @@ export class EngineClient {
       this.inspect = true;
       await this.start();
     }
-    const url = this.inspectorUrl ?? (await this.request('debug'));
+    const url = this.inspectorUrl ?? (await this.request(requests.debug, {}));
     return { port: Number(new URL(url).port), url };
   }
 
   /** Re-reads mounts.json; while serving, applies it (a broken file changes nothing that serves). */
-  reload(): Promise<EngineResults['reloadConfig']> {
+  reload(): Promise<ReloadConfigResult> {
     return this.lifecycle.enqueue(async () => {
       if (this.isServing()) {
-        const result = await this.request('reloadConfig');
+        const result = await this.request(requests.reloadConfig, {});
         // A rebind that could not get any address stopped the engine: the run is over.
         if (this.snapshot?.state === 'stopped') await this.endRun();
         return result;
@@ -274,37 +279,37 @@ export class EngineClient {
 
   async reloadApp(id: string): Promise<void> {
     if (!this.isServing()) throw new Error(`No mount "${id}" is being served.`);
-    await this.request('reloadApp', { id });
+    await this.request(requests.reloadApp, { id });
   }
 
   async fileChanged(file: string): Promise<readonly string[]> {
     if (!this.isServing()) return [];
-    return this.request('fileChanged', { file });
+    return this.request(requests.fileChanged, { file });
   }
 
   setRestricted(restricted: boolean): Promise<void> {
     return this.lifecycle.enqueue(async () => {
       this.restricted = restricted;
-      if (this.isServing()) await this.request('setRestricted', { restricted });
+      if (this.isServing()) await this.request(requests.setRestricted, { restricted });
       else this._onDidChangeMounts.fire();
     });
   }
 
   setAccessLog(enabled: boolean): void {
     this.accessLog = enabled;
-    if (this.isServing()) void this.request('setAccessLog', { enabled }).catch(() => undefined);
+    if (this.isServing()) void this.request(requests.setAccessLog, { enabled }).catch(() => undefined);
   }
 
   setLiveReload(enabled: boolean): void {
     this.liveReload = enabled;
-    if (this.isServing()) void this.request('setLiveReload', { enabled }).catch(() => undefined);
+    if (this.isServing()) void this.request(requests.setLiveReload, { enabled }).catch(() => undefined);
   }
 
   /** The interpreter of wsgi and asgi mounts without their own `python` (undefined: python3 on the PATH). */
   setPython(python: PythonChoice | undefined): Promise<void> {
     return this.lifecycle.enqueue(async () => {
       this.python = python;
-      if (this.isServing()) await this.request('setPython', python ? { python } : {});
+      if (this.isServing()) await this.request(requests.setPython, python ? { python } : {});
     });
   }
 
@@ -329,14 +334,11 @@ export class EngineClient {
     return this.lifecycle.state === 'started' && !!this.connection && !this.connection.hasExited;
   }
 
-  private async request<K extends 'reloadConfig' | 'reloadApp' | 'fileChanged' | 'setRestricted' | 'setAccessLog' | 'setLiveReload' | 'setPython' | 'debug'>(
-    type: K,
-    fields: object = {},
-  ): Promise<EngineResults[K]> {
+  private async request<P, R>(type: RequestType<P, R, WireError>, params: RequestParam<P>): Promise<R> {
     const connection = this.connection;
     if (!connection) throw new Error('the engine process is not running');
     try {
-      return await connection.request({ type, ...fields } as never);
+      return await connection.request(type, params);
     } catch (error) {
       throw error instanceof EngineRequestError ? new Error(error.message) : error;
     }
@@ -369,7 +371,7 @@ export class EngineClient {
       this.attach(connection);
       const hello = await connection.ready;
       this.logger.info(`engine process ${hello.pid} on Node ${hello.nodeVersion} (${hello.execPath})${hello.inspectorUrl ? `, inspector at ${hello.inspectorUrl}` : ''}`);
-      await connection.request({ type: 'start' });
+      await connection.request(requests.start, {});
       this.startedAt = Date.now();
       this.lifecycle.set('started');
       this._onDidChangeMounts.fire();
@@ -414,7 +416,7 @@ export class EngineClient {
         return;
       }
       const deadline = delay(STOP_DEADLINE_MS, 'deadline' as const);
-      const stopped = connection.request({ type: 'stop' }).then(
+      const stopped = connection.request(requests.stop, {}).then(
         () => 'stopped' as const,
         (error: unknown) => {
           if (!connection.hasExited) this.logger.error(`stopping the engine failed: ${errorMessage(error)}`);

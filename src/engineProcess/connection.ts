@@ -1,6 +1,7 @@
 /**
- * One engine process, seen from the editor: forks `main.ts` on the chosen Node, sends requests and
- * matches their responses, relays batches, and keeps a heartbeat. Plain Node (no 'vscode').
+ * One engine process, seen from the editor: forks `main.ts` on the chosen Node, speaks JSON-RPC to
+ * it over the IPC channel (vscode-jsonrpc matches responses to requests), relays batches, and keeps
+ * a heartbeat. Plain Node (no 'vscode').
  *
  * The heartbeat: a ping every `heartbeatIntervalMs`; no pong for `heartbeatTimeoutMs` makes the
  * process unresponsive (an app busy-looping, a deadlock), a late pong makes it responsive again.
@@ -10,9 +11,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type RequestParam, type RequestType } from 'vscode-jsonrpc/node';
 import { Emitter, errorMessage, LineSplitter } from '../engine/index';
 import type { NodeRuntime } from './node';
-import type { ClientMessage, EngineMessage, EngineProcessOptions, EngineRequest, EngineResults, WireError } from './protocol';
+import { notifications, type Batch, type EngineProcessOptions, type Hello, type WireError } from './protocol';
 
 export interface ConnectionOptions {
   readonly runtime: Pick<NodeRuntime, 'execPath' | 'env'>;
@@ -25,8 +27,7 @@ export interface ConnectionOptions {
   readonly script?: string;
 }
 
-export type Hello = Extract<EngineMessage, { type: 'hello' }>;
-export type Batch = Extract<EngineMessage, { type: 'batch' }>;
+export type { Batch, Hello } from './protocol';
 
 export interface ProcessExit {
   readonly code: number | null;
@@ -39,6 +40,10 @@ export class EngineRequestError extends Error {
     super(wire.message);
     this.name = wire.name;
   }
+}
+
+function isWireError(data: unknown): data is WireError {
+  return typeof data === 'object' && data !== null && typeof (data as Partial<WireError>).name === 'string' && typeof (data as Partial<WireError>).message === 'string';
 }
 
 let scriptFile: string | undefined;
@@ -63,8 +68,9 @@ export class EngineConnection {
   /** Resolves with the engine process's greeting; rejects when it exits first. */
   readonly ready: Promise<Hello>;
   hello: Hello | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private readonly rpc: MessageConnection;
+  /** Rejects when the process has exited: what is pending then fails at once, with the exit. */
+  private readonly gone: Promise<never>;
   private exit: ProcessExit | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastPong = Date.now();
@@ -95,37 +101,29 @@ export class EngineConnection {
       detached: process.platform !== 'win32',
     });
     for (const stream of ['stdout', 'stderr'] as const) this.readLines(stream);
+    this.rpc = createMessageConnection(new IPCMessageReader(this.child), new IPCMessageWriter(this.child));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         clearInterval(this.heartbeat);
-        const gone = new Error(`the engine process ${describeExit(this.exit)}`);
-        for (const request of this.pending.values()) request.reject(gone);
-        this.pending.clear();
         resolve(this.exit);
       });
     });
+    this.gone = this.exited.then((exit) => Promise.reject(new Error(`the engine process ${describeExit(exit)}`)));
+    // Handled by whoever awaits a request; with none pending it must not become an unhandled rejection.
+    this.gone.catch(() => undefined);
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', (error) => reject(new Error(`the engine process could not start: ${errorMessage(error)}`)));
       void this.exited.then((exit) => reject(new Error(`the engine process ${describeExit(exit)} before it was ready`)));
-      this.child.on('message', (message: EngineMessage) => {
-        switch (message.type) {
-          case 'hello':
-            this.hello = message;
-            this.startHeartbeat();
-            resolve(message);
-            return;
-          case 'response':
-            this.settle(message);
-            return;
-          case 'pong':
-            this.pong();
-            return;
-          case 'batch':
-            this._onBatch.fire(message);
-        }
+      this.rpc.onNotification(notifications.hello, (hello) => {
+        this.hello = hello;
+        this.startHeartbeat();
+        resolve(hello);
       });
     });
+    this.rpc.onNotification(notifications.pong, () => this.pong());
+    this.rpc.onNotification(notifications.batch, (batch) => this._onBatch.fire(batch));
+    this.rpc.listen();
     // Handled by whoever awaits it; an unawaited rejection must not become an unhandled one.
     this.ready.catch(() => undefined);
   }
@@ -142,13 +140,17 @@ export class EngineConnection {
     return this.exit !== undefined;
   }
 
-  request<K extends EngineRequest['type']>(request: Extract<EngineRequest, { type: K }>): Promise<EngineResults[K]> {
-    if (this.exit) return Promise.reject(new Error(`the engine process ${describeExit(this.exit)}`));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.post({ type: 'request', id, request });
-    });
+  /**
+   * Sends a request typed by its constant in protocol.ts; rejects with an EngineRequestError when
+   * the engine answers with an error, and at once when the process has exited or exits meanwhile.
+   */
+  async request<P, R>(type: RequestType<P, R, WireError>, params: RequestParam<P>): Promise<R> {
+    if (this.exit) throw new Error(`the engine process ${describeExit(this.exit)}`);
+    try {
+      return await Promise.race([this.rpc.sendRequest(type, params), this.gone]);
+    } catch (error) {
+      throw error instanceof ResponseError && isWireError(error.data) ? new EngineRequestError(error.data) : error;
+    }
   }
 
   /** SIGKILL; resolves when the process is gone. */
@@ -165,36 +167,32 @@ export class EngineConnection {
 
   dispose(): void {
     clearInterval(this.heartbeat);
+    this.rpc.dispose();
     this._onBatch.dispose();
     this._onOutput.dispose();
     this._onDidChangeResponsive.dispose();
   }
 
-  private post(message: ClientMessage): void {
-    if (!this.child.connected) return;
-    this.child.send(message, (error) => {
-      if (error && message.type === 'request') this.settle({ type: 'response', id: message.id, ok: false, error: { name: 'Error', message: errorMessage(error) } });
-    });
-  }
-
-  private settle(message: Extract<EngineMessage, { type: 'response' }>): void {
-    const request = this.pending.get(message.id);
-    if (!request) return;
-    this.pending.delete(message.id);
-    if (message.ok) request.resolve(message.result);
-    else request.reject(new EngineRequestError(message.error));
-  }
-
   private startHeartbeat(): void {
     this.lastPong = Date.now();
     this.heartbeat = setInterval(() => {
-      this.post({ type: 'ping', seq: ++this.seq });
+      this.ping();
       if (this._responsive && !this.debugging && Date.now() - this.lastPong > this.options.heartbeatTimeoutMs) {
         this._responsive = false;
         this._onDidChangeResponsive.fire(false);
       }
     }, this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
+  }
+
+  private ping(): void {
+    if (!this.child.connected) return;
+    // A ping that cannot be sent is a heartbeat missed, which is what the timeout below measures.
+    try {
+      this.rpc.sendNotification(notifications.ping, { seq: ++this.seq }).catch(() => undefined);
+    } catch {
+      // The connection closed with the channel (the process is exiting).
+    }
   }
 
   private pong(): void {

@@ -1,6 +1,6 @@
 /**
  * The engine process: one folder's engine, hosted beside the editor on the user's Node and driven
- * over the IPC channel of `fork()` (`protocol.ts`). The editor's client (`client.ts`) starts it;
+ * over JSON-RPC on the IPC channel of `fork()` (`protocol.ts`). The editor's client (`client.ts`) starts it;
  * this is plain Node and never imports 'vscode'. User app code runs here, never in the editor.
  *
  * - Requests run in arrival order against one Engine; each is answered after the pending batch, so
@@ -17,11 +17,13 @@
  *   supervisors see this process go the same way and end their commands.
  *
  * This file is an entry point of its own (esbuild bundles it as dist/engineProcess.js; tsc emits it
- * to out/): it imports only `node:*`, the engine's public entry and the protocol's types.
+ * to out/): it imports only `node:*`, vscode-jsonrpc, the engine's public entry and the protocol.
  */
 import * as inspector from 'node:inspector';
+import { createMessageConnection, ErrorCodes, IPCMessageReader, ResponseError } from 'vscode-jsonrpc/node';
 import { describeError, Engine, EngineStartError, errorMessage, type Logger } from '../engine/index';
-import { APP_ERROR_EXIT_CODE, type AppError, type ClientMessage, type EngineMessage, type EngineProcessOptions, type EngineRequest, type EngineSnapshot, type LogLine, type WireError } from './protocol';
+import { ChannelWriter } from './channelWriter';
+import { APP_ERROR_EXIT_CODE, notifications, requests, type AppError, type Batch, type EngineProcessOptions, type EngineSnapshot, type LogLine, type WireError } from './protocol';
 
 /** At most this often a batch: four a second keeps the editor's share of a load near nothing. */
 const FLUSH_MS = 250;
@@ -43,13 +45,14 @@ let linesDropped = 0;
 let lastSnapshotJson = '';
 let flushTimer: NodeJS.Timeout | undefined;
 
-function send(message: EngineMessage, done?: () => void): void {
-  if (!process.connected) {
-    done?.();
-    return;
-  }
+const writer = new ChannelWriter();
+const connection = createMessageConnection(new IPCMessageReader(process), writer);
+
+/** Sends the batch; `sent` runs once it is on its way, or at once when the editor is gone. */
+function sendBatch(batch: Batch, sent?: () => void): void {
   // The editor may vanish at any moment: a failed send is not an error here.
-  process.send?.(message, undefined, {}, () => done?.());
+  connection.sendNotification(notifications.batch, batch).catch(() => undefined);
+  if (sent) void writer.drained().then(sent);
 }
 
 function push(line: LogLine): void {
@@ -110,7 +113,7 @@ function flush(sent?: () => void): void {
     return;
   }
   lastSnapshotJson = json;
-  send({ type: 'batch', snapshot: changed ? current : undefined, log, linesDropped, appErrors }, sent);
+  sendBatch({ snapshot: changed ? current : undefined, log, linesDropped, appErrors }, sent);
   log = [];
   appErrors = [];
   accessLines = 0;
@@ -125,48 +128,49 @@ function toWire(error: unknown): WireError {
   return { name: error instanceof Error ? error.name : 'Error', message: errorMessage(error) };
 }
 
-async function perform(request: EngineRequest): Promise<unknown> {
-  switch (request.type) {
-    case 'start':
-      return engine.start();
-    case 'stop':
-      return engine.stop();
-    case 'reloadConfig':
-      return engine.reload();
-    case 'reloadApp':
-      return engine.reloadApp(request.id);
-    case 'fileChanged':
-      return engine.fileChanged(request.file);
-    case 'setRestricted':
-      return engine.setRestricted(request.restricted);
-    case 'setAccessLog':
-      return engine.setAccessLog(request.enabled);
-    case 'setLiveReload':
-      return engine.setLiveReload(request.enabled);
-    case 'setPython':
-      return engine.setPython(request.python);
-    case 'debug':
-      if (!inspector.url()) inspector.open(0, '127.0.0.1');
-      return inspector.url();
-  }
-}
-
-async function answer(id: number, request: EngineRequest): Promise<void> {
-  let message: EngineMessage;
+/**
+ * Runs a request's work and sends the batch it led to before the answer; a failure answers with
+ * the engine's error as a WireError (vscode-jsonrpc would otherwise send its own wording).
+ */
+async function answer<R>(work: () => Promise<R> | R): Promise<R> {
   try {
-    message = { type: 'response', id, ok: true, result: await perform(request) };
+    const result = await work();
+    flush();
+    return result;
   } catch (error) {
-    message = { type: 'response', id, ok: false, error: toWire(error) };
+    flush();
+    throw new ResponseError<WireError>(ErrorCodes.InternalError, errorMessage(error), toWire(error));
   }
-  flush();
-  // A stopped engine has nothing left to host: the process ends once the answer is on its way.
-  send(message, request.type === 'stop' ? () => process.exit(0) : undefined);
 }
 
-process.on('message', (message: ClientMessage) => {
-  if (message.type === 'ping') send({ type: 'pong', seq: message.seq });
-  else void answer(message.id, message.request);
+connection.onRequest(requests.start, () => answer(() => engine.start()));
+connection.onRequest(requests.stop, () =>
+  answer(async () => {
+    await engine.stop();
+    // A stopped engine has nothing left to host: the process ends once the answer is on its way
+    // (it is written after this returns, so wait for the turn after that).
+    setImmediate(() => void writer.drained().then(() => process.exit(0)));
+  }),
+);
+connection.onRequest(requests.reloadConfig, () => answer(() => engine.reload()));
+connection.onRequest(requests.reloadApp, ({ id }) => answer(() => engine.reloadApp(id)));
+connection.onRequest(requests.fileChanged, ({ file }) => answer(() => engine.fileChanged(file)));
+connection.onRequest(requests.setRestricted, ({ restricted }) => answer(() => engine.setRestricted(restricted)));
+connection.onRequest(requests.setAccessLog, ({ enabled }) => answer(() => engine.setAccessLog(enabled)));
+connection.onRequest(requests.setLiveReload, ({ enabled }) => answer(() => engine.setLiveReload(enabled)));
+connection.onRequest(requests.setPython, ({ python }) => answer(() => engine.setPython(python)));
+connection.onRequest(requests.debug, () =>
+  answer(() => {
+    if (!inspector.url()) inspector.open(0, '127.0.0.1');
+    const url = inspector.url();
+    if (url === undefined) throw new Error('the inspector did not open');
+    return url;
+  }),
+);
+connection.onNotification(notifications.ping, ({ seq }) => {
+  connection.sendNotification(notifications.pong, { seq }).catch(() => undefined);
 });
+connection.listen();
 
 let leaving = false;
 function leave(): void {
@@ -192,4 +196,4 @@ function endOnAppError(kind: AppError['kind'], error: unknown): void {
 process.on('uncaughtException', (error) => endOnAppError('uncaught error', error));
 process.on('unhandledRejection', (reason) => endOnAppError('unhandled promise rejection', reason));
 
-send({ type: 'hello', pid: process.pid, nodeVersion: process.version, execPath: process.execPath, inspectorUrl: inspector.url() });
+connection.sendNotification(notifications.hello, { pid: process.pid, nodeVersion: process.version, execPath: process.execPath, inspectorUrl: inspector.url() }).catch(() => undefined);

@@ -1,18 +1,21 @@
 /**
- * The messages between the editor's client (`client.ts`) and the engine process (`main.ts`) over
- * the IPC channel of `fork()`. Types only: both sides import this file, and neither imports the
- * other.
+ * The messages between the editor's client (`client.ts`, `connection.ts`) and the engine process
+ * (`main.ts`): JSON-RPC (vscode-jsonrpc, as vscode-languageclient speaks to a language server) over
+ * the IPC channel of `fork()`. Each request is one `RequestType` constant that types both the
+ * sender's `sendRequest` and the receiver's `onRequest`, so neither end casts. Both sides import
+ * this file, and neither imports the other.
  *
- *   editor ──request {id}──▶ engine process        editor ◀──response {id}── engine process
- *   editor ──ping {seq}────▶ engine process        editor ◀──pong {seq}───── engine process
- *                                                  editor ◀──batch (≤ 4 a second)── engine process
+ *   editor ──request──────▶ engine process        editor ◀──response (error: WireError)── engine process
+ *   editor ──ping {seq}───▶ engine process        editor ◀──pong {seq}───────────────────── engine process
+ *                                                 editor ◀──hello, then batch (≤ 4 a second)── engine process
  *
  * Everything the engine reports (its state, its mounts with their status, counters and problems,
  * log lines, app errors) travels in batches: a load of tens of thousands of requests a second costs
  * the editor a few messages a second. Before a response the pending batch is sent, so when a
  * request resolves the client already holds the state it led to.
  */
-import type { ConfigProblem, EngineState, MountInfo, MountsConfig, PythonChoice, StartFailure } from '../engine/index';
+import { NotificationType, RequestType } from 'vscode-jsonrpc/node';
+import type { ConfigProblem, EngineState, MountInfo, MountsConfig, PythonChoice, ReloadResult, StartFailure } from '../engine/index';
 
 /** What the engine process is started with (its one command-line argument, as JSON). */
 export interface EngineProcessOptions {
@@ -30,41 +33,41 @@ export interface EngineProcessOptions {
   readonly https?: boolean;
 }
 
-/** Editor → engine process: something to do, answered by one `response` with the same id. */
-export type EngineRequest =
-  | { readonly type: 'start' }
-  | { readonly type: 'stop' }
-  /** Re-read mounts.json and apply it; a broken file changes nothing that serves. */
-  | { readonly type: 'reloadConfig' }
-  /** Hot-reload one module app or restart one command app, by `MountInfo.id`. */
-  | { readonly type: 'reloadApp'; readonly id: string }
-  /** A workspace file changed: module apps that loaded it reload. */
-  | { readonly type: 'fileChanged'; readonly file: string }
-  | { readonly type: 'setRestricted'; readonly restricted: boolean }
-  | { readonly type: 'setAccessLog'; readonly enabled: boolean }
-  | { readonly type: 'setLiveReload'; readonly enabled: boolean }
-  /** Restarts the Python mounts that have no `python` of their own when the choice changed. */
-  | { readonly type: 'setPython'; readonly python?: PythonChoice }
-  /** Opens the inspector on a free loopback port (if not open yet); answers its `ws://` URL. */
-  | { readonly type: 'debug' };
+/** A request without parameters sends an empty object: every request has the same shape. */
+export type NoParams = Record<string, never>;
 
-/** What each request resolves with. */
-export interface EngineResults {
-  start: void;
-  stop: void;
-  reloadConfig: { readonly ok: boolean; readonly problems: readonly ConfigProblem[]; readonly errors: readonly string[] };
-  reloadApp: void;
-  fileChanged: readonly string[];
-  setRestricted: void;
-  setAccessLog: void;
-  setLiveReload: void;
-  setPython: void;
-  debug: string;
+/** Editor → engine process: something to do; a failure answers with a `WireError`. */
+export const requests = {
+  start: new RequestType<NoParams, void, WireError>('start'),
+  /** Stops the engine; the process then exits once the answer is on its way. */
+  stop: new RequestType<NoParams, void, WireError>('stop'),
+  /** Re-read mounts.json and apply it; a broken file changes nothing that serves. */
+  reloadConfig: new RequestType<NoParams, ReloadResult, WireError>('reloadConfig'),
+  /** Hot-reload one module app or restart one command app, by `MountInfo.id`. */
+  reloadApp: new RequestType<{ readonly id: string }, void, WireError>('reloadApp'),
+  /** A workspace file changed: module apps that loaded it reload; answers their ids. */
+  fileChanged: new RequestType<{ readonly file: string }, readonly string[], WireError>('fileChanged'),
+  setRestricted: new RequestType<{ readonly restricted: boolean }, void, WireError>('setRestricted'),
+  setAccessLog: new RequestType<{ readonly enabled: boolean }, void, WireError>('setAccessLog'),
+  setLiveReload: new RequestType<{ readonly enabled: boolean }, void, WireError>('setLiveReload'),
+  /** Restarts the Python mounts that have no `python` of their own when the choice changed. */
+  setPython: new RequestType<{ readonly python?: PythonChoice }, void, WireError>('setPython'),
+  /** Opens the inspector on a free loopback port (if not open yet); answers its `ws://` URL. */
+  debug: new RequestType<NoParams, string, WireError>('debug'),
+} as const;
+
+/** The heartbeat: the editor pings, the engine process answers with the same `seq`. */
+export interface Beat {
+  readonly seq: number;
 }
 
-export type ClientMessage =
-  | { readonly type: 'request'; readonly id: number; readonly request: EngineRequest }
-  | { readonly type: 'ping'; readonly seq: number };
+export const notifications = {
+  ping: new NotificationType<Beat>('ping'),
+  pong: new NotificationType<Beat>('pong'),
+  /** The engine process's first message. */
+  hello: new NotificationType<Hello>('hello'),
+  batch: new NotificationType<Batch>('batch'),
+} as const;
 
 /** An error carried back to the client; `reason` and `problems` rebuild an EngineStartError. */
 export interface WireError {
@@ -107,24 +110,19 @@ export interface AppError {
   readonly error: string;
 }
 
-export type EngineMessage =
-  | {
-      readonly type: 'hello';
-      readonly pid: number;
-      readonly nodeVersion: string;
-      readonly execPath: string;
-      /** Set when the process runs with the inspector open. */
-      readonly inspectorUrl?: string;
-    }
-  | { readonly type: 'response'; readonly id: number; readonly ok: true; readonly result?: unknown }
-  | { readonly type: 'response'; readonly id: number; readonly ok: false; readonly error: WireError }
-  | { readonly type: 'pong'; readonly seq: number }
-  | {
-      readonly type: 'batch';
-      /** Absent when nothing the snapshot holds changed since the last batch. */
-      readonly snapshot?: EngineSnapshot;
-      readonly log: readonly LogLine[];
-      /** Lines left out of this batch (access lines first) to bound what a load costs the editor. */
-      readonly linesDropped: number;
-      readonly appErrors: readonly AppError[];
-    };
+export interface Hello {
+  readonly pid: number;
+  readonly nodeVersion: string;
+  readonly execPath: string;
+  /** Set when the process runs with the inspector open. */
+  readonly inspectorUrl?: string;
+}
+
+export interface Batch {
+  /** Absent when nothing the snapshot holds changed since the last batch. */
+  readonly snapshot?: EngineSnapshot;
+  readonly log: readonly LogLine[];
+  /** Lines left out of this batch (access lines first) to bound what a load costs the editor. */
+  readonly linesDropped: number;
+  readonly appErrors: readonly AppError[];
+}
