@@ -54,6 +54,24 @@ export interface MountTableOptions {
 
 const NOT_STARTED: AppStatus = { state: 'stopped' };
 
+function refuses(spec: MountSpec, restricted: boolean): boolean {
+  return restricted && kindOf(spec).capabilities.runsCode;
+}
+
+/**
+ * The mounts of `config` as the editor shows them while nothing serves them: not started, or
+ * refused in restricted mode. The engine and the editor's client (which has no engine while no
+ * engine process runs) both show a stopped folder this way.
+ */
+export function configuredMounts(config: MountsConfig | undefined, restricted: boolean): MountInfo[] {
+  return (config?.mounts ?? []).map((spec) => ({
+    id: mountId(spec),
+    spec,
+    status: refuses(spec, restricted) ? refusedStatus(spec) : NOT_STARTED,
+    requests: 0,
+  }));
+}
+
 export class MountTable {
   /** Restricted mode (untrusted workspace): kinds that run code are refused. */
   restricted: boolean;
@@ -106,17 +124,12 @@ export class MountTable {
         url: urlOf(entry.spec),
       }));
     }
-    return (config?.mounts ?? []).map((spec) => ({
-      id: mountId(spec),
-      spec,
-      status: this.refuses(spec) ? refusedStatus(spec) : NOT_STARTED,
-      requests: 0,
-    }));
+    return configuredMounts(config, this.restricted);
   }
 
   /** Whether `spec`'s app is refused (restricted mode, a kind that runs code). */
   refuses(spec: MountSpec): boolean {
-    return this.restricted && kindOf(spec).capabilities.runsCode;
+    return refuses(spec, this.restricted);
   }
 
   /**
