@@ -145,10 +145,9 @@ async function answer<R>(work: () => Promise<R> | R): Promise<R> {
 
 connection.onRequest(requests.start, () => answer(() => engine.start()));
 connection.onRequest(requests.stop, () =>
-  answer(async () => {
-    await engine.stop();
-    // A stopped engine has nothing left to host: the process ends once the answer is on its way
-    // (it is written after this returns, so wait for the turn after that).
+  answer(() => engine.stop()).finally(() => {
+    // A stopped engine has nothing left to host: the process ends once the answer, stopped or
+    // failed, is on its way (vscode-jsonrpc writes it after this settles: wait for the turn after).
     setImmediate(() => void writer.drained().then(() => process.exit(0)));
   }),
 );
