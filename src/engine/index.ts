@@ -16,7 +16,7 @@ export { describeError, errorMessage, silentLogger, type Logger } from './logger
 export { LineSplitter, MAX_LINE_LENGTH } from './lineSplitter';
 export { LogRing, type LogRingOptions, type RingLevel, type RingLine, type RingPage, type RingQuery } from './logRing';
 export { Emitter, type Disposable, type Event } from './events';
-export { Lifecycle, type LifecycleState } from './core/lifecycle';
+export { LifecycleOwner, type LifecycleState } from './core/lifecycle';
 export { configuredMounts } from './core/mountTable';
 export { KINDS, kindOf, RUNS_WORKSPACE_CODE } from './kinds/registry';
 export { MENU_CAPABILITIES, type Capabilities, type ExportRoute, type MountKind, type Reveal } from './kinds/kind';

@@ -15,21 +15,18 @@
  * reads mounts.json itself (parsing runs no user code), so the editor shows the mounts of a folder
  * that does not serve. A run that ends by itself (a crash, or an app's error thrown outside a
  * request, which ends the process) leaves `crash` with the reason and the last lines; the next start
- * after repeated crashes waits, backing off as command restarts do. What a run reports and how it
- * ends is `run.ts`; the mounts, their status and URLs are the engine's own snapshot, as it sent it.
+ * after repeated crashes waits, backing off as command restarts do. How a run starts, what it
+ * reports, how it ends and how long a start after crashes waits is `run.ts`; the mounts, their
+ * status and URLs are the engine's own snapshot, as it sent it.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import {
-  Backoff,
   Emitter,
-  EngineStartError,
   errorMessage,
-  Lifecycle,
+  LifecycleOwner,
   LogRing,
   readConfig,
   silentLogger,
   type ConfigProblem,
-  type EngineState,
   type Logger,
   type MountInfo,
   type MountSpec,
@@ -38,10 +35,10 @@ import {
   type ReloadResult,
 } from '../engine/index';
 import type { RequestParam, RequestType } from 'vscode-jsonrpc/node';
-import { EngineRequestError, type ProcessExit } from './connection';
+import type { ProcessExit } from './connection';
 import type { NodeRuntime } from './node';
 import { requests, type AppError, type EngineSnapshot, type WireError } from './protocol';
-import { EngineRun } from './run';
+import { CrashBackoff, EngineRun } from './run';
 import { EngineView } from './view';
 
 // What the editor may use of the engine without running it: config parsing, the export (a pure
@@ -93,13 +90,8 @@ export interface EngineCrash {
   readonly lastLines: readonly string[];
 }
 
-/** Restarts after crashes wait as command restarts do; a person asked for them, so they never give up. */
-const CRASH_BACKOFF = { initialMs: 250, maxMs: 10_000, crashLoopAfter: Number.POSITIVE_INFINITY, crashLoopWindowMs: 180_000, stableMs: 60_000 };
-
-export class EngineClient {
-  private readonly lifecycle = new Lifecycle();
-  /** Fires when the state or the process's responsiveness changes. */
-  readonly onDidChangeState = this.lifecycle.onDidChangeState;
+/** Its onDidChangeState also fires when the process's responsiveness changes. */
+export class EngineClient extends LifecycleOwner {
   private readonly _onDidChangeMounts = new Emitter<void>();
   /** Fires when the mounts, their status or counters, or the config's problems change. */
   readonly onDidChangeMounts = this._onDidChangeMounts.event;
@@ -126,22 +118,17 @@ export class EngineClient {
   /** What the next run starts with; a running one is told of changes as they come. */
   private readonly settings: { restricted: boolean; accessLog: boolean; liveReload: boolean; python?: PythonChoice; port?: number };
   private inspect = false;
-  private readonly backoff = new Backoff(CRASH_BACKOFF);
-  private restartDelayMs = 0;
-  private startedAt = 0;
+  private readonly crashBackoff = new CrashBackoff();
   private readonly logger: Logger;
 
   constructor(private readonly options: EngineClientOptions) {
+    super();
     this.logger = options.logger ?? silentLogger;
     this.settings = { restricted: options.restricted ?? false, accessLog: options.accessLog ?? true, liveReload: options.liveReload ?? true };
   }
 
   get configFile(): string {
     return this.options.configFile;
-  }
-
-  get state(): EngineState {
-    return this.lifecycle.state;
   }
 
   /** False while a running engine process has not answered its heartbeat for 5 s. */
@@ -208,19 +195,6 @@ export class EngineClient {
   async readConfig(): Promise<readonly ConfigProblem[]> {
     if (this.isServing()) return this.view.problems;
     return (await this.reload()).problems;
-  }
-
-  start(): Promise<void> {
-    return this.lifecycle.transition('start', () => this.doStart());
-  }
-
-  stop(): Promise<void> {
-    return this.lifecycle.transition('stop', () => this.doStop());
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
   }
 
   /**
@@ -294,9 +268,8 @@ export class EngineClient {
     this.settings.port = port;
   }
 
-  dispose(): void {
-    void this.stop();
-    this.lifecycle.dispose();
+  override dispose(): void {
+    super.dispose();
     this._onDidChangeMounts.dispose();
     this._onAppError.dispose();
     this._onDidCrash.dispose();
@@ -307,49 +280,34 @@ export class EngineClient {
   }
 
   private async request<P, R>(type: RequestType<P, R, WireError>, params: RequestParam<P>): Promise<R> {
-    const run = this.run;
-    if (!run) throw new Error('the engine process is not running');
-    try {
-      return await run.connection.request(type, params);
-    } catch (error) {
-      throw error instanceof EngineRequestError ? new Error(error.message) : error;
-    }
+    if (!this.run) throw new Error('the engine process is not running');
+    return this.run.request(type, params);
   }
 
-  private async doStart(): Promise<void> {
+  protected async doStart(): Promise<void> {
     if (this.lifecycle.state === 'started') return;
     this._lastError = undefined;
     this._crash = undefined;
     this.lifecycle.set('starting');
     let run: EngineRun | undefined;
     try {
-      if (this.restartDelayMs > 0) {
-        this.logger.info(`the engine process crashed again; restarting in ${(this.restartDelayMs / 1000).toFixed(1)} s`);
-        await delay(this.restartDelayMs);
-      }
+      await this.crashBackoff.wait(this.logger);
       const runtime = await this.options.runtime();
       this._runtime = runtime;
       run = this.fork(runtime);
       this.run = run;
-      const hello = await run.connection.ready;
-      this.logger.info(`engine process ${hello.pid} on Node ${hello.nodeVersion} (${hello.execPath})${hello.inspectorUrl ? `, inspector at ${hello.inspectorUrl}` : ''}`);
-      await run.connection.request(requests.start, {});
-      this.startedAt = Date.now();
+      await run.start();
+      this.crashBackoff.started();
       this.lifecycle.set('started');
       this._onDidChangeMounts.fire();
     } catch (error) {
       this._lastError = errorMessage(error);
       this.inspect = false;
-      if (run) {
-        await run.connection.disconnect();
-        run.dispose();
-      }
+      await run?.abandon();
       this.run = undefined;
       this.lifecycle.set('stopped');
       this._onDidChangeMounts.fire();
-      throw error instanceof EngineRequestError && error.wire.reason
-        ? new EngineStartError(error.message, error.wire.reason, error.wire.problems)
-        : error;
+      throw error;
     }
   }
 
@@ -375,7 +333,7 @@ export class EngineClient {
     return run;
   }
 
-  private async doStop(): Promise<void> {
+  protected async doStop(): Promise<void> {
     if (this.lifecycle.state === 'stopped') return;
     this.lifecycle.set('stopping');
     try {
@@ -390,7 +348,7 @@ export class EngineClient {
     const run = this.run;
     this.run = undefined;
     this.inspect = false;
-    this.restartDelayMs = 0;
+    this.crashBackoff.stopped();
     await run?.end();
   }
 
@@ -401,8 +359,7 @@ export class EngineClient {
     run.dispose();
     this.inspect = false;
     const crash = run.crash(exit);
-    const decision = this.backoff.next(Date.now() - this.startedAt);
-    this.restartDelayMs = decision.crashLoop ? CRASH_BACKOFF.maxMs : decision.delayMs;
+    this.crashBackoff.crashed();
     this._lastError = crash.reason;
     this._crash = crash;
     this.logger.error(`${crash.reason}${crash.lastLines.length ? `; its last lines:\n${crash.lastLines.join('\n')}` : ''}`);

@@ -2,12 +2,14 @@
  * One run of the engine process, seen from the editor's client: its connection, what it reports
  * (log lines replayed to the editor's logger and kept in the recent log, the process's own output,
  * app errors), its last lines for a crash report, and how it ends: asked to stop, killed when it
- * does not answer. The client (`client.ts`) holds the states and what the snapshots say.
+ * does not answer; and how long the start after a crash waits. The client (`client.ts`) holds the
+ * states and what the snapshots say.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage, type Logger, type LogRing } from '../engine/index';
-import { describeExit, EngineConnection, type ConnectionOptions, type ProcessExit } from './connection';
-import { requests, type AppError, type Batch, type EngineSnapshot, type LogLine } from './protocol';
+import type { RequestParam, RequestType } from 'vscode-jsonrpc/node';
+import { Backoff, EngineStartError, errorMessage, type Logger, type LogRing } from '../engine/index';
+import { describeExit, EngineConnection, EngineRequestError, type ConnectionOptions, type ProcessExit } from './connection';
+import { requests, type AppError, type Batch, type EngineSnapshot, type LogLine, type WireError } from './protocol';
 
 /** How many of a run's last log lines a crash report keeps. */
 const LAST_LINES = 20;
@@ -55,6 +57,36 @@ export class EngineRun {
       options.onResponsive();
     });
     void connection.exited.then(options.onExit);
+  }
+
+  /**
+   * Waits for the process's greeting, then has its engine start. A start the engine refused
+   * rejects with an EngineStartError that says why (config, port, app).
+   */
+  async start(): Promise<void> {
+    const hello = await this.connection.ready;
+    const inspector = hello.inspectorUrl ? `, inspector at ${hello.inspectorUrl}` : '';
+    this.options.logger.info(`engine process ${hello.pid} on Node ${hello.nodeVersion} (${hello.execPath})${inspector}`);
+    try {
+      await this.connection.request(requests.start, {});
+    } catch (error) {
+      throw error instanceof EngineRequestError && error.wire.reason ? new EngineStartError(error.message, error.wire.reason, error.wire.problems) : error;
+    }
+  }
+
+  /** Asks the engine; its error arrives as a plain Error with the engine's message. */
+  async request<P, R>(type: RequestType<P, R, WireError>, params: RequestParam<P>): Promise<R> {
+    try {
+      return await this.connection.request(type, params);
+    } catch (error) {
+      throw error instanceof EngineRequestError ? new Error(error.message) : error;
+    }
+  }
+
+  /** Lets go of a run whose start failed: closes its channel, which ends the process. */
+  async abandon(): Promise<void> {
+    await this.connection.disconnect();
+    this.dispose();
   }
 
   /** Why the run ended by itself, and the lines that led there. */
@@ -146,5 +178,37 @@ class ReplayedError extends Error {
   constructor(text: string) {
     super(text.split('\n')[0]);
     this.stack = text;
+  }
+}
+
+/** Restarts after crashes wait as command restarts do; a person asked for them, so they never give up. */
+const CRASH_BACKOFF = { initialMs: 250, maxMs: 10_000, crashLoopAfter: Number.POSITIVE_INFINITY, crashLoopWindowMs: 180_000, stableMs: 60_000 };
+
+/** How long the next start waits: longer after each crash of a run that did not stay up, none after a stop. */
+export class CrashBackoff {
+  private readonly backoff = new Backoff(CRASH_BACKOFF);
+  private delayMs = 0;
+  private startedAt = 0;
+
+  /** Waits out the delay a crash left, saying so. */
+  async wait(logger: Logger): Promise<void> {
+    if (this.delayMs <= 0) return;
+    logger.info(`the engine process crashed again; restarting in ${(this.delayMs / 1000).toFixed(1)} s`);
+    await delay(this.delayMs);
+  }
+
+  /** A run started: how long it stays up decides the delay after its crash. */
+  started(): void {
+    this.startedAt = Date.now();
+  }
+
+  crashed(): void {
+    const decision = this.backoff.next(Date.now() - this.startedAt);
+    this.delayMs = decision.crashLoop ? CRASH_BACKOFF.maxMs : decision.delayMs;
+  }
+
+  /** A stop asked for: the next start is a person's, and waits for nothing. */
+  stopped(): void {
+    this.delayMs = 0;
   }
 }

@@ -13,7 +13,7 @@ const CLASS_LIMIT = 300;
 /** Files over FILE_LIMIT today, by path, with the lines they had when listed. */
 const FILES_ALLOWED: ReadonlyMap<string, number> = new Map();
 /** Classes over CLASS_LIMIT today, by `path name`, with the lines they had when listed. */
-const CLASSES_ALLOWED: ReadonlyMap<string, number> = new Map([['src/engineProcess/client.ts EngineClient', 322]]);
+const CLASSES_ALLOWED: ReadonlyMap<string, number> = new Map();
 
 /** Offenders not allowed (or grown past their allowance), and allowances no longer needed. */
 function check(measured: readonly Measured[], limit: number, allowed: ReadonlyMap<string, number>, key: (one: Measured) => string): { offenders: string[]; stale: string[] } {

@@ -9,24 +9,24 @@
  *      │                                                    │ port free, apps closed
  *      └────────────────────────────────────────────────────┘
  *
- * This file is the lifecycle: the state (`lifecycle.ts`), what start, stop and reload do, and in
- * which order. Where it listens is `binding.ts`; the mounts served and their apps are
- * `mountTable.ts`; how a new config replaces the running mounts is `reconcile.ts`; the HTTPS leaf's
- * renewal while serving is `renewal.ts`. The listener starts last and stops first; a failing part
- * does not stop the others from being closed, and every failure is reported. When `stop()`
- * resolves, the port is free and every app (and child process) is gone.
+ * This file is the lifecycle: the state and the memoized start and stop (`lifecycle.ts`), what
+ * start, stop and reload do, and in which order. Where it listens is `binding.ts`; the mounts
+ * served and their apps are `mountTable.ts`; how a new config replaces the running mounts is
+ * `reconcile.ts`; the HTTPS leaf's renewal while serving is `renewal.ts`. The listener starts last
+ * and stops first; a failing part does not stop the others from being closed, and every failure is
+ * reported. When `stop()` resolves, the port is free and every app (and child process) is gone.
  */
 import type { App, PythonChoice } from '../kinds/app';
 import { Dispatcher, type MountEntry, type RoutingTable } from '../dispatch';
 import { EngineStartError } from '../errors';
-import { Emitter, type Disposable } from '../events';
+import { Emitter } from '../events';
 import { LiveLoop } from '../live/liveLoop';
 import { errorMessage, silentLogger, type Logger } from '../logger';
 import type { MountsServer } from '../listener';
 import type { ConfigProblem, MountSpec, MountsConfig } from '../spec';
 import { WatchService, type FileWatching } from '../watch/watching';
 import { Binding } from './binding';
-import { Lifecycle, oncePerTick, withinDeadline, type LifecycleState } from './lifecycle';
+import { LifecycleOwner, oncePerTick, withinDeadline, type LifecycleState } from './lifecycle';
 import { MountTable, type MountInfo } from './mountTable';
 import type { EngineOptions, ReloadResult } from './options';
 import { Reconciler } from './reconcile';
@@ -39,10 +39,7 @@ export type { EngineOptions, ReloadResult } from './options';
 
 const STOP_DEADLINE_EXTRA = 10_000;
 
-export class Engine implements Disposable {
-  private readonly lifecycle = new Lifecycle();
-  /** Fires on every real state change. */
-  readonly onDidChangeState = this.lifecycle.onDidChangeState;
+export class Engine extends LifecycleOwner {
   private readonly _onDidChangeMounts = new Emitter<void>();
   /** Fires when the mount list, an app's status, a counter or the config problems change. */
   readonly onDidChangeMounts = this._onDidChangeMounts.event;
@@ -61,6 +58,7 @@ export class Engine implements Disposable {
   private readonly renewal: CertificateRenewal;
 
   constructor(options: EngineOptions) {
+    super();
     this.status = new EngineStatus(options.configFile, options.only);
     this.logger = options.logger ?? silentLogger;
     this.gracePeriod = options.stopGracePeriod ?? 3000;
@@ -80,10 +78,6 @@ export class Engine implements Disposable {
     this.reconciler = new Reconciler({ ...parts, stop: () => this.doStop(), serving: () => this.serving() });
     const renewing = { binding: this.binding, logger: this.logger, enqueue: this.lifecycle.enqueue.bind(this.lifecycle), serving: () => this.serving() };
     this.renewal = new CertificateRenewal(renewing, options.certificateCheckInterval ?? CERTIFICATE_CHECK_MS);
-  }
-
-  get state(): EngineState {
-    return this.lifecycle.state;
   }
 
   /** What made the last start, reload or stop fail, in one line (`port 8080 is in use`). */
@@ -170,21 +164,6 @@ export class Engine implements Disposable {
     return problems;
   }
 
-  /** Starts serving; while a start is queued or running, returns that same promise. */
-  start(): Promise<void> {
-    return this.lifecycle.transition('start', () => this.doStart());
-  }
-
-  /** Stops serving; resolves when the port is free and every app is closed. */
-  stop(): Promise<void> {
-    return this.lifecycle.transition('stop', () => this.doStop());
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   /**
    * Re-reads mounts.json and swaps the routing table atomically while serving. Unchanged mounts
    * keep their apps, removed ones close after their in-flight requests, added ones start; a new
@@ -250,13 +229,13 @@ export class Engine implements Disposable {
     this.binding.setPortOverride(port);
   }
 
-  dispose(): void {
-    void this.stop();
-    this.lifecycle.dispose();
+  override dispose(): void {
+    super.dispose();
     this._onDidChangeMounts.dispose();
   }
 
-  private async doStart(): Promise<void> {
+  /** Serves: reads the config, creates the apps, listens last; a failed start closes what it made. */
+  protected async doStart(): Promise<void> {
     if (this.state === 'started') return;
     this.status.lastError = undefined;
     this.lifecycle.set('starting');
@@ -287,7 +266,8 @@ export class Engine implements Disposable {
     }
   }
 
-  private async doStop(): Promise<void> {
+  /** Stopped when it resolves: the listener closed first, then the apps, the port free. */
+  protected async doStop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.lifecycle.set('stopping');
     const grace = this.gracePeriod;

@@ -10,6 +10,7 @@
  *      └────────────────────────────────────────────────────┘
  *
  * What starting and stopping do is the owner's; this holds only the order and the state.
+ * `LifecycleOwner` is the public half both owners share: the state, its event, start, stop, restart.
  */
 import { Emitter, type Disposable } from '../events';
 
@@ -65,6 +66,47 @@ export class Lifecycle implements Disposable {
   dispose(): void {
     this._onDidChangeState.dispose();
   }
+}
+
+/**
+ * The engine and the editor's engine client alike: start and stop memoized over one Lifecycle,
+ * restart as a stop then a start. The owner says what starting and stopping do; its `doStart`
+ * and `doStop` change the state through `lifecycle.set`, and `doStop` lands in 'stopped' in
+ * `finally` whatever stopping managed.
+ */
+export abstract class LifecycleOwner implements Disposable {
+  protected readonly lifecycle = new Lifecycle();
+  /** Fires on every real state change. */
+  readonly onDidChangeState = this.lifecycle.onDidChangeState;
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  /** Starts; while a start is queued or running, returns that same promise. */
+  start(): Promise<void> {
+    return this.lifecycle.transition('start', () => this.doStart());
+  }
+
+  /** Stops; while a stop is queued or running, returns that same promise. */
+  stop(): Promise<void> {
+    return this.lifecycle.transition('stop', () => this.doStop());
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.lifecycle.dispose();
+  }
+
+  /** Runs in the queue; nothing to do when already started. */
+  protected abstract doStart(): Promise<void>;
+  /** Runs in the queue, or inside a queued operation that must stop; nothing to do when stopped. */
+  protected abstract doStop(): Promise<void>;
 }
 
 /**
