@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, portArgument, readArguments } from './cliArguments';
-import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type Logger, type MountInfo, type PythonChoice } from './engine/index';
+import { describeError, describeTarget, Engine, EngineStartError, errorMessage, MOUNT_KINDS, type EngineOptions, type Logger, type MountInfo, type PythonChoice } from './engine/index';
 import { EXPORT_USAGE, exportMain } from './cliExport';
 import { MCP_USAGE, mcpMain } from './mcp/main';
 import { watch, type FolderWatch } from './cliWatch';
@@ -41,6 +41,18 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'mcp') return mcpMain(argv.slice(1), resolveConfigFile);
   if (argv[0] === 'trust') return trustMain(argv.slice(1));
   if (argv[0] === 'ca') return caMain(argv.slice(1));
+  const serving = readServeArguments(argv);
+  return typeof serving === 'number' ? serving : serve(serving);
+}
+
+/** What `mounts [serve] …` asks for: the engine's options (but its logger), and --watch. */
+interface ServeArguments {
+  readonly engine: Omit<EngineOptions, 'logger'>;
+  readonly watch: boolean;
+}
+
+/** `mounts [serve] …` read and checked, or the exit code of arguments that are wrong (usage printed). */
+function readServeArguments(argv: string[]): ServeArguments | number {
   const parsed = readArguments(
     {
       args: argv,
@@ -68,24 +80,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const portGiven = portArgument(values.port);
   if (typeof portGiven === 'number') return portGiven;
-  const { port } = portGiven;
   const only = values.only?.split(',').map((kind) => kind.trim());
   const unknownKind = only?.find((kind) => !(MOUNT_KINDS as readonly string[]).includes(kind));
   if (unknownKind !== undefined) {
     process.stderr.write(`--only: unknown kind "${unknownKind}"; kinds are ${MOUNT_KINDS.join(', ')}.\n`);
     return EXIT_USAGE;
   }
-  const configFile = resolveConfigFile(args[0] ?? '.');
-
-  const logger = terminalLogger();
-  // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
-  process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
-  process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
   const python = pythonOption(values.python);
-  const engine = new Engine({
-    configFile,
-    logger,
-    port,
+  const engine: ServeArguments['engine'] = {
+    configFile: resolveConfigFile(args[0] ?? '.'),
+    port: portGiven.port,
     host: values.host,
     accessLog: !values.quiet,
     // Behind an exported front, pages go out as the app made them: the front has no /__mounts/ route.
@@ -95,7 +99,17 @@ export async function main(argv: string[]): Promise<number> {
     trustLoopbackFront: only !== undefined,
     // Behind an exported front, TLS is the front's: the app server speaks plain HTTP to it.
     ...(values.https ? { https: true } : only !== undefined ? { https: false } : {}),
-  });
+  };
+  return { engine, watch: values.watch };
+}
+
+/** Serves until SIGINT or SIGTERM; resolves with the exit code. */
+async function serve(serving: ServeArguments): Promise<number> {
+  const logger = terminalLogger();
+  // An app's stray asynchronous throw (a timer, an event handler) must not take every mount down.
+  process.on('uncaughtException', (error) => logger.error('uncaught exception in an app; still serving', error));
+  process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
+  const engine = new Engine({ ...serving.engine, logger });
   try {
     await engine.start();
   } catch (error) {
@@ -107,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   let watcher: FolderWatch | undefined;
-  if (values.watch) {
+  if (serving.watch) {
     try {
       watcher = await watch(engine);
     } catch (error) {
@@ -116,7 +130,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The handlers go in before the banner: a signal that comes before node listens for it ends the
   // process at once (the default action), and whoever read the banner may send one straight away.
-  const stopped = new Promise<number>((resolve) => {
+  const stopped = stopOnSignal(engine, watcher);
+  // Printed once watching is in place: a change made after the URL shows is seen.
+  process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
+  const fromNetwork = engine.networkUrls;
+  if (fromNetwork.length) process.stdout.write(`Reachable from the network at ${fromNetwork.join(' ')}\n`);
+  if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
+  return stopped;
+}
+
+/** Stops the engine (and the watcher) at SIGINT or SIGTERM; resolves with the exit code. */
+function stopOnSignal(engine: Engine, watcher: FolderWatch | undefined): Promise<number> {
+  return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       process.stdout.write(`\n${signal}: stopping...\n`);
       void watcher?.close().catch(() => undefined);
@@ -131,12 +156,6 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
-  // Printed once watching is in place: a change made after the URL shows is seen.
-  process.stdout.write(`Mounts serving ${engine.url}\n${mountTable(engine.mounts())}\n`);
-  const fromNetwork = engine.networkUrls;
-  if (fromNetwork.length) process.stdout.write(`Reachable from the network at ${fromNetwork.join(' ')}\n`);
-  if (watcher) process.stdout.write(`Watching ${path.dirname(engine.configFile)} for changes\n`);
-  return stopped;
 }
 
 /**

@@ -29,7 +29,7 @@ export async function watch(engine: Engine): Promise<FolderWatch> {
       if (file === configFile) {
         // Before the read: a save during it is then seen as new again (one reload too many, never one too few).
         appliedConfig = currentIdentity(configFile);
-        pollIfLinked();
+        linkPoll.update();
         reportReload(await engine.reload());
       } else {
         await engine.fileChanged(file);
@@ -50,32 +50,42 @@ export async function watch(engine: Engine): Promise<FolderWatch> {
   };
   const onError = (error: Error) => process.stderr.write(`[mounts] file watching failed: ${error.message}\n`);
   const folder = await engine.watching.subscribe(path.dirname(configFile), { onError }, changed);
-  // While mounts.json is a symlink it is also polled, a stat every quarter second: the file it
-  // points to changes where no event of its folder reaches (a dotfiles repository, say). Measured
-  // with the poll left out: the test of a symlinked mounts.json failed 8 runs of 8; the test that
-  // saves a plain mounts.json 50 times by rename under load passed 30 of 30 (the event of every save
-  // came), so a plain file is not polled. A save already applied from its event is not applied again.
-  const poll = (current: fs.Stats) => {
+  // A save already applied from its event is not applied again.
+  const linkPoll = pollWhileLinked(configFile, (current) => {
     if (identityOf(current) !== appliedConfig) changed([configFile]);
-  };
-  let polling = false;
-  const pollIfLinked = () => {
-    const linked = fs.lstatSync(configFile, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
-    if (linked && !polling) fs.watchFile(configFile, { interval: 250, persistent: false }, poll);
-    if (!linked && polling) fs.unwatchFile(configFile, poll);
-    polling = linked;
-  };
-  pollIfLinked();
+  });
+  linkPoll.update();
   // A save between the server's read and this point raised no event, and the poll compares only
   // with what it found first: compare with the version read.
   if (currentIdentity(configFile) !== appliedConfig) changed([configFile]);
   return {
     close: () => {
       clearTimeout(timer);
-      fs.unwatchFile(configFile, poll);
+      linkPoll.close();
       folder.dispose();
       return Promise.resolve();
     },
+  };
+}
+
+/**
+ * While mounts.json is a symlink it is also polled, a stat every quarter second: the file it points
+ * to changes where no event of its folder reaches (a dotfiles repository, say). Measured with the
+ * poll left out: the test of a symlinked mounts.json failed 8 runs of 8; the test that saves a plain
+ * mounts.json 50 times by rename under load passed 30 of 30 (the event of every save came), so a
+ * plain file is not polled. `update()` looks again whether it is a symlink (after every read: a save
+ * may replace the link by a file, or the other way round).
+ */
+function pollWhileLinked(file: string, poll: (current: fs.Stats) => void): { update(): void; close(): void } {
+  let polling = false;
+  return {
+    update: () => {
+      const linked = fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+      if (linked && !polling) fs.watchFile(file, { interval: 250, persistent: false }, poll);
+      if (!linked && polling) fs.unwatchFile(file, poll);
+      polling = linked;
+    },
+    close: () => fs.unwatchFile(file, poll),
   };
 }
 

@@ -52,20 +52,7 @@ export async function mcpMain(argv: string[], resolveConfigFile: (target: string
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection in an app; still serving', error));
   // The access log stays off: the ring does not keep it, and stderr is the client's log to read.
   const engine = new Engine({ configFile, logger, port, accessLog: false });
-  let note: string | undefined;
-  try {
-    await engine.start();
-  } catch (error) {
-    if (error instanceof EngineStartError && error.reason === 'port' && port === undefined) {
-      note = `${error.message} (is the editor or \`mounts serve\` already serving this folder?): this server listens on a free port instead`;
-      logger.warn(note);
-      engine.setPortOverride(0);
-      await engine.start().catch((again: unknown) => logger.error(`cannot start: ${errorMessage(again)}`));
-    } else {
-      // The tools still answer: list_mounts says why nothing serves, get_problems where mounts.json is wrong.
-      logger.error(`cannot start: ${errorMessage(error)}`);
-    }
-  }
+  const note = await startEngine(engine, port, logger);
   const server = createMcpServer({ engine, log: ring, note: () => note }, { allowControl: values['allow-control'], version: packageVersion() });
   await server.connect(new StdioServerTransport(process.stdin, channel));
   return new Promise((resolve) => {
@@ -87,6 +74,28 @@ export async function mcpMain(argv: string[], resolveConfigFile: (target: string
     process.once('SIGINT', leave);
     process.once('SIGTERM', leave);
   });
+}
+
+/**
+ * Starts the engine, on a free port when mounts.json's is taken and none was given; resolves with
+ * what every answer about the server then says. A start that fails leaves the tools answering.
+ */
+async function startEngine(engine: Engine, port: number | undefined, logger: Logger): Promise<string | undefined> {
+  try {
+    await engine.start();
+    return undefined;
+  } catch (error) {
+    if (error instanceof EngineStartError && error.reason === 'port' && port === undefined) {
+      const note = `${error.message} (is the editor or \`mounts serve\` already serving this folder?): this server listens on a free port instead`;
+      logger.warn(note);
+      engine.setPortOverride(0);
+      await engine.start().catch((again: unknown) => logger.error(`cannot start: ${errorMessage(again)}`));
+      return note;
+    }
+    // The tools still answer: list_mounts says why nothing serves, get_problems where mounts.json is wrong.
+    logger.error(`cannot start: ${errorMessage(error)}`);
+    return undefined;
+  }
 }
 
 function stderrLogger(): Logger {

@@ -172,23 +172,9 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     finish(LEFTOVER_GRACE_MS);
   };
   for (const stream of ['stdout', 'stderr'] as const) {
-    const readable = spawned[stream]!;
-    const decoder = new StringDecoder('utf8');
-    readable.on('data', (chunk: Buffer) => {
-      const text = decoder.write(chunk);
-      // Once the command has exited, what is left in the pipes is bounded and is its last words
-      // (often the crash message): read it all before `exited` is reported, backed up or not.
-      if (text !== '' && !send({ type: 'output', stream, text }) && exit === undefined) {
-        readable.pause();
-        pausedUntilSent.add(readable);
-      }
-    });
-    readable.once('close', () => {
-      const rest = decoder.end();
-      if (rest !== '') send({ type: 'output', stream, text: rest });
+    relayOutput(spawned[stream]!, stream, () => exit !== undefined, () => {
       if (--openStreams === 0) report();
     });
-    readable.on('error', () => undefined);
   }
   spawned.once('spawn', () => send({ type: 'spawned', pid: spawned.pid!, ...(tree?.cgroup ? { cgroup: tree.cgroup } : {}) }));
   spawned.once('error', (error) => {
@@ -206,6 +192,26 @@ function start(message: Extract<HostMessage, { type: 'start' }>): void {
     // Normally the pipes close right after; a background job holding them must not delay the news.
     setTimeout(report, OUTPUT_DRAIN_MS).unref();
   });
+}
+
+/** Sends what the command writes to `stream`, pausing the pipe while the channel is backed up. */
+function relayOutput(readable: Readable, stream: 'stdout' | 'stderr', exited: () => boolean, onClose: () => void): void {
+  const decoder = new StringDecoder('utf8');
+  readable.on('data', (chunk: Buffer) => {
+    const text = decoder.write(chunk);
+    // Once the command has exited, what is left in the pipes is bounded and is its last words
+    // (often the crash message): read it all before `exited` is reported, backed up or not.
+    if (text !== '' && !send({ type: 'output', stream, text }) && !exited()) {
+      readable.pause();
+      pausedUntilSent.add(readable);
+    }
+  });
+  readable.once('close', () => {
+    const rest = decoder.end();
+    if (rest !== '') send({ type: 'output', stream, text: rest });
+    onClose();
+  });
+  readable.on('error', () => undefined);
 }
 
 process.on('message', (message: HostMessage) => {
