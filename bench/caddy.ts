@@ -6,12 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, startServer, type Started } from './processes';
+import { freePort, startServer, type Role, type Started } from './processes';
 
 export const CADDY = '/usr/bin/caddy';
 
-/** Starts Caddy with `site` as the body of its one site block. */
-export async function startCaddy(workDir: string, name: string, site: string): Promise<Started> {
+/** Why Caddy cannot run here, if it cannot. */
+export const caddyMissing = (): string | undefined => (fs.existsSync(CADDY) ? undefined : `${CADDY} not installed`);
+
+/** Starts Caddy with `site` as the body of its one site block, for any Host (127.0.0.1 or localhost). */
+export async function startCaddy(workDir: string, name: string, site: string, role?: Role): Promise<Started> {
   const prefix = fs.mkdtempSync(path.join(workDir, `caddy-${name}-`));
   const port = await freePort();
   const caddyfile = path.join(prefix, 'Caddyfile');
@@ -24,12 +27,12 @@ export async function startCaddy(workDir: string, name: string, site: string): P
     level ERROR
   }
 }
-http://127.0.0.1:${port} {
+http://:${port} {
   bind 127.0.0.1
   ${site}
 }
 `,
   );
   const env = { ...process.env, HOME: prefix, XDG_DATA_HOME: path.join(prefix, 'data'), XDG_CONFIG_HOME: path.join(prefix, 'config'), GOMAXPROCS: '1' };
-  return startServer(CADDY, ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { port }, 'SIGTERM', env);
+  return startServer(CADDY, ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { port }, 'SIGTERM', env, role);
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CADDY, startCaddy } from './caddy';
+import { caddyMissing, startCaddy } from './caddy';
 import { nginxMissing, nginxProxy, nginxStatic, startNginx } from './nginx';
 import { tlsGroups } from './tls';
 import { startServer, type Started } from './processes';
@@ -214,7 +214,7 @@ const proxy: LoadGroup = {
     {
       id: 'caddy',
       label: 'Caddy reverse_proxy, keepalive upstream',
-      missing: () => (fs.existsSync(CADDY) ? undefined : `${CADDY} not installed`),
+      missing: caddyMissing,
       start: (ctx) =>
         withUpstream('bare', { handler: ctx.ws.handler }, async (upstream) =>
           hello(await startCaddy(ctx.ws.dir, 'proxy', `handle_path /api/* {\n    reverse_proxy 127.0.0.1:${upstream.port}\n  }`), '/api/hello'),

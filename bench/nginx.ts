@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, startServer, type Started } from './processes';
+import { freePort, startServer, type Role, type Started } from './processes';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -38,11 +38,24 @@ export function nginxProxy(port: number): NginxSite {
 }
 
 /**
+ * Everything proxied to a dev server on `port` as a reverse proxy in front of one is set up: kept-alive
+ * upstream connections, the browser's Host passed on (dev servers check it), and WebSocket upgrades
+ * (the dev server's HMR socket) passed through, with no Connection header on plain requests.
+ */
+export function nginxDevServer(port: number): NginxSite {
+  return {
+    locations:
+      'location / { proxy_pass http://dev; proxy_http_version 1.1; proxy_set_header Host $http_host; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; }',
+    httpExtra: `upstream dev { server 127.0.0.1:${port}; keepalive 64; }\n  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
+  };
+}
+
+/**
  * Starts nginx serving `site`. Settings follow Debian's default nginx.conf (sendfile, tcp_nopush),
  * with the access log off (the engine runs with --quiet) and unlimited keep-alive requests
  * (node:http has no limit either, so neither side pays for reconnects).
  */
-export async function startNginx(workDir: string, name: string, site: NginxSite, tls?: NginxTls): Promise<Started> {
+export async function startNginx(workDir: string, name: string, site: NginxSite, tls?: NginxTls, role?: Role): Promise<Started> {
   const prefix = fs.mkdtempSync(path.join(workDir, `nginx-${name}-`));
   fs.chmodSync(prefix, 0o755);
   const port = await freePort();
@@ -79,5 +92,5 @@ http {
   const confFile = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(confFile, conf);
   // SIGQUIT: graceful shutdown; the master waits for its worker before it exits.
-  return startServer(NGINX, ['-p', `${prefix}/`, '-c', confFile, '-e', `${prefix}/error.log`], { port }, 'SIGQUIT');
+  return startServer(NGINX, ['-p', `${prefix}/`, '-c', confFile, '-e', `${prefix}/error.log`], { port }, 'SIGQUIT', undefined, role);
 }

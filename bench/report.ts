@@ -24,6 +24,38 @@ export interface Row {
   readonly cpuRatio?: number;
 }
 
+/** What a row is made of: the samples of one configuration across rounds, or why it has none. */
+export interface RowSamples {
+  readonly values: number[];
+  error: string | undefined;
+  missing: string | undefined;
+  note: string | undefined;
+}
+
+/** One row of the table from its samples: median, min and max, and the ratio and target given. */
+export function row(group: string, label: string, unit: string, s: RowSamples, target: Target | undefined, ratio?: number): Row {
+  const values = s.values;
+  return {
+    group,
+    label,
+    unit,
+    median: values.length ? median(values) : undefined,
+    min: values.length ? Math.min(...values) : undefined,
+    max: values.length ? Math.max(...values) : undefined,
+    ratio,
+    target,
+    error: s.error,
+    missing: s.missing,
+    note: s.note,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export function describeMachine(): { summary: string; load: string; pinning: string } {
   const cpus = os.cpus();
   const version = (command: string, args: string[]) => {

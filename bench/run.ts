@@ -15,9 +15,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHILD, LOAD_GROUPS, NAVIGATION, OTHER_GROUPS, type Context, type LoadConfig, type LoadGroup, type Running, type Target } from './configs';
 import { rotatingScript, wrk } from './load';
-import { PAGE_LOAD_APPS, pageLoadGroup } from './pageLoad';
+import { pageLoadGroup, pageLoadRows } from './pageLoad';
 import { delay, freePort, killAll, lastLines, run, startServer, type Started } from './processes';
-import { describeMachine, renderTable, type Row } from './report';
+import { describeMachine, median, renderTable, row, type Row } from './report';
 import { BENCH_PYTHON, createWorkspace, HELLO_BODY, type Workspace } from './workspace';
 
 interface Options {
@@ -459,14 +459,7 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
     const s = get(`editor/${config.id}`);
     if (s) rows.push(row('Editor', `CPU of a plain-Node editor stand-in consuming events: ${config.label}`, '% core', s, { kind: 'below', max: 2 }));
   }
-  for (const name of PAGE_LOAD_APPS) {
-    // Times: the ratio is direct over through Mounts, so that 1 is as fast and the target reads like the others'.
-    const [through, direct] = [get(`page-load/${name}-mounts`), get(`page-load/${name}-direct`)];
-    const ratio = through?.values.length && direct?.values.length ? median(direct.values) / median(through.values) : undefined;
-    const title = name === 'next' ? 'Next.js' : 'Vite + React';
-    if (direct) rows.push(row('Page load', `${title} dev server, fresh context, direct`, 'ms', direct, undefined, 1));
-    if (through) rows.push(row('Page load', `${title} dev server, fresh context, through Mounts`, 'ms', through, { kind: 'ratio', min: 0.95 }, ratio));
-  }
+  rows.push(...pageLoadRows(get));
   const rss = get('rss/engine');
   if (rss) rows.push(row('Memory', `RSS growth over ${options.requests.toLocaleString('en')} requests`, '%', rss, { kind: 'within', percent: 10 }));
   const liveRss = get('live-rss/engine');
@@ -474,29 +467,6 @@ function buildRows(samples: Map<string, Samples>, options: Options): Row[] {
   const fds = get('fds/engine');
   if (fds) rows.push(row('Memory', `open fds growth over ${options.cycles.toLocaleString('en')} start/stop cycles`, 'fds', fds, { kind: 'noGrowth' }));
   return rows;
-}
-
-function row(group: string, label: string, unit: string, s: Samples, target: Target | undefined, ratio?: number): Row {
-  const values = s.values;
-  return {
-    group,
-    label,
-    unit,
-    median: values.length ? median(values) : undefined,
-    min: values.length ? Math.min(...values) : undefined,
-    max: values.length ? Math.max(...values) : undefined,
-    ratio,
-    target,
-    error: s.error,
-    missing: s.missing,
-    note: s.note,
-  };
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** User + system CPU seconds of `pids` and all their descendants (nginx's workers). */
