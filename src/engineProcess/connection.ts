@@ -11,8 +11,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type RequestParam, type RequestType } from 'vscode-jsonrpc/node';
+import { createMessageConnection, IPCMessageWriter, ResponseError, type MessageConnection, type RequestParam, type RequestType } from 'vscode-jsonrpc/node';
 import { Emitter, errorMessage, LineSplitter } from '../engine/index';
+import { CHANNEL_CLOSED, ChannelReader } from './channelReader';
 import type { NodeRuntime } from './node';
 import { notifications, type Batch, type EngineProcessOptions, type Hello, type WireError } from './protocol';
 
@@ -101,7 +102,7 @@ export class EngineConnection {
       detached: process.platform !== 'win32',
     });
     for (const stream of ['stdout', 'stderr'] as const) this.readLines(stream);
-    this.rpc = createMessageConnection(new IPCMessageReader(this.child), new IPCMessageWriter(this.child));
+    this.rpc = createMessageConnection(new ChannelReader(this.child), new IPCMessageWriter(this.child));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -109,7 +110,9 @@ export class EngineConnection {
         resolve(this.exit);
       });
     });
-    this.gone = this.exited.then((exit) => Promise.reject(new Error(`the engine process ${describeExit(exit)}`)));
+    // Pending requests fail once the process has exited and every message it sent has been handled.
+    const channelClosed = new Promise<void>((resolve) => this.rpc.onNotification(CHANNEL_CLOSED, () => resolve()));
+    this.gone = Promise.all([this.exited, channelClosed]).then(([exit]) => Promise.reject(new Error(`the engine process ${describeExit(exit)}`)));
     // Handled by whoever awaits a request; with none pending it must not become an unhandled rejection.
     this.gone.catch(() => undefined);
     this.ready = new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineConnection, EngineRequestError } from '../../src/engineProcess/connection';
 import { requests, type EngineSnapshot } from '../../src/engineProcess/protocol';
+import { statOf } from '../../src/engine/kinds/command/tree';
 import { alive } from './fixtures/command/helpers';
 import { get, makeWorkspace } from './helpers';
 
@@ -60,6 +61,25 @@ describe('engine process: the protocol', function () {
     assert.deepEqual(result, { ok: true, outcome: 'applied', problems: [], errors: [] });
     await connection.request(requests.stop, {});
     assert.deepEqual(await connection.exited, { code: 0, signal: null }, 'the process exited by itself after answering');
+  });
+
+  it('the answer to stop wins over the exit that follows it, even when both wait for the editor at once', async () => {
+    // Node can report a child's exit before the messages it sent last. Holding this process's event
+    // loop until the engine process is a zombie puts its answer and its exit before the client
+    // together, the way a busy editor meets them; the answer must still be what stop() resolves to.
+    for (let round = 0; round < 5; round++) {
+      const connection = connect();
+      await connection.ready;
+      await connection.request(requests.start, {});
+      const stopped = connection.request(requests.stop, {});
+      const until = Date.now() + 10_000;
+      while (statOf(connection.pid!)?.state !== 'Z' && Date.now() < until) {
+        // Synchronous on purpose: nothing of this process may run until the other one has exited.
+      }
+      assert.equal(statOf(connection.pid!)?.state, 'Z', `round ${round}: the engine process exited after its answer`);
+      await assert.doesNotReject(stopped, `round ${round}: stop was answered`);
+      assert.deepEqual(await connection.exited, { code: 0, signal: null });
+    }
   });
 
   it("the engine's errors keep their wire format; the compiler refuses a request's wrong parameters", async () => {
