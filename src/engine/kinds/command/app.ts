@@ -42,7 +42,7 @@ import { recogniseFramework } from './frameworks';
 import { groupListeningPorts } from './listeners';
 import { startOutcome } from './readiness';
 import { Backoff, describeExit, shouldRestart } from './restart';
-import { forwardWhenReady, upgradeWhenReady, type Readiness } from './waiting';
+import { forwardWhenReady, onceMoreIfDropped, upgradeWhenReady, type Readiness } from './waiting';
 import { createForwarder, type Forwarder } from '../proxy/forwarder';
 
 /** Milliseconds between SIGTERM and SIGKILL when stopping. */
@@ -134,7 +134,9 @@ export class CommandApp implements App {
   handle(req: MountedRequest, res: ServerResponse, fail: FailRequest): void {
     this.idle.hold();
     res.once('close', () => this.idle.release());
-    forwardWhenReady(this.whenReady(), this.forwarder, req, res, fail);
+    const sentTo = this.run;
+    const again = (last: FailRequest): void => forwardWhenReady(this.whenReady(), this.forwarder, req, res, last);
+    forwardWhenReady(this.whenReady(), this.forwarder, req, res, onceMoreIfDropped(req, res, fail, () => sentTo?.stopping === true, again));
   }
 
   upgrade(req: MountedRequest, socket: Duplex, head: Buffer): void {

@@ -30,6 +30,25 @@ export function forwardWhenReady(ready: Readiness, forwarder: Forwarder, req: Mo
   }
 }
 
+/** Methods a client may send twice (RFC 9110's safe methods). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The failure handler of a request to a process that a reload may be stopping. The stopping server
+ * closes the connections it has not started reading, and a request on its way is on one of them: if
+ * it was dropped before any answer and can be sent twice (a safe method, no body), it goes once more
+ * (to the new process, once ready) instead of becoming a 502. `replaced` says whether the process
+ * it was sent to is being stopped; `again` forwards it with the plain handler, so at most once more.
+ */
+export function onceMoreIfDropped(req: MountedRequest, res: ServerResponse, fail: FailRequest, replaced: () => boolean, again: (fail: FailRequest) => void): FailRequest {
+  return (error) => {
+    const bodyless = (req.headers['content-length'] ?? '0') === '0' && req.headers['transfer-encoding'] === undefined;
+    const dropped = error instanceof HttpError && error.status === 502 && !res.headersSent;
+    if (dropped && bodyless && SAFE_METHODS.has(req.method ?? '') && replaced()) again(fail);
+    else fail(error);
+  };
+}
+
 /** Forwards an upgrade when the command is ready, its socket held (and read) meanwhile. */
 export function upgradeWhenReady(ready: Readiness, forwarder: Forwarder, req: MountedRequest, socket: Duplex, head: Buffer, logger: Logger, name: string): void {
   if (ready === true) forwarder.upgrade(req, socket, head);
